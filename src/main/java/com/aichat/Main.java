@@ -1,0 +1,81 @@
+package com.aichat;
+
+import com.aichat.config.AppConfig;
+import com.aichat.config.ConfigException;
+import com.aichat.config.ConfigLoader;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the service together and nothing else: loads and validates the configuration, then deploys
+ * the verticles this node runs, each with its instance count from {@code verticles.*}, in dependency
+ * order (persistence, then worker and dispatcher, then the HTTP API and the Socket.IO gateway).
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  /** One verticle kind this node may run. */
+  public record VerticleSpec(String name, int instances, Supplier<? extends Deployable> factory) {}
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Vertx vertx = Vertx.vertx();
+    ConfigLoader.load(vertx)
+        .map(AppConfig::from)
+        .compose(cfg -> start(vertx, cfg))
+        .onSuccess(ids -> log.info("chat-service started: {} verticle kinds deployed", ids.size()))
+        .onFailure(
+            err -> {
+              if (err instanceof ConfigException) {
+                log.error(err.getMessage());
+              } else {
+                log.error("startup failed: {}", err.getMessage(), err);
+              }
+              vertx.close().onComplete(x -> System.exit(1));
+            });
+  }
+
+  /** Deploys the verticles of {@link #verticles(AppConfig)} one kind after another. */
+  public static Future<List<String>> start(Vertx vertx, AppConfig cfg) {
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (VerticleSpec spec : verticles(cfg)) {
+      if (spec.instances() <= 0) {
+        continue;
+      }
+      chain = chain.compose(v -> deploy(vertx, spec).map(id -> {
+        ids.add(id);
+        return null;
+      }));
+    }
+    return chain.map(v -> ids);
+  }
+
+  private static Future<String> deploy(Vertx vertx, VerticleSpec spec) {
+    return vertx
+        .deployVerticle(spec.factory(), new DeploymentOptions().setInstances(spec.instances()))
+        .onSuccess(id -> log.info("deployed {} x{}", spec.name(), spec.instances()))
+        .recover(err -> Future.failedFuture(new IllegalStateException(
+            "cannot deploy " + spec.name() + ": " + err.getMessage(), err)));
+  }
+
+  /** The verticle kinds in deployment order. */
+  public static List<VerticleSpec> verticles(AppConfig cfg) {
+    return List.of(
+        // persistence
+        // worker
+        // dispatcher
+        // api
+        // gateway
+        );
+  }
+}

@@ -1,0 +1,72 @@
+package com.aichat.auth;
+
+import com.aichat.config.ConfigException;
+import com.aichat.config.ConfigReader;
+import java.nio.file.Path;
+
+/**
+ * {@code auth.*}: how bearer JWTs are verified (REST API and Socket.IO handshake alike).
+ *
+ * <p>Exactly one key source applies: {@code auth.hs256_secret}, or {@code auth.jwks_url} (RS256/ES256
+ * keys), or, only on the embedded default (no {@code mongo.connection_string}), a random HS256 secret
+ * generated once and kept in {@code <node.data_dir>/dev-jwt-secret}. Outside the embedded default,
+ * startup is refused without an explicit secret or JWKS.
+ *
+ * @param hs256Secret {@code auth.hs256_secret}: at least 32 characters
+ * @param jwksUrl {@code auth.jwks_url}: JWKS document with the signing keys
+ * @param jwksRefreshSeconds {@code auth.jwks_refresh_seconds} (default 600)
+ * @param issuer {@code auth.issuer}: required {@code iss}, if set
+ * @param audience {@code auth.audience}: required {@code aud}, if set
+ * @param userIdClaim {@code auth.user_id_claim} (default {@code sub}): must hold a 24-hex ObjectId
+ * @param leewaySeconds {@code auth.leeway_seconds} (default 5): clock skew allowed on exp/nbf/iat
+ * @param devSecretFile where the generated dev secret lives (null unless that mode applies)
+ */
+public record AuthSettings(
+    String hs256Secret,
+    String jwksUrl,
+    long jwksRefreshSeconds,
+    String issuer,
+    String audience,
+    String userIdClaim,
+    int leewaySeconds,
+    Path devSecretFile) {
+
+  public static final String DEV_SECRET_FILE_NAME = "dev-jwt-secret";
+
+  public boolean usesDevSecret() {
+    return devSecretFile != null;
+  }
+
+  public static AuthSettings from(ConfigReader r, boolean embeddedDefault, Path dataDir) {
+    String secret = r.optString("hs256_secret");
+    String jwks = r.optUrl("jwks_url");
+    if (secret != null && jwks != null) {
+      throw new ConfigException(
+          "Invalid configuration: set only one of auth.hs256_secret (CHAT_AUTH_HS256_SECRET) and auth.jwks_url (CHAT_AUTH_JWKS_URL)");
+    }
+    if (secret != null && secret.length() < 32) {
+      throw r.error("hs256_secret", "must be at least 32 characters");
+    }
+    Path devFile = null;
+    if (secret == null && jwks == null) {
+      if (!embeddedDefault) {
+        throw new ConfigException(
+            "Invalid configuration: auth.hs256_secret (CHAT_AUTH_HS256_SECRET) or auth.jwks_url (CHAT_AUTH_JWKS_URL) is required when mongo.connection_string is set; the generated dev secret is only for the embedded default");
+      }
+      devFile = dataDir.resolve(DEV_SECRET_FILE_NAME);
+    }
+    String claim = r.string("user_id_claim", "sub");
+    if (claim.isBlank()) {
+      throw r.error("user_id_claim", "must not be empty");
+    }
+    return new AuthSettings(
+        secret,
+        jwks,
+        r.longValue("jwks_refresh_seconds", 600, 10, 86_400),
+        r.optString("issuer"),
+        r.optString("audience"),
+        claim,
+        r.intValue("leeway_seconds", 5, 0, 300),
+        devFile);
+  }
+}

@@ -1,0 +1,49 @@
+package com.aichat.config;
+
+import com.aichat.ai.ProviderSettings;
+import com.aichat.ai.WorkerSettings;
+import com.aichat.api.HttpSettings;
+import com.aichat.api.SubscriptionSettings;
+import com.aichat.auth.AuthSettings;
+import com.aichat.dispatch.CloudTasksSettings;
+import com.aichat.dispatch.DispatchSettings;
+import com.aichat.gateway.GatewaySettings;
+import com.aichat.persistence.MongoSettings;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The whole configuration, validated into typed settings once at startup. {@link #from} throws a
+ * {@link ConfigException} naming the first bad key.
+ */
+public record AppConfig(
+    NodeSettings node,
+    DeploymentSettings deployment,
+    HttpSettings http,
+    MongoSettings mongo,
+    AuthSettings auth,
+    SubscriptionSettings subscription,
+    DispatchSettings dispatch,
+    WorkerSettings worker,
+    ProviderSettings providers,
+    GatewaySettings gateway,
+    CloudTasksSettings cloudTasks) {
+
+  public static AppConfig from(JsonObject json) {
+    ConfigReader root = new ConfigReader(json, "");
+    NodeSettings node = NodeSettings.from(root.section("node"));
+    MongoSettings mongo = MongoSettings.from(root.section("mongo"));
+    DispatchSettings dispatch = DispatchSettings.from(root.section("dispatch"));
+    return new AppConfig(
+        node,
+        DeploymentSettings.from(root.section("verticles"), root.section("cluster")),
+        HttpSettings.from(root.section("http"), root.section("rate_limit")),
+        mongo,
+        AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir()),
+        SubscriptionSettings.from(root.section("subscription"), root.section("quota")),
+        dispatch,
+        WorkerSettings.from(root.section("worker"), root.section("context")),
+        ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline")),
+        GatewaySettings.from(root.section("gateway")),
+        CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()));
+  }
+}

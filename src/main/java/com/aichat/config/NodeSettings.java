@@ -1,0 +1,26 @@
+package com.aichat.config;
+
+import java.nio.file.Path;
+
+/**
+ * {@code node.*}: facts about this node.
+ *
+ * @param dataDir {@code node.data_dir} (default {@code ./data}): embedded database and the generated
+ *     dev JWT secret live here
+ * @param publicBaseUrl {@code node.public_base_url} (default {@code http://localhost:8080}): the
+ *     externally reachable base URL of the HTTP API (Location headers, Cloud Tasks target)
+ */
+public record NodeSettings(Path dataDir, String publicBaseUrl) {
+
+  public static NodeSettings from(ConfigReader r) {
+    String dir = r.string("data_dir", "./data");
+    if (dir.isBlank()) {
+      throw r.error("data_dir", "must not be empty");
+    }
+    String base = r.optUrl("public_base_url");
+    if (base == null) {
+      throw r.error("public_base_url", "is required");
+    }
+    return new NodeSettings(Path.of(dir), base.replaceAll("/+$", ""));
+  }
+}

@@ -1,0 +1,70 @@
+package com.aichat.contract;
+
+/**
+ * Every event-bus address of the service. Verticles talk only through these; no address is
+ * written inline anywhere else.
+ *
+ * <p>Point-to-point request/reply addresses take a JSON request and answer JSON or fail with a
+ * {@link ErrorCode} failure code. Fan-out addresses ({@code chat.events.*}) are {@code publish}ed and
+ * never answered. Payload shapes are documented on each constant and in {@code docs/events.md}.
+ */
+public final class Addresses {
+
+  private Addresses() {}
+
+  /**
+   * Persistence requests. Header {@value #ACTION_HEADER} names the {@link StoreAction}; body and
+   * reply are the JSON forms documented on {@link com.aichat.persistence.ChatStore}.
+   */
+  public static final String PERSISTENCE = "chat.persistence";
+
+  /** Header carrying the operation name on {@link #PERSISTENCE} requests. */
+  public static final String ACTION_HEADER = "action";
+
+  /**
+   * Session domain events, published after each committed write: {@link SessionEvent} JSON
+   * {@code {type: session.created|session.updated|session.deleted, userId, sessionId, session}}.
+   */
+  public static final String EVENTS_SESSION = "chat.events.session";
+
+  /**
+   * Message domain events, published after each committed write: {@link MessageEvent} JSON
+   * {@code {type: message.created|message.processing|message.completed|message.failed|message.cancelled,
+   * userId, sessionId, message}} where {@code message} is the REST rendering.
+   */
+  public static final String EVENTS_MESSAGE = "chat.events.message";
+
+  /**
+   * Streaming deltas of a generating reply, coalesced by the worker: {@link DeltaEvent} JSON
+   * {@code {userId, sessionId, messageId, seq, offset, text}}.
+   */
+  public static final String EVENTS_DELTA = "chat.events.delta";
+
+  /**
+   * Dispatcher request (point-to-point, fire-and-forget is allowed): {@code {messageId}} of an
+   * {@code ai_report} placeholder that is pending. The dispatcher hands it to a worker (local mode)
+   * or creates a Cloud Task. Replies {@code {dispatched: true}} once handed over.
+   */
+  public static final String DISPATCH = "chat.dispatch";
+
+  /**
+   * AI worker job (point-to-point): {@code {messageId}}. The worker answers at once with
+   * {@code {accepted: boolean}} and never holds the request open for the generation itself.
+   */
+  public static final String AI_GENERATE = "chat.ai.generate";
+
+  /** Cancel request, published to every worker: {@code {messageId}}. The owner of the lease stops. */
+  public static final String AI_CANCEL = "chat.ai.cancel";
+
+  /**
+   * Prefix of the per-generation progress address {@code chat.ai.progress.<messageId>}, registered by
+   * the worker that currently streams that reply. Request {@code {}}, reply {@code {messageId, seq,
+   * offset, text}}: the text so far, consistent with the deltas already published.
+   */
+  public static final String AI_PROGRESS_PREFIX = "chat.ai.progress.";
+
+  /** The progress address of one generating reply. */
+  public static String aiProgress(String messageId) {
+    return AI_PROGRESS_PREFIX + messageId;
+  }
+}

@@ -1,0 +1,46 @@
+package com.aichat.contract;
+
+import static com.aichat.contract.Json.instant;
+import static com.aichat.contract.Json.iso;
+import static com.aichat.contract.Json.putOpt;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/**
+ * A chat session (collection {@code chatsessions}). Its JSON form is the REST rendering and the bus
+ * form: ids as 24-hex strings, instants as ISO-8601 strings.
+ *
+ * <pre>{id, userId, teamId?, title, createdAt, updatedAt, lastMessageAt?, messageCount}</pre>
+ */
+public record ChatSession(
+    String id,
+    String userId,
+    String teamId,
+    String title,
+    Instant createdAt,
+    Instant updatedAt,
+    Instant lastMessageAt,
+    long messageCount) {
+
+  public JsonObject toJson() {
+    JsonObject o = new JsonObject().put("id", id).put("userId", userId);
+    putOpt(o, "teamId", teamId);
+    o.put("title", title).put("createdAt", iso(createdAt)).put("updatedAt", iso(updatedAt));
+    putOpt(o, "lastMessageAt", iso(lastMessageAt));
+    o.put("messageCount", messageCount);
+    return o;
+  }
+
+  public static ChatSession fromJson(JsonObject o) {
+    return new ChatSession(
+        o.getString("id"),
+        o.getString("userId"),
+        o.getString("teamId"),
+        o.getString("title"),
+        instant(o, "createdAt"),
+        instant(o, "updatedAt"),
+        instant(o, "lastMessageAt"),
+        o.getLong("messageCount", 0L));
+  }
+}

@@ -1,0 +1,76 @@
+package com.aichat.contract;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/**
+ * The stable error codes of the service: one table from bus failure code to HTTP status and the
+ * {@code error.code} string clients see. Bus consumers fail requests with {@link #failureCode()}; the
+ * HTTP API maps any failure back with {@link #fromThrowable(Throwable)}.
+ */
+public enum ErrorCode {
+  VALIDATION_FAILED(400, 400),
+  UNAUTHENTICATED(401, 401),
+  SUBSCRIPTION_REQUIRED(402, 402),
+  FORBIDDEN(403, 403),
+  NOT_FOUND(404, 404),
+  CONFLICT(409, 409),
+  PAYLOAD_TOO_LARGE(413, 413),
+  UNSUPPORTED_MEDIA_TYPE(415, 415),
+  QUOTA_EXCEEDED(429, 429),
+  RATE_LIMITED(4291, 429),
+  INTERNAL(500, 500),
+  UNAVAILABLE(503, 503),
+  TIMEOUT(504, 504);
+
+  private final int failureCode;
+  private final int httpStatus;
+
+  ErrorCode(int failureCode, int httpStatus) {
+    this.failureCode = failureCode;
+    this.httpStatus = httpStatus;
+  }
+
+  /** The code a bus consumer passes to {@code message.fail(code, text)}. */
+  public int failureCode() {
+    return failureCode;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  /** A failure to return from a Future chain; its message must be safe to show a client. */
+  public ServiceFailure failure(String safeMessage) {
+    return new ServiceFailure(this, safeMessage);
+  }
+
+  public static ErrorCode fromFailureCode(int code) {
+    for (ErrorCode c : values()) {
+      if (c.failureCode == code) {
+        return c;
+      }
+    }
+    return INTERNAL;
+  }
+
+  /**
+   * Classifies any failure: our own {@link ServiceFailure}, a bus {@link ReplyException} (recipient
+   * failure codes, {@code TIMEOUT} → 504, {@code NO_HANDLERS} → 503), anything else → INTERNAL.
+   */
+  public static ErrorCode fromThrowable(Throwable t) {
+    if (t instanceof ServiceFailure sf) {
+      return sf.code();
+    }
+    if (t instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.TIMEOUT) {
+        return TIMEOUT;
+      }
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) {
+        return UNAVAILABLE;
+      }
+      return fromFailureCode(re.failureCode());
+    }
+    return INTERNAL;
+  }
+}

@@ -1,0 +1,37 @@
+package com.aichat.contract;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A message domain event on {@link Addresses#EVENTS_MESSAGE}. JSON: {@code {type, userId, sessionId,
+ * message}} with {@code message} in its REST rendering.
+ */
+public record MessageEvent(String type, String userId, String sessionId, ChatMessage message) {
+
+  /** A message was stored (user message or pending placeholder). */
+  public static final String CREATED = "message.created";
+  /** A worker claimed the reply and started generating. */
+  public static final String PROCESSING = "message.processing";
+  /** The reply is final and completed. */
+  public static final String COMPLETED = "message.completed";
+  /** The reply failed for good; it is now an {@code ai_error}. */
+  public static final String FAILED = "message.failed";
+  /** The reply was cancelled; it keeps its partial text. */
+  public static final String CANCELLED = "message.cancelled";
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("type", type)
+        .put("userId", userId)
+        .put("sessionId", sessionId)
+        .put("message", message.toJson());
+  }
+
+  public static MessageEvent fromJson(JsonObject o) {
+    return new MessageEvent(
+        o.getString("type"),
+        o.getString("userId"),
+        o.getString("sessionId"),
+        ChatMessage.fromJson(o.getJsonObject("message")));
+  }
+}

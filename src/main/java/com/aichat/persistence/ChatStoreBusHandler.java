@@ -1,0 +1,167 @@
+package com.aichat.persistence;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.Json;
+import com.aichat.contract.ServiceFailure;
+import com.aichat.persistence.ChatStore.Completion;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves {@link ChatStore} on {@link Addresses#PERSISTENCE}: decodes the action and arguments written
+ * by {@link ChatStoreClient}, calls the store, and replies with the JSON form or fails with the
+ * {@link ErrorCode} failure code. Unexpected failures are logged here and reach the caller only as
+ * {@code INTERNAL} with no driver text.
+ */
+public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
+
+  private static final Logger log = LoggerFactory.getLogger(ChatStoreBusHandler.class);
+
+  private final ChatStore store;
+
+  public ChatStoreBusHandler(ChatStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public void handle(Message<JsonObject> msg) {
+    String action = msg.headers().get(Addresses.ACTION_HEADER);
+    Future<Object> result;
+    try {
+      result = dispatch(action == null ? "" : action, msg.body() == null ? new JsonObject() : msg.body());
+    } catch (RuntimeException e) {
+      // A malformed request from a caller inside the service (bad date, wrong type).
+      result = Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure("malformed persistence request"));
+    }
+    result.onSuccess(msg::reply).onFailure(err -> fail(msg, action, err));
+  }
+
+  private static void fail(Message<JsonObject> msg, String action, Throwable err) {
+    if (err instanceof ServiceFailure sf) {
+      msg.fail(sf.failureCode(), sf.getMessage());
+      return;
+    }
+    log.error("persistence action {} failed unexpectedly", action, err);
+    msg.fail(ErrorCode.INTERNAL.failureCode(), "internal error");
+  }
+
+  @SuppressWarnings("unchecked")
+  private Future<Object> dispatch(String action, JsonObject a) {
+    Future<?> f =
+        switch (action) {
+          case "createSession" -> store
+              .createSession(a.getString("userId"), a.getString("teamId"), a.getString("title"))
+              .map(s -> s.toJson());
+          case "listSessions" -> store
+              .listSessions(
+                  a.getString("userId"),
+                  a.getString("teamId"),
+                  a.getInteger("limit"),
+                  a.getString("cursor"))
+              .map(p -> p.toJson(s -> s.toJson()));
+          case "getSession" -> store
+              .getSession(a.getString("userId"), a.getString("sessionId"))
+              .map(s -> s.toJson());
+          case "renameSession" -> store
+              .renameSession(a.getString("userId"), a.getString("sessionId"), a.getString("title"))
+              .map(s -> s.toJson());
+          case "deleteSession" -> store
+              .deleteSession(a.getString("userId"), a.getString("sessionId"))
+              .map(v -> new JsonObject());
+          case "sendMessage" -> store
+              .sendMessage(
+                  a.getString("userId"),
+                  a.getString("sessionId"),
+                  a.getString("content"),
+                  a.getString("clientMessageId"))
+              .map(r -> r.toJson());
+          case "listMessages" -> store
+              .listMessages(
+                  a.getString("userId"),
+                  a.getString("sessionId"),
+                  a.getString("after"),
+                  a.getString("before"),
+                  a.getInteger("limit"))
+              .map(p -> p.toJson(ChatMessage::toJson));
+          case "getMessage" -> store
+              .getMessage(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"))
+              .map(ChatMessage::toJson);
+          case "countUserMessagesSince" -> store
+              .countUserMessagesSince(a.getString("userId"), Json.instant(a, "since"))
+              .map(n -> new JsonObject().put("count", n));
+          case "lookupUserField" -> store.lookupUserField(
+              a.getString("collection"),
+              a.getString("idField"),
+              a.getString("userId"),
+              a.getString("fieldPath"));
+          case "requestCancel" -> store
+              .requestCancel(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"))
+              .map(ChatMessage::toJson);
+          case "claimGeneration" -> store
+              .claimGeneration(a.getString("messageId"), a.getString("workerId"), a.getLong("leaseMillis"))
+              .map(r -> r.toJson());
+          case "loadHistory" -> store
+              .loadHistory(
+                  a.getString("sessionId"),
+                  Json.instant(a, "beforeCreatedAt"),
+                  a.getString("beforeId"),
+                  a.getInteger("limit"))
+              .map(ChatStoreBusHandler::items);
+          case "checkpointGeneration" -> store
+              .checkpointGeneration(
+                  a.getString("messageId"),
+                  a.getString("workerId"),
+                  a.getString("partialContent"),
+                  a.getLong("leaseMillis"))
+              .map(r -> r.toJson());
+          case "completeGeneration" -> store
+              .completeGeneration(
+                  a.getString("messageId"),
+                  a.getString("workerId"),
+                  Completion.fromJson(a.getJsonObject("completion")))
+              .map(ChatMessage::toJson);
+          case "failGeneration" -> store
+              .failGeneration(
+                  a.getString("messageId"),
+                  a.getString("workerId"),
+                  ErrorInfo.fromJson(a.getJsonObject("error")))
+              .map(ChatMessage::toJson);
+          case "releaseForRetry" -> store
+              .releaseForRetry(
+                  a.getString("messageId"),
+                  a.getString("workerId"),
+                  Json.instant(a, "notBefore"),
+                  ErrorInfo.fromJson(a.getJsonObject("lastError")))
+              .map(ChatMessage::toJson);
+          case "cancelGeneration" -> store
+              .cancelGeneration(
+                  a.getString("messageId"), a.getString("workerId"), a.getString("partialContent"))
+              .map(ChatMessage::toJson);
+          case "findStrandedReplies" -> store
+              .findStrandedReplies(
+                  Json.instant(a, "now"), Json.instant(a, "pendingBefore"), a.getInteger("limit"))
+              .map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
+          case "findActiveReplies" -> store
+              .findActiveReplies(a.getString("userId"), a.getString("sessionId"))
+              .map(ChatStoreBusHandler::items);
+          default -> Future.failedFuture(
+              ErrorCode.VALIDATION_FAILED.failure("unknown persistence action: " + action));
+        };
+    return (Future<Object>) f;
+  }
+
+  private static JsonObject items(List<ChatMessage> list) {
+    JsonArray arr = new JsonArray();
+    list.forEach(m -> arr.add(m.toJson()));
+    return new JsonObject().put("items", arr);
+  }
+}

@@ -1,0 +1,263 @@
+package com.aichat.persistence;
+
+import static com.aichat.contract.Json.iso;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.Page;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The event-bus proxy of {@link ChatStore}: each call is one request on
+ * {@link Addresses#PERSISTENCE} with the {@link Addresses#ACTION_HEADER} set to the method name and
+ * the arguments as a JSON object. {@link ChatStoreBusHandler} is the other side.
+ */
+public final class ChatStoreClient implements ChatStore {
+
+  /** Bus timeout of one persistence request; the store answers quickly or fails UNAVAILABLE. */
+  public static final long DEFAULT_TIMEOUT_MS = 15_000;
+
+  private final Vertx vertx;
+  private final long timeoutMs;
+
+  public ChatStoreClient(Vertx vertx) {
+    this(vertx, DEFAULT_TIMEOUT_MS);
+  }
+
+  public ChatStoreClient(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
+  }
+
+  private Future<JsonObject> request(String action, JsonObject args) {
+    DeliveryOptions opts =
+        new DeliveryOptions().addHeader(Addresses.ACTION_HEADER, action).setSendTimeout(timeoutMs);
+    return vertx.eventBus().<JsonObject>request(Addresses.PERSISTENCE, args, opts).map(m -> m.body());
+  }
+
+  @Override
+  public Future<ChatSession> createSession(String userId, String teamId, String title) {
+    return request(
+            "createSession",
+            new JsonObject().put("userId", userId).put("teamId", teamId).put("title", title))
+        .map(ChatSession::fromJson);
+  }
+
+  @Override
+  public Future<Page<ChatSession>> listSessions(
+      String userId, String teamId, int limit, String cursor) {
+    return request(
+            "listSessions",
+            new JsonObject()
+                .put("userId", userId)
+                .put("teamId", teamId)
+                .put("limit", limit)
+                .put("cursor", cursor))
+        .map(o -> Page.fromJson(o, ChatSession::fromJson));
+  }
+
+  @Override
+  public Future<ChatSession> getSession(String userId, String sessionId) {
+    return request("getSession", new JsonObject().put("userId", userId).put("sessionId", sessionId))
+        .map(ChatSession::fromJson);
+  }
+
+  @Override
+  public Future<ChatSession> renameSession(String userId, String sessionId, String title) {
+    return request(
+            "renameSession",
+            new JsonObject().put("userId", userId).put("sessionId", sessionId).put("title", title))
+        .map(ChatSession::fromJson);
+  }
+
+  @Override
+  public Future<Void> deleteSession(String userId, String sessionId) {
+    return request(
+            "deleteSession", new JsonObject().put("userId", userId).put("sessionId", sessionId))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<SendResult> sendMessage(
+      String userId, String sessionId, String content, String clientMessageId) {
+    return request(
+            "sendMessage",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("content", content)
+                .put("clientMessageId", clientMessageId))
+        .map(SendResult::fromJson);
+  }
+
+  @Override
+  public Future<Page<ChatMessage>> listMessages(
+      String userId, String sessionId, String after, String before, int limit) {
+    return request(
+            "listMessages",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("after", after)
+                .put("before", before)
+                .put("limit", limit))
+        .map(o -> Page.fromJson(o, ChatMessage::fromJson));
+  }
+
+  @Override
+  public Future<ChatMessage> getMessage(String userId, String sessionId, String messageId) {
+    return request(
+            "getMessage",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("messageId", messageId))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<Long> countUserMessagesSince(String userId, Instant since) {
+    return request(
+            "countUserMessagesSince", new JsonObject().put("userId", userId).put("since", iso(since)))
+        .map(o -> o.getLong("count"));
+  }
+
+  @Override
+  public Future<JsonObject> lookupUserField(
+      String collection, String idField, String userId, String fieldPath) {
+    return request(
+        "lookupUserField",
+        new JsonObject()
+            .put("collection", collection)
+            .put("idField", idField)
+            .put("userId", userId)
+            .put("fieldPath", fieldPath));
+  }
+
+  @Override
+  public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
+    return request(
+            "requestCancel",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("messageId", messageId))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
+    return request(
+            "claimGeneration",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("leaseMillis", leaseMillis))
+        .map(ClaimResult::fromJson);
+  }
+
+  @Override
+  public Future<List<ChatMessage>> loadHistory(
+      String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
+    return request(
+            "loadHistory",
+            new JsonObject()
+                .put("sessionId", sessionId)
+                .put("beforeCreatedAt", iso(beforeCreatedAt))
+                .put("beforeId", beforeId)
+                .put("limit", limit))
+        .map(o -> messages(o.getJsonArray("items")));
+  }
+
+  @Override
+  public Future<CheckpointResult> checkpointGeneration(
+      String messageId, String workerId, String partialContent, long leaseMillis) {
+    return request(
+            "checkpointGeneration",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("partialContent", partialContent)
+                .put("leaseMillis", leaseMillis))
+        .map(CheckpointResult::fromJson);
+  }
+
+  @Override
+  public Future<ChatMessage> completeGeneration(
+      String messageId, String workerId, Completion completion) {
+    return request(
+            "completeGeneration",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("completion", completion.toJson()))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
+    return request(
+            "failGeneration",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("error", error.toJson()))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<ChatMessage> releaseForRetry(
+      String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
+    return request(
+            "releaseForRetry",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("notBefore", iso(notBefore))
+                .put("lastError", lastError == null ? null : lastError.toJson()))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<ChatMessage> cancelGeneration(
+      String messageId, String workerId, String partialContent) {
+    return request(
+            "cancelGeneration",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("workerId", workerId)
+                .put("partialContent", partialContent))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
+  public Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
+    return request(
+            "findStrandedReplies",
+            new JsonObject()
+                .put("now", iso(now))
+                .put("pendingBefore", iso(pendingBefore))
+                .put("limit", limit))
+        .map(o -> o.getJsonArray("ids").stream().map(String.class::cast).toList());
+  }
+
+  @Override
+  public Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId) {
+    return request(
+            "findActiveReplies",
+            new JsonObject().put("userId", userId).put("sessionId", sessionId))
+        .map(o -> messages(o.getJsonArray("items")));
+  }
+
+  private static List<ChatMessage> messages(JsonArray arr) {
+    return arr.stream().map(x -> ChatMessage.fromJson((JsonObject) x)).toList();
+  }
+}
