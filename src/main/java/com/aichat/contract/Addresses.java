@@ -48,8 +48,12 @@ public final class Addresses {
   public static final String DISPATCH = "chat.dispatch";
 
   /**
-   * AI worker job (point-to-point): {@code {messageId}}. The worker answers at once with
-   * {@code {accepted: boolean}} and never holds the request open for the generation itself.
+   * AI worker job (point-to-point): {@code {messageId, retryInProcess?: boolean (default true),
+   * outcomeAddress?: string}}. The worker answers at once with {@code {accepted: boolean, reason?}}
+   * ({@code reason: "busy"} when it has no free slot) and never holds the request open for the
+   * generation itself. With {@code retryInProcess: false} a retryable failure releases the reply to
+   * {@code pending} instead of retrying inside the worker (Cloud Tasks then retries). With an
+   * {@code outcomeAddress}, the worker sends a {@link GenerationOutcome} there when the job ends.
    */
   public static final String AI_GENERATE = "chat.ai.generate";
 
