@@ -1,5 +1,6 @@
 package com.aichat;
 
+import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
@@ -29,6 +30,11 @@ public final class Main {
 
   public static void main(String[] args) {
     Vertx vertx = Vertx.vertx();
+    if (args.length > 0 && args[0].equals(DevTokenCommand.NAME)) {
+      DevTokenCommand.run(vertx, List.of(args).subList(1, args.length), System.out)
+          .onComplete(code -> vertx.close().onComplete(x -> System.exit(code.result())));
+      return;
+    }
     ConfigLoader.load(vertx)
         .map(AppConfig::from)
         .compose(cfg -> start(vertx, cfg))
