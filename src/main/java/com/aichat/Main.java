@@ -85,7 +85,7 @@ public final class Main {
         // worker
         // dispatcher
         // api
-        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg))
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
         });
   }
