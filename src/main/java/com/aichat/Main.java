@@ -1,5 +1,7 @@
 package com.aichat;
 
+import com.aichat.api.HttpApiVerticle;
+import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
@@ -35,6 +37,11 @@ public final class Main {
     // The configuration is read with a short-lived local Vert.x, because whether this node joins a
     // cluster is itself configuration.
     Vertx bootstrap = Vertx.vertx();
+    if (args.length > 0 && args[0].equals(DevTokenCommand.NAME)) {
+      DevTokenCommand.run(bootstrap, List.of(args).subList(1, args.length), System.out)
+          .onComplete(code -> bootstrap.close().onComplete(x -> System.exit(code.result())));
+      return;
+    }
     ConfigLoader.load(bootstrap)
         .map(AppConfig::from)
         .eventually(bootstrap::close)
@@ -106,6 +113,7 @@ public final class Main {
         // worker
         // dispatcher
         // api
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
         });
   }
