@@ -1,5 +1,6 @@
 package com.aichat;
 
+import com.aichat.ai.AiWorkerVerticle;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
@@ -77,6 +78,8 @@ public final class Main {
         // persistence
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         // worker
+        new VerticleSpec(
+            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
         // dispatcher
         new VerticleSpec(
             "dispatcher",
