@@ -132,9 +132,9 @@ public final class FakeAnthropicServer {
     return Collections.unmodifiableList(requests);
   }
 
-  /** Requests whose last user turn ends with text containing {@code key} after any earlier key. */
+  /** Requests that were answered by the script of {@code key}. */
   public List<Recorded> requestsFor(String key) {
-    return requests.stream().filter(r -> r.lastUserText().contains(key)).toList();
+    return requests.stream().filter(r -> key.equals(scriptKey(r.lastUserText()))).toList();
   }
 
   /** The most requests streaming at the same time. */
@@ -165,8 +165,8 @@ public final class FakeAnthropicServer {
     });
   }
 
-  /** The script whose key occurs last in the question (a merged turn may quote earlier keys). */
-  private Scenario pick(String question) {
+  /** The script key occurring last in the question (a merged turn may quote earlier keys), or null. */
+  private String scriptKey(String question) {
     String best = null;
     int bestAt = -1;
     for (String key : scripts.keySet()) {
@@ -176,11 +176,16 @@ public final class FakeAnthropicServer {
         bestAt = at;
       }
     }
-    if (best == null) {
+    return best;
+  }
+
+  private Scenario pick(String question) {
+    String key = scriptKey(question);
+    if (key == null) {
       return defaultScenario;
     }
-    List<Scenario> list = scripts.get(best);
-    int i = scriptPositions.get(best).getAndIncrement();
+    List<Scenario> list = scripts.get(key);
+    int i = scriptPositions.get(key).getAndIncrement();
     return list.get(Math.min(i, list.size() - 1));
   }
 
