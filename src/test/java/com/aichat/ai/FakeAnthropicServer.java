@@ -79,6 +79,7 @@ public final class FakeAnthropicServer {
   private final Map<String, AtomicInteger> scriptPositions = new ConcurrentHashMap<>();
   private volatile Scenario defaultScenario = stream(List.of("Hello", " from", " the", " fake", " Claude."), 5);
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final Map<Recorded, Long> endTimes = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
   public FakeAnthropicServer(Vertx vertx) {
@@ -137,6 +138,11 @@ public final class FakeAnthropicServer {
     return requests.stream().filter(r -> key.equals(scriptKey(r.lastUserText()))).toList();
   }
 
+  /** When the response to {@code r} ended or its connection closed; null while it runs. */
+  public Long endedAtMs(Recorded r) {
+    return endTimes.get(r);
+  }
+
   /** The most requests streaming at the same time. */
   public int maxInFlight() {
     return maxInFlight.get();
@@ -156,6 +162,7 @@ public final class FakeAnthropicServer {
       java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
       Runnable done = () -> {
         if (ended.compareAndSet(false, true)) {
+          endTimes.put(rec, System.currentTimeMillis());
           inFlight.decrementAndGet();
         }
       };
