@@ -3,6 +3,7 @@ package com.aichat;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
+import com.aichat.dispatch.DispatcherVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -74,6 +75,10 @@ public final class Main {
         // persistence
         // worker
         // dispatcher
+        new VerticleSpec(
+            "dispatcher",
+            cfg.deployment().dispatcher(),
+            () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks()))
         // api
         // gateway
         );
