@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * exponential backoff from {@value #BACKOFF_INITIAL_MS} ms; if all fail, the returned Future fails, the
  * reply stays {@code pending}, and the dispatcher's sweep dispatches it again after the grace period.
  */
-public final class CloudTasksDispatch {
+public final class CloudTasksDispatch implements Dispatch {
 
   private static final Logger log = LoggerFactory.getLogger(CloudTasksDispatch.class);
 
@@ -100,14 +100,10 @@ public final class CloudTasksDispatch {
     this.roundMillis = roundMillis;
   }
 
-  /**
-   * Creates the client (blocking: it resolves credentials) on the dedicated worker pool.
-   *
-   * @param publicBaseUrl {@code node.public_base_url}, the externally reachable base of the HTTP API
-   */
+  /** Creates the client (blocking: it resolves credentials) on the dedicated worker pool. */
   public static Future<CloudTasksDispatch> create(
-      Vertx vertx, CloudTasksSettings settings, DispatchSettings dispatch, String publicBaseUrl) {
-    String workerUrl = publicBaseUrl + CloudTasksSettings.WORKER_PATH;
+      Vertx vertx, CloudTasksSettings settings, DispatchSettings dispatch) {
+    String workerUrl = settings.workerUrl();
     if (!workerUrl.startsWith("https://") && !plaintextEndpoint(settings.endpoint())) {
       log.warn("node.public_base_url is not https ({}); Cloud Tasks will push OIDC tokens over it", workerUrl);
     }
@@ -144,6 +140,7 @@ public final class CloudTasksDispatch {
   }
 
   /** Creates the task for one pending reply; succeeds once Cloud Tasks holds it (new or existing). */
+  @Override
   public Future<Void> dispatch(String messageId) {
     long round = System.currentTimeMillis() / roundMillis;
     Task task = buildTask(messageId, round);
@@ -223,6 +220,7 @@ public final class CloudTasksDispatch {
   }
 
   /** Shuts the client down (blocking, on the worker pool) and releases the pool. */
+  @Override
   public Future<Void> close() {
     return executor
         .executeBlocking(() -> {

@@ -17,6 +17,7 @@ import com.aichat.config.ConfigReader;
  * @param workerEndpointEnabled {@code cloud_tasks.worker_endpoint_enabled}: the endpoint is on in
  *     {@code cloud-tasks} mode, and in {@code local} mode only when this is true
  * @param oidcJwksUrl {@code cloud_tasks.oidc_jwks_url} (default Google's certs)
+ * @param workerUrl the task target: {@code node.public_base_url} + {@link #WORKER_PATH}
  */
 public record CloudTasksSettings(
     String project,
@@ -27,7 +28,8 @@ public record CloudTasksSettings(
     String endpoint,
     int dispatchDeadlineSeconds,
     boolean workerEndpointEnabled,
-    String oidcJwksUrl) {
+    String oidcJwksUrl,
+    String workerUrl) {
 
   public static final String WORKER_PATH = "/internal/chat-ai-worker";
 
@@ -51,6 +53,7 @@ public record CloudTasksSettings(
         r.optString("endpoint"),
         r.intValue("dispatch_deadline_seconds", 600, 15, 1800),
         cloud || r.bool("worker_endpoint_enabled", false),
-        jwks == null ? "https://www.googleapis.com/oauth2/v3/certs" : jwks);
+        jwks == null ? "https://www.googleapis.com/oauth2/v3/certs" : jwks,
+        publicBaseUrl + WORKER_PATH);
   }
 }

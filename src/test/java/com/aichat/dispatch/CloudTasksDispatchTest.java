@@ -49,7 +49,7 @@ class CloudTasksDispatchTest {
                   .put("service_account_email", SA)
                   .put("endpoint", f.endpoint())
                   .put("dispatch_deadline_seconds", 120))));
-          return CloudTasksDispatch.create(vertx, cfg.cloudTasks(), cfg.dispatch(), cfg.node().publicBaseUrl());
+          return CloudTasksDispatch.create(vertx, cfg.cloudTasks(), cfg.dispatch());
         })
         .onSuccess(d -> dispatch = d)
         .onComplete(ctx.succeedingThenComplete());
