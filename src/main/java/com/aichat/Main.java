@@ -4,6 +4,7 @@ import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
 import com.aichat.dispatch.DispatcherVerticle;
+import com.aichat.persistence.PersistenceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -71,16 +72,18 @@ public final class Main {
 
   /** The verticle kinds in deployment order. */
   public static List<VerticleSpec> verticles(AppConfig cfg) {
-    return List.of(
+    // An array initializer, so every line (each added by a different branch) may end with a comma.
+    return List.of(new VerticleSpec[] {
         // persistence
+        new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         // worker
         // dispatcher
         new VerticleSpec(
             "dispatcher",
             cfg.deployment().dispatcher(),
-            () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks()))
+            () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
         // api
         // gateway
-        );
+        });
   }
 }
