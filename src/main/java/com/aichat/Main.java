@@ -1,5 +1,7 @@
 package com.aichat;
 
+import com.aichat.api.HttpApiVerticle;
+import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
@@ -31,6 +33,11 @@ public final class Main {
 
   public static void main(String[] args) {
     Vertx vertx = Vertx.vertx();
+    if (args.length > 0 && args[0].equals(DevTokenCommand.NAME)) {
+      DevTokenCommand.run(vertx, List.of(args).subList(1, args.length), System.out)
+          .onComplete(code -> vertx.close().onComplete(x -> System.exit(code.result())));
+      return;
+    }
     ConfigLoader.load(vertx)
         .map(AppConfig::from)
         .compose(cfg -> start(vertx, cfg))
@@ -83,6 +90,7 @@ public final class Main {
             cfg.deployment().dispatcher(),
             () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
         // api
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg))
         // gateway
         });
   }
