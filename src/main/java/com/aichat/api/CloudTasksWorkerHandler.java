@@ -92,7 +92,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     CloudTasksWorkerHandler handler = create(vertx, settings);
     router
         .post(CloudTasksSettings.WORKER_PATH)
-        .handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES))
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
         .handler(handler);
     log.info("Cloud Tasks worker endpoint {} enabled (audience {}, service account {})",
         CloudTasksSettings.WORKER_PATH, settings.audience(), settings.serviceAccountEmail());
@@ -178,35 +178,21 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
         .end(body.encode());
   }
 
+  /** Renders refusals through the API's one error model ({@link ApiErrors}); no token details leak. */
   private static void fail(RoutingContext ctx, String taskName, Throwable err) {
-    if (ctx.response().ended() || ctx.response().closed()) {
-      return;
-    }
-    int status;
-    String code;
-    String message;
     if (err instanceof OidcRejection r) {
       log.warn("Cloud Tasks push for task {} refused ({}): {}", taskName, r.status(), r.getMessage());
-      status = r.status();
-      code = r.status() == 403 ? ErrorCode.FORBIDDEN.name() : ErrorCode.UNAUTHENTICATED.name();
-      message = r.status() == 403 ? "forbidden" : "unauthenticated";
+      ctx.fail(r.status() == 403
+          ? ApiError.of(ErrorCode.FORBIDDEN, "forbidden")
+          : ApiError.of(ErrorCode.UNAUTHENTICATED, "authentication required")
+              .withHeader("WWW-Authenticate", ApiErrors.WWW_AUTHENTICATE));
     } else if (ErrorCode.fromThrowable(err) == ErrorCode.VALIDATION_FAILED) {
       log.warn("Cloud Tasks push for task {} has an invalid body", taskName);
-      status = 400;
-      code = ErrorCode.VALIDATION_FAILED.name();
-      message = err.getMessage();
+      ctx.fail(ApiError.of(ErrorCode.VALIDATION_FAILED, err.getMessage()));
     } else {
       // No worker reachable, the worker did not answer, or no outcome before the deadline.
       log.warn("Cloud Tasks push for task {} not completed, Cloud Tasks will retry: {}", taskName, err.getMessage());
-      status = 503;
-      code = ErrorCode.UNAVAILABLE.name();
-      message = "the job could not be run now; retry later";
+      ctx.fail(ApiError.of(ErrorCode.UNAVAILABLE, "the job could not be run now; retry later"));
     }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(new JsonObject()
-            .put("error", new JsonObject().put("code", code).put("message", message))
-            .encode());
   }
 }
