@@ -1,5 +1,6 @@
 package com.aichat;
 
+import com.aichat.ai.AiWorkerVerticle;
 import com.aichat.api.HttpApiVerticle;
 import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
@@ -84,6 +85,8 @@ public final class Main {
         // persistence
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         // worker
+        new VerticleSpec(
+            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
         // dispatcher
         new VerticleSpec(
             "dispatcher",
