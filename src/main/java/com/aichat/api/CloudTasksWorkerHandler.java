@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *       answered at once, while this HTTP request stays open until the {@link GenerationOutcome}
  *       arrives, at most the dispatch deadline (less a second, to answer before Cloud Tasks gives up).
  *   <li>Answers so that Cloud Tasks does the right thing: 200 when the reply is final (completed,
- *       failed for good, cancelled, or already final on a duplicate delivery, or deleted); 503 when it
+ *       failed for good, cancelled, or already final on a duplicate delivery, deleted, or taken over by
+ *       a newer run that another task started); 503 when it
  *       should be tried again (a retryable failure released the reply, another worker holds its lease,
  *       its retry time has not come, no worker is reachable, or no outcome came in time); 429 when the
  *       worker had no free slot.
@@ -159,8 +160,9 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
   private static void answer(RoutingContext ctx, String taskName, GenerationOutcome o) {
     int status = switch (o.outcome()) {
       case GenerationOutcome.COMPLETED, GenerationOutcome.FAILED, GenerationOutcome.CANCELLED -> 200;
-      // Already final (a duplicate delivery) or gone with its session: done. Held by another worker,
-      // or pending until its retry time: try again later.
+      // Already final (a duplicate delivery), deleted with its session, or the lease lost to a newer
+      // run (which came from a newer task that answers for it): done. Held by another worker, or
+      // pending until its retry time: try again later.
       case GenerationOutcome.NOT_CLAIMED -> o.status() == null || FINAL_STATUSES.contains(o.status()) ? 200 : 503;
       case GenerationOutcome.BUSY -> 429;
       case GenerationOutcome.RETRY -> 503;

@@ -63,7 +63,8 @@ public final class CloudTasksDispatch implements Dispatch {
 
   static final String EXECUTOR_NAME = "chat-cloud-tasks";
   static final int EXECUTOR_THREADS = 4;
-  static final int CREATE_ATTEMPTS = 4;
+  /** CreateTask calls per dispatch, the first included. */
+  public static final int CREATE_ATTEMPTS = 4;
   static final long BACKOFF_INITIAL_MS = 250;
   static final long BACKOFF_MAX_MS = 4_000;
 

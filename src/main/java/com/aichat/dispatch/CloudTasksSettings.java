@@ -38,7 +38,9 @@ public record CloudTasksSettings(
     String project = cloud ? r.requiredString("project") : r.optString("project");
     String location = cloud ? r.requiredString("location") : r.optString("location");
     String queue = cloud ? r.requiredString("queue") : r.optString("queue");
-    String email = cloud ? r.requiredString("service_account_email") : r.optString("service_account_email");
+    boolean endpoint = cloud || r.bool("worker_endpoint_enabled", false);
+    // The endpoint checks the token's email against it, so it is required wherever the endpoint is on.
+    String email = endpoint ? r.requiredString("service_account_email") : r.optString("service_account_email");
     String audience = r.optString("audience");
     if (audience == null) {
       audience = publicBaseUrl + WORKER_PATH;
@@ -52,7 +54,7 @@ public record CloudTasksSettings(
         audience,
         r.optString("endpoint"),
         r.intValue("dispatch_deadline_seconds", 600, 15, 1800),
-        cloud || r.bool("worker_endpoint_enabled", false),
+        endpoint,
         jwks == null ? "https://www.googleapis.com/oauth2/v3/certs" : jwks,
         publicBaseUrl + WORKER_PATH);
   }
