@@ -36,8 +36,21 @@ class CloudTasksConfigTest {
     AppConfig off = AppConfig.from(TestApp.config(dir, new JsonObject()));
     assertThat(off.cloudTasks().workerEndpointEnabled()).isFalse();
     AppConfig on = AppConfig.from(TestApp.config(dir, new JsonObject()
-        .put("cloud_tasks", new JsonObject().put("worker_endpoint_enabled", true))));
+        .put("cloud_tasks", new JsonObject()
+            .put("worker_endpoint_enabled", true)
+            .put("service_account_email", "sa@p.iam.gserviceaccount.com"))));
     assertThat(on.cloudTasks().workerEndpointEnabled()).isTrue();
+    assertThat(on.dispatch().cloudTasks()).isFalse();
+  }
+
+  @Test
+  @DisplayName("Turning the endpoint on without the service account to expect stops startup naming the key")
+  void enabledEndpointRequiresTheServiceAccount(@org.junit.jupiter.api.io.TempDir Path dir) {
+    JsonObject cfg = TestApp.config(dir, new JsonObject()
+        .put("cloud_tasks", new JsonObject().put("worker_endpoint_enabled", true)));
+    assertThatThrownBy(() -> AppConfig.from(cfg))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cloud_tasks.service_account_email");
   }
 
   @Test

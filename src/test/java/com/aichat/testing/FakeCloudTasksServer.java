@@ -82,6 +82,7 @@ public final class FakeCloudTasksServer {
   private final AtomicInteger taskCounter = new AtomicInteger();
   private volatile long unavailableUntil;
   private volatile boolean pushEnabled = true;
+  private volatile boolean closed;
   private HttpServer server;
 
   public FakeCloudTasksServer(Vertx vertx, TestOidcIssuer issuer) {
@@ -107,6 +108,7 @@ public final class FakeCloudTasksServer {
   }
 
   public Future<Void> close() {
+    closed = true;
     client.close();
     return server == null ? Future.succeededFuture() : server.close();
   }
@@ -261,6 +263,9 @@ public final class FakeCloudTasksServer {
   }
 
   private void pushUntilDone(FakeTask t, int attempt) {
+    if (closed) {
+      return;
+    }
     pushOnce(t, attempt).onComplete(ar -> {
       int status = ar.succeeded() ? ar.result() : 0;
       if (status >= 200 && status < 300) {
