@@ -29,6 +29,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.bson.types.ObjectId;
 
@@ -39,10 +40,11 @@ import org.bson.types.ObjectId;
  * committed write.
  *
  * <p>Idempotent sends use the unique sparse index on {@code clientMessageKey}
- * ({@code <chatSessionId>:<clientMessageId>}, set only on user messages that carry a
- * {@code clientMessageId}): a compound sparse index on {@code (chatSessionId, clientMessageId)} would
- * index every message (a sparse compound index skips only documents missing all of its fields), so
- * the second message without a client id would collide.
+ * ({@code u:<chatSessionId>:<clientMessageId>} on the user message, {@code r:...} on its placeholder;
+ * set only when the send carries a {@code clientMessageId}). A compound sparse index on
+ * {@code (chatSessionId, clientMessageId)} would index every message (a sparse compound index skips
+ * only documents missing all of its fields), so the second message without a client id would
+ * collide.
  */
 public final class MongoChatStore implements ChatStore {
 
@@ -52,6 +54,11 @@ public final class MongoChatStore implements ChatStore {
   public static final String MESSAGES = "prompthistories";
 
   static final int MAX_PAGE = 100;
+
+  /** How long after a send its placeholder may still be on its way (see {@link #replyOf}). */
+  private static final java.time.Duration PAIR_IN_FLIGHT = java.time.Duration.ofSeconds(5);
+  private static final long PAIR_WAIT_MS = 50;
+  private static final int PAIR_WAIT_TRIES = 100;
 
   private static final Pattern COLLECTION_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}");
   private static final Pattern FIELD_PATH = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
@@ -207,12 +214,12 @@ public final class MongoChatStore implements ChatStore {
     JsonObject user = messageDoc(newId(), userId, sessionId, USER, COMPLETED, content, now);
     if (clientMessageId != null) {
       user.put("clientMessageId", clientMessageId)
-          .put("clientMessageKey", clientMessageKey(sessionId, clientMessageId));
+          .put("clientMessageKey", userMessageKey(sessionId, clientMessageId));
     }
     String userMessageId = MongoDocs.id(user.getValue("_id"));
     return mongo
         .insert(MESSAGES, user)
-        .compose(x -> insertReply(userId, sessionId, userMessageId, now))
+        .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId))
         .map(reply -> new SendResult(MongoDocs.message(user), reply, true))
         .onSuccess(r -> publishMessage(MessageEvent.CREATED, r.userMessage()))
         .compose(r -> touchSession(userId, sessionId, now).map(r))
@@ -221,10 +228,17 @@ public final class MongoChatStore implements ChatStore {
             : Future.failedFuture(err));
   }
 
+  /**
+   * Inserts the pending placeholder. With a client id it carries its own unique key, so that however
+   * many concurrent retries try to write it, one placeholder exists per user message.
+   */
   private Future<ChatMessage> insertReply(
-      String userId, String sessionId, String userMessageId, Instant createdAt) {
+      String userId, String sessionId, String userMessageId, Instant createdAt, String clientMessageId) {
     JsonObject reply = messageDoc(newId(), userId, sessionId, AI_REPORT, PENDING, "", createdAt)
         .put("replyTo", oid(userMessageId));
+    if (clientMessageId != null) {
+      reply.put("clientMessageKey", replyKey(sessionId, clientMessageId));
+    }
     return mongo
         .insert(MESSAGES, reply)
         .map(x -> MongoDocs.message(reply))
@@ -237,31 +251,44 @@ public final class MongoChatStore implements ChatStore {
         : Future.succeededFuture(pair);
   }
 
-  /**
-   * The stored pair of an earlier send with this client id, or null. If an earlier send stopped
-   * between its two inserts, the missing placeholder is written now.
-   */
+  /** The stored pair of an earlier send with this client id, or null. */
   private Future<SendResult> findPair(String userId, String sessionId, String clientMessageId) {
     JsonObject query =
         new JsonObject()
-            .put("clientMessageKey", clientMessageKey(sessionId, clientMessageId))
+            .put("clientMessageKey", userMessageKey(sessionId, clientMessageId))
             .put("userId", oid(userId));
     return mongo
         .findOne(MESSAGES, query, null)
-        .compose(user -> user == null ? Future.succeededFuture(null) : pairOf(userId, sessionId, user));
+        .compose(user -> user == null
+            ? Future.succeededFuture(null)
+            : replyOf(userId, sessionId, MongoDocs.message(user), clientMessageId, PAIR_WAIT_TRIES)
+                .map(reply -> new SendResult(MongoDocs.message(user), reply, false)));
   }
 
-  private Future<SendResult> pairOf(String userId, String sessionId, JsonObject userDoc) {
-    ChatMessage user = MongoDocs.message(userDoc);
+  /**
+   * The placeholder of a stored user message. A concurrent first send may still be writing it, so a
+   * young user message without one is re-read a few times; an old one (its send died between the two
+   * inserts) gets its placeholder now.
+   */
+  private Future<ChatMessage> replyOf(
+      String userId, String sessionId, ChatMessage user, String clientMessageId, int triesLeft) {
     JsonObject query =
         new JsonObject().put("chatSessionId", oid(sessionId)).put("replyTo", oid(user.id()));
-    return mongo
-        .findOne(MESSAGES, query, null)
-        .compose(reply -> reply != null
-            ? Future.succeededFuture(MongoDocs.message(reply))
-            : insertReply(userId, sessionId, user.id(), user.createdAt())
-                .compose(m -> touchSession(userId, sessionId, user.createdAt()).map(m)))
-        .map(reply -> new SendResult(user, reply, false));
+    return mongo.findOne(MESSAGES, query, null).compose(reply -> {
+      if (reply != null) {
+        return Future.succeededFuture(MongoDocs.message(reply));
+      }
+      boolean sendMayBeInFlight = user.createdAt().isAfter(now().minus(PAIR_IN_FLIGHT));
+      if (sendMayBeInFlight && triesLeft > 0) {
+        return vertx.timer(PAIR_WAIT_MS, TimeUnit.MILLISECONDS)
+            .compose(t -> replyOf(userId, sessionId, user, clientMessageId, triesLeft - 1));
+      }
+      return insertReply(userId, sessionId, user.id(), user.createdAt(), clientMessageId)
+          .compose(m -> touchSession(userId, sessionId, user.createdAt()).map(m))
+          .recover(err -> MongoFailures.isDuplicateKey(err)
+              ? mongo.findOne(MESSAGES, query, null).map(MongoDocs::message)
+              : Future.failedFuture(err));
+    });
   }
 
   private Future<Void> touchSession(String userId, String sessionId, Instant at) {
@@ -716,8 +743,12 @@ public final class MongoChatStore implements ChatStore {
         .put("updatedAt", date(at));
   }
 
-  static String clientMessageKey(String sessionId, String clientMessageId) {
-    return sessionId + ":" + clientMessageId;
+  static String userMessageKey(String sessionId, String clientMessageId) {
+    return "u:" + sessionId + ":" + clientMessageId;
+  }
+
+  static String replyKey(String sessionId, String clientMessageId) {
+    return "r:" + sessionId + ":" + clientMessageId;
   }
 
   private static JsonObject and(JsonObject a, JsonObject b) {
