@@ -93,7 +93,7 @@ public final class Main {
             cfg.deployment().dispatcher(),
             () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
         // api
-        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg))
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
         });
   }
