@@ -2,6 +2,7 @@ package com.aichat.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.dispatch.CloudTasksDispatch;
 import com.aichat.testing.FakeCloudTasksServer;
 import com.aichat.testing.FakeCloudTasksServer.FakeTask;
@@ -11,7 +12,6 @@ import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -21,11 +21,9 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -203,13 +201,14 @@ class CloudTasksWorkerEndpointTest {
   @Test
   @DisplayName("A retryable provider failure answers 503; Cloud Tasks' retry then completes the reply")
   void retryableFailureIsRetriedByCloudTasks(Vertx vertx, VertxTestContext ctx) {
-    AtomicInteger calls = new AtomicInteger();
-    startClaudeFake(vertx, calls, 1)
-        .compose(claude -> startApp(vertx, new JsonObject()
+    FakeAnthropicServer claude = new FakeAnthropicServer(vertx)
+        .script("Try again please",
+            new FakeAnthropicServer.Status(529, "overloaded_error", null),
+            FakeAnthropicServer.stream(List.of("Hello from ", "the fake Claude."), 5));
+    claude.start()
+        .compose(c -> startApp(vertx, new JsonObject()
             .put("ai", new JsonObject().put("provider", "claude"))
-            .put("claude", new JsonObject()
-                .put("api_key", "test-key")
-                .put("base_url", "http://127.0.0.1:" + claude.actualPort()))))
+            .put("claude", new JsonObject().put("api_key", "test-key").put("base_url", c.baseUrl()))))
         .compose(a -> sendMessage("Try again please"))
         .compose(reply -> awaitReply(vertx, reply, m -> "completed".equals(m.getString("status"))))
         .compose(done -> awaitDelivery(vertx).map(done))
@@ -219,7 +218,7 @@ class CloudTasksWorkerEndpointTest {
           assertThat(t.pushStatuses()).last().isEqualTo(200);
           assertThat(done.getString("content")).isEqualTo("Hello from the fake Claude.");
           assertThat(done.getInteger("attempts")).isEqualTo(2);
-          assertThat(calls.get()).isEqualTo(2);
+          assertThat(claude.requestsFor("Try again please")).hasSize(2);
           ctx.completeNow();
         })));
   }
@@ -364,43 +363,5 @@ class CloudTasksWorkerEndpointTest {
       }
       return resp.bodyAsJsonObject();
     };
-  }
-
-  /**
-   * A minimal Anthropic Messages endpoint: the first {@code failures} calls answer 529
-   * {@code overloaded_error} (retryable), later ones stream a short reply as SSE.
-   */
-  private static Future<HttpServer> startClaudeFake(Vertx vertx, AtomicInteger calls, int failures) {
-    return vertx.createHttpServer()
-        .requestHandler(req -> req.body().onSuccess(b -> {
-          if (calls.incrementAndGet() <= failures) {
-            req.response().setStatusCode(529).putHeader("content-type", "application/json")
-                .end(new JsonObject().put("type", "error").put("error", new JsonObject()
-                    .put("type", "overloaded_error").put("message", "Overloaded")).encode());
-            return;
-          }
-          List<String[]> events = new ArrayList<>();
-          events.add(new String[] {"message_start", new JsonObject().put("type", "message_start")
-              .put("message", new JsonObject().put("id", "msg_1").put("type", "message").put("role", "assistant")
-                  .put("model", "claude-sonnet-4-5").put("content", new JsonArray())
-                  .put("usage", new JsonObject().put("input_tokens", 12).put("output_tokens", 1))).encode()});
-          events.add(new String[] {"content_block_start", new JsonObject().put("type", "content_block_start")
-              .put("index", 0).put("content_block", new JsonObject().put("type", "text").put("text", "")).encode()});
-          for (String part : new String[] {"Hello from ", "the fake Claude."}) {
-            events.add(new String[] {"content_block_delta", new JsonObject().put("type", "content_block_delta")
-                .put("index", 0).put("delta", new JsonObject().put("type", "text_delta").put("text", part)).encode()});
-          }
-          events.add(new String[] {"content_block_stop", new JsonObject().put("type", "content_block_stop").put("index", 0).encode()});
-          events.add(new String[] {"message_delta", new JsonObject().put("type", "message_delta")
-              .put("delta", new JsonObject().put("stop_reason", "end_turn"))
-              .put("usage", new JsonObject().put("output_tokens", 6)).encode()});
-          events.add(new String[] {"message_stop", new JsonObject().put("type", "message_stop").encode()});
-          StringBuilder sse = new StringBuilder();
-          for (String[] e : events) {
-            sse.append("event: ").append(e[0]).append('\n').append("data: ").append(e[1]).append("\n\n");
-          }
-          req.response().putHeader("content-type", "text/event-stream").end(sse.toString());
-        }))
-        .listen(0, "127.0.0.1");
   }
 }
