@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * dispatch.pending_grace_ms)}. Within one call every CreateTask retry uses the same name, so a retry of
  * a request whose response was lost is deduplicated by Cloud Tasks ({@code ALREADY_EXISTS}, which the
  * HTTP/JSON transport reports as HTTP 409, counts as success). Dispatches of the same reply in the same
- * round (two sweepers, a resent dispatch request) also collapse into one task. A later sweep, which
- * only picks a reply untouched for longer than the grace period, lands in a later round and so always
- * gets a fresh name: a task that was never created, or that Cloud Tasks holds but never delivers, can
+ * round (two sweepers, a resent dispatch request) also collapse into one task. The sweep picks a reply
+ * only once it has been untouched for longer than the grace period, so its first re-dispatch lands in a
+ * later round than the original dispatch, and while the reply stays untouched each further round gets
+ * one fresh name: a task that was never created, or that Cloud Tasks holds but never delivers, can
  * never block the reply behind a tombstoned name (Cloud Tasks keeps names of deleted or executed tasks
  * reserved for up to days). Extra tasks are harmless: the claim lets exactly one do the work, and the
  * others end with a 2xx once the reply is final.
