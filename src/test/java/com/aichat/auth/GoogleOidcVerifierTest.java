@@ -14,6 +14,9 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -63,6 +66,33 @@ class GoogleOidcVerifierTest {
   void acceptsBareIssuer(VertxTestContext ctx) {
     String token = issuer.sign(TestOidcIssuer.claims(SA, AUD).put("iss", "accounts.google.com"));
     verifier.verify(token).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("A key published after the JWKS was cached is fetched when a token names it (throttled to one fetch per interval)")
+  void refetchesKeysOnUnknownKid(Vertx vertx, VertxTestContext ctx) {
+    AtomicLong now = new AtomicLong(System.currentTimeMillis());
+    Clock clock = new Clock() {
+      @Override public ZoneId getZone() { return ZoneOffset.UTC; }
+      @Override public Clock withZone(ZoneId zone) { return this; }
+      @Override public Instant instant() { return Instant.ofEpochMilli(now.get()); }
+    };
+    GoogleOidcVerifier v = new GoogleOidcVerifier(vertx, jwksHost.jwksUrl(), AUD, SA, clock);
+    v.verify(issuer.token(SA, AUD))
+        .compose(first -> {
+          issuer.rotate();
+          // Right after a fetch, an unknown kid does not trigger another one.
+          return v.verify(issuer.signWithRotatedKey(TestOidcIssuer.claims(SA, AUD))).transform(ar -> {
+            ctx.verify(() -> assertThat(ar.failed()).isTrue());
+            now.addAndGet(GoogleOidcVerifier.MIN_REFRESH_INTERVAL_MS + 1);
+            return v.verify(issuer.signWithRotatedKey(TestOidcIssuer.claims(SA, AUD)));
+          });
+        })
+        .onComplete(ctx.succeeding(claims -> ctx.verify(() -> {
+          assertThat(claims.getString("email")).isEqualTo(SA);
+          v.close();
+          ctx.completeNow();
+        })));
   }
 
   @Test

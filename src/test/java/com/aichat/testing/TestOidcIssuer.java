@@ -26,21 +26,40 @@ public final class TestOidcIssuer {
 
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
+  public static final String ROTATED_KID = "test-key-2";
+
   private final KeyPair key = newKey();
   private final KeyPair rogue = newKey();
+  private volatile KeyPair rotated;
 
-  /** The JWKS document ({@code {keys: [...]}}) with the issuer's public key. */
+  /** The JWKS document ({@code {keys: [...]}}) with the issuer's public key(s). */
   public JsonObject jwks() {
-    RSAPublicKey pub = (RSAPublicKey) key.getPublic();
-    JsonObject jwk =
-        new JsonObject()
-            .put("kty", "RSA")
-            .put("alg", "RS256")
-            .put("use", "sig")
-            .put("kid", KID)
-            .put("n", B64URL.encodeToString(unsigned(pub.getModulus())))
-            .put("e", B64URL.encodeToString(unsigned(pub.getPublicExponent())));
-    return new JsonObject().put("keys", new JsonArray().add(jwk));
+    JsonArray keys = new JsonArray().add(jwk(KID, (RSAPublicKey) key.getPublic()));
+    KeyPair r = rotated;
+    if (r != null) {
+      keys.add(jwk(ROTATED_KID, (RSAPublicKey) r.getPublic()));
+    }
+    return new JsonObject().put("keys", keys);
+  }
+
+  /** Publishes a second key ({@link #ROTATED_KID}), as Google does when it rotates its keys. */
+  public void rotate() {
+    rotated = newKey();
+  }
+
+  /** Signs {@code claims} with the key published by {@link #rotate()}. */
+  public String signWithRotatedKey(JsonObject claims) {
+    return sign(header("RS256", ROTATED_KID), claims, rotated.getPrivate());
+  }
+
+  private static JsonObject jwk(String kid, RSAPublicKey pub) {
+    return new JsonObject()
+        .put("kty", "RSA")
+        .put("alg", "RS256")
+        .put("use", "sig")
+        .put("kid", kid)
+        .put("n", B64URL.encodeToString(unsigned(pub.getModulus())))
+        .put("e", B64URL.encodeToString(unsigned(pub.getPublicExponent())));
   }
 
   /** The claims of a valid Cloud Tasks OIDC token for {@code email} and {@code audience}. */
