@@ -246,6 +246,27 @@ abstract class ChatStoreContractTest {
   }
 
   @Test
+  @DisplayName("Messages are stored with the seed's field names, ObjectIds and dates, and no lease fields when pending")
+  void messagesUseRealBsonTypes(VertxTestContext ctx) {
+    pendingReply()
+        .compose(r -> direct.findOne("prompthistories", new JsonObject().put("_id", oid(r.reply().id())), null)
+            .map(raw -> {
+              ctx.verify(() -> {
+                assertThat(raw.getJsonObject("userId").getString("$oid")).isEqualTo(userA);
+                assertThat(raw.getJsonObject("chatSessionId").getString("$oid")).isEqualTo(r.reply().sessionId());
+                assertThat(raw.getJsonObject("replyTo").getString("$oid")).isEqualTo(r.userMessage().id());
+                assertThat(Instant.parse(raw.getJsonObject("createdAt").getString("$date")))
+                    .isEqualTo(r.reply().createdAt());
+                assertThat(raw.getString("messageType")).isEqualTo("ai_report");
+                assertThat(raw.getString("status")).isEqualTo("pending");
+                assertThat(raw.containsKey("leaseOwner")).isFalse();
+              });
+              return raw;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("Sending twice with one clientMessageId (also concurrently) stores one pair and returns it with created=false")
   void idempotentSend(VertxTestContext ctx) {
     store.createSession(userA, null, "chat")
