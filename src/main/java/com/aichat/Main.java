@@ -46,8 +46,7 @@ public final class Main {
     }
     ConfigLoader.load(bootstrap)
         .map(AppConfig::from)
-        .eventually(bootstrap::close)
-        .compose(cfg -> createVertx(cfg).compose(vertx -> start(vertx, cfg)
+        .compose(cfg -> createVertx(bootstrap, cfg).compose(vertx -> start(vertx, cfg)
             .onFailure(err -> vertx.close())))
         .onSuccess(ids -> log.info("chat-service started: {} verticle kinds deployed", ids.size()))
         .onFailure(Main::exitOnStartupFailure);
@@ -62,10 +61,13 @@ public final class Main {
     System.exit(1);
   }
 
-  /** A plain Vert.x, or a clustered one (Hazelcast) when {@code cluster.enabled}. */
-  static Future<Vertx> createVertx(AppConfig cfg) {
+  /**
+   * The Vert.x the service runs on: the bootstrap instance itself, or, when {@code cluster.enabled},
+   * a clustered one (Hazelcast), after which the bootstrap instance is closed.
+   */
+  static Future<Vertx> createVertx(Vertx bootstrap, AppConfig cfg) {
     if (!cfg.deployment().clustered()) {
-      return Future.succeededFuture(Vertx.vertx());
+      return Future.succeededFuture(bootstrap);
     }
     VertxOptions options = new VertxOptions();
     EventBusOptions bus = options.getEventBusOptions();
@@ -79,7 +81,10 @@ public final class Main {
         .with(options)
         .withClusterManager(new HazelcastClusterManager())
         .buildClustered()
-        .onSuccess(v -> log.info("joined the Vert.x cluster (Hazelcast)"));
+        .onSuccess(v -> {
+          log.info("joined the Vert.x cluster (Hazelcast)");
+          bootstrap.close();
+        });
   }
 
   /** Deploys the verticles of {@link #verticles(AppConfig)} one kind after another. */
