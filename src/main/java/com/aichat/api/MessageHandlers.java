@@ -35,7 +35,7 @@ final class MessageHandlers {
 
   /** 202 with the new pair (then dispatch), or 200 with the stored pair for a repeated clientMessageId. */
   void send(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     JsonBody body = JsonBody.read(ctx, Set.of("content", "clientMessageId"), true);
     String content = body.string("content", 1, MAX_CONTENT, false, true);
     String clientMessageId = body.string("clientMessageId", 1, MAX_CLIENT_MESSAGE_ID, false, false);
@@ -61,7 +61,7 @@ final class MessageHandlers {
   }
 
   void list(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     int limit = Params.limit(ctx, DEFAULT_LIMIT, MAX_LIMIT);
     String after = Params.cursor(ctx, "after");
     String before = Params.cursor(ctx, "before");
@@ -74,7 +74,7 @@ final class MessageHandlers {
   }
 
   void get(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     String messageId = Params.pathId(ctx, "messageId", "message");
     store.getMessage(AuthHandler.user(ctx).userId(), sessionId, messageId)
         .onSuccess(m -> Responses.json(ctx, 200, m.toJson()))
@@ -83,7 +83,7 @@ final class MessageHandlers {
 
   /** Cancels a pending or processing reply: 202 with the message as it is now; a final reply is 409. */
   void cancel(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     String messageId = Params.pathId(ctx, "messageId", "message");
     JsonBody.read(ctx, Set.of(), false).validate();
     store.requestCancel(AuthHandler.user(ctx).userId(), sessionId, messageId)

@@ -45,14 +45,14 @@ final class SessionHandlers {
   }
 
   void get(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     store.getSession(AuthHandler.user(ctx).userId(), sessionId)
         .onSuccess(s -> Responses.json(ctx, 200, s.toJson()))
         .onFailure(ctx::fail);
   }
 
   void rename(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     JsonBody body = JsonBody.read(ctx, Set.of("title"), true);
     String title = body.string("title", 1, MAX_TITLE, true, true);
     body.validate();
@@ -62,7 +62,7 @@ final class SessionHandlers {
   }
 
   void delete(RoutingContext ctx) {
-    String sessionId = Params.pathId(ctx, "sessionId", "chat session");
+    String sessionId = Params.pathId(ctx, "sessionId", "session");
     store.deleteSession(AuthHandler.user(ctx).userId(), sessionId)
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);

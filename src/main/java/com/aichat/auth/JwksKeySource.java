@@ -105,8 +105,4 @@ final class JwksKeySource {
     return ("RSA".equals(kty) && (alg.startsWith("RS") || alg.startsWith("PS")))
         || ("EC".equals(kty) && alg.startsWith("ES"));
   }
-
-  void close() {
-    client.close();
-  }
 }
