@@ -4,6 +4,7 @@ import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
+import com.aichat.gateway.GatewayVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -82,6 +83,8 @@ public final class Main {
         // dispatcher
         // api
         // gateway
+        new VerticleSpec("gateway", cfg.deployment().gateway(),
+            () -> new GatewayVerticle(cfg.gateway(), cfg.auth()))
         );
   }
 }
