@@ -1,5 +1,6 @@
 package com.aichat.gateway;
 
+import com.corundumstudio.socketio.AckMode;
 import com.corundumstudio.socketio.AuthorizationResult;
 import com.corundumstudio.socketio.Configuration;
 import com.corundumstudio.socketio.HandshakeData;
@@ -24,6 +25,8 @@ final class SocketServerFactory {
     config.setPort(settings.port());
     config.setTransports(Transport.POLLING, Transport.WEBSOCKET);
     config.setRandomSession(true);
+    // acks are sent from the Vert.x context after async work; AUTO would send an empty ack first
+    config.setAckMode(AckMode.MANUAL);
     config.setAddVersionHeader(false);
     config.setJsonSupport(new JacksonJsonSupport(new VertxModule()));
     // CORS: netty-socketio echoes the request's Origin; the handshake check below limits which
