@@ -134,7 +134,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void onJoin(SocketIOClient client, Object data, AckRequest ack) {
-    SocketAuth.Binding b = boundOrRefuse(client, ack);
+    SocketAuth.Binding b = boundOrRefuse(client);
     String sessionId = b == null ? null : sessionIdOf(data, ack);
     if (sessionId == null) {
       return;
@@ -144,7 +144,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void onLeave(SocketIOClient client, Object data, AckRequest ack) {
-    SocketAuth.Binding b = boundOrRefuse(client, ack);
+    SocketAuth.Binding b = boundOrRefuse(client);
     String sessionId = b == null ? null : sessionIdOf(data, ack);
     if (sessionId == null) {
       return;
@@ -156,13 +156,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** Every handler refuses a socket without a bound user, and cuts it off. */
-  private SocketAuth.Binding boundOrRefuse(SocketIOClient client, AckRequest ack) {
+  private SocketAuth.Binding boundOrRefuse(SocketIOClient client) {
     SocketAuth.Binding b = auth.binding(client.getSessionId());
     if (b == null) {
+      // not even an error ack: an unauthenticated connection gets no answer at all
       log.info("socket {} sent an event without being authenticated; closing it", client.getSessionId());
-      if (ack.isAckRequested()) {
-        ack.sendAckData(error(ErrorCode.UNAUTHENTICATED, "not authenticated"));
-      }
       sender.forceClose(client.getSessionId());
     }
     return b;
