@@ -4,7 +4,9 @@ import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
-import com.aichat.gateway.GatewayVerticle;
+        new VerticleSpec("gateway", cfg.deployment().gateway(),
+            () -> new GatewayVerticle(cfg.gateway(), cfg.auth())),
+        });
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -77,14 +79,20 @@ public final class Main {
 
   /** The verticle kinds in deployment order. */
   public static List<VerticleSpec> verticles(AppConfig cfg) {
-    return List.of(
+    // An array initializer, so every line (each added by a different branch) may end with a comma.
+    return List.of(new VerticleSpec[] {
         // persistence
+        new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         // worker
         // dispatcher
         // api
         // gateway
+<<<<<<< HEAD
         new VerticleSpec("gateway", cfg.deployment().gateway(),
             () -> new GatewayVerticle(cfg.gateway(), cfg.auth()))
         );
+=======
+        });
+>>>>>>> persistence
   }
 }

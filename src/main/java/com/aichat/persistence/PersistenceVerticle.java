@@ -1,0 +1,138 @@
+package com.aichat.persistence;
+
+import com.aichat.config.AppConfig;
+import com.aichat.config.NodeSettings;
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.ServiceFailure;
+import com.aichat.persistence.impl.EmbeddedMongo;
+import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.persistence.impl.MongoSchema;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the database: the single vertx-mongo-client {@link MongoClient}, the schema, and the
+ * {@link ChatStore} served on {@link Addresses#PERSISTENCE}.
+ *
+ * <p>Without {@code mongo.connection_string} it first starts the embedded MongoDB-wire server
+ * ({@link EmbeddedMongo}) on {@code node.data_dir}; only one instance per node may do that
+ * ({@code verticles.persistence} is at most 1, and the H2 store file is locked by its owner).
+ * {@link #start()} completes once the database answered, the indexes exist and the consumer is
+ * registered; an unreachable database fails it with {@code UNAVAILABLE}.
+ */
+public final class PersistenceVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(PersistenceVerticle.class);
+
+  private final MongoSettings settings;
+  private final NodeSettings node;
+
+  private EmbeddedMongo embedded;
+  private MongoClient client;
+  private MessageConsumer<JsonObject> consumer;
+
+  public PersistenceVerticle(AppConfig cfg) {
+    this(cfg.mongo(), cfg.node());
+  }
+
+  public PersistenceVerticle(MongoSettings settings, NodeSettings node) {
+    this.settings = settings;
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    return startEmbeddedServer()
+        .map(this::createClient)
+        .compose(this::prepareSchema)
+        .compose(v -> registerStore())
+        .onSuccess(v -> log.info(
+            "persistence ready on database '{}' ({})",
+            settings.database(),
+            embedded == null ? "external MongoDB" : "embedded, " + embedded.description()))
+        .recover(err -> releaseResources().transform(x -> Future.failedFuture(startFailure(err))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregister.transform(x -> releaseResources());
+  }
+
+  private Future<String> startEmbeddedServer() {
+    if (!settings.embedded()) {
+      return Future.succeededFuture(settings.connectionString());
+    }
+    return vertx
+        .executeBlocking(() -> EmbeddedMongo.start(
+            settings.embeddedBackend(), node.dataDir(), settings.embeddedPort()))
+        .map(server -> {
+          embedded = server;
+          return server.connectionString();
+        });
+  }
+
+  private MongoClient createClient(String connectionString) {
+    JsonObject config =
+        new JsonObject()
+            .put("connection_string", connectionString)
+            .put("db_name", settings.database())
+            .put("useObjectId", true)
+            .put("serverSelectionTimeoutMS", settings.serverSelectionTimeoutMs())
+            .put("connectTimeoutMS", (int) Math.min(settings.serverSelectionTimeoutMs(), 10_000));
+    client = MongoClient.create(vertx, config);
+    return client;
+  }
+
+  private Future<Void> prepareSchema(MongoClient mongo) {
+    return MongoSchema.ensure(mongo);
+  }
+
+  private Future<Void> registerStore() {
+    ChatStore store = new MongoChatStore(vertx, client);
+    consumer = vertx.eventBus().consumer(Addresses.PERSISTENCE, new ChatStoreBusHandler(store));
+    return consumer.completion();
+  }
+
+  /** Closes the client, then the embedded server; never fails. */
+  private Future<Void> releaseResources() {
+    Future<Void> closeClient = client == null ? Future.succeededFuture() : client.close();
+    return closeClient
+        .transform(x -> {
+          EmbeddedMongo server = embedded;
+          embedded = null;
+          client = null;
+          return server == null ? Future.<Void>succeededFuture() : vertx.<Void>executeBlocking(() -> {
+            server.stop();
+            return null;
+          });
+        })
+        .recover(err -> {
+          log.warn("closing the database failed: {}", err.toString());
+          return Future.succeededFuture();
+        });
+  }
+
+  private static Throwable startFailure(Throwable err) {
+    if (err instanceof ServiceFailure) {
+      return err;
+    }
+    if (isUnreachable(err)) {
+      log.error("the database is unreachable: {}", err.getClass().getSimpleName());
+      return ErrorCode.UNAVAILABLE.failure("database unreachable");
+    }
+    log.error("persistence failed to start", err);
+    return err instanceof IllegalStateException ? err : ErrorCode.INTERNAL.failure("persistence failed to start");
+  }
+
+  private static boolean isUnreachable(Throwable err) {
+    return err instanceof com.mongodb.MongoTimeoutException
+        || err instanceof com.mongodb.MongoSocketException;
+  }
+}

@@ -1,0 +1,83 @@
+package com.aichat.persistence.impl;
+
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.FileStore;
+import org.h2.mvstore.MVStore;
+
+/**
+ * The H2 (MVStore) backend of mongo-java-server, made durable: a command that may change data is
+ * answered only after its changes are committed to the MVStore file and the file is fsynced.
+ *
+ * <p>Why: the stock backend only writes the MVStore every second or so from a background thread, so an
+ * abrupt halt loses acknowledged writes (DESIGN.md §7 measured 33 of 1,000 lost). Every wire command
+ * reaches {@link #handleCommand}, which runs on the server's Netty worker thread, so blocking here
+ * delays only that client's reply, never Vert.x.
+ *
+ * <p>Commits are grouped: each write takes a ticket after its in-memory change is done; the thread
+ * that gets the sync lock commits and fsyncs everything done so far, and writers whose ticket is
+ * already covered return without another fsync.
+ */
+final class DurableH2Backend extends H2Backend {
+
+  /** Commands that never change data; everything else is treated as a write. */
+  private static final Set<String> READ_ONLY_COMMANDS =
+      Set.of(
+          "find", "getmore", "count", "distinct", "listcollections", "listindexes",
+          "listdatabases", "ping", "ismaster", "hello", "buildinfo", "whatsmyuri", "serverstatus",
+          "killcursors", "endsessions", "getlasterror", "dbstats", "collstats", "connectionstatus",
+          "getparameter", "getcmdlineopts", "hostinfo", "getlog", "getfreemonitoringstatus",
+          "currentop", "explain");
+
+  private final MVStore store;
+  private final AtomicLong writesDone = new AtomicLong();
+  private final Object syncLock = new Object();
+  private long durableUpTo; // guarded by syncLock
+  private final AtomicLong syncs = new AtomicLong();
+
+  DurableH2Backend(MVStore store) {
+    super(store);
+    this.store = store;
+  }
+
+  @Override
+  public Document handleCommand(Channel channel, String database, String command, Document query) {
+    if (READ_ONLY_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
+      return super.handleCommand(channel, database, command, query);
+    }
+    try {
+      return super.handleCommand(channel, database, command, query);
+    } finally {
+      // Also after a failed command: an ordered batch may have applied part of its writes.
+      makeDurable();
+    }
+  }
+
+  /** Number of fsyncs done so far (group commit makes it smaller than the number of writes). */
+  long syncCount() {
+    return syncs.get();
+  }
+
+  private void makeDurable() {
+    long ticket = writesDone.incrementAndGet();
+    synchronized (syncLock) {
+      if (durableUpTo >= ticket) {
+        return;
+      }
+      long target = writesDone.get();
+      store.commit();
+      FileStore<?> fileStore = store.getFileStore();
+      if (fileStore != null) {
+        // The background writer may have handed our changes to its asynchronous pipeline just before
+        // commit() found nothing left to store; this waits for that pipeline, then fsyncs.
+        fileStore.executeFileStoreOperation(fileStore::sync);
+      }
+      syncs.incrementAndGet();
+      durableUpTo = target;
+    }
+  }
+}

@@ -1,0 +1,800 @@
+package com.aichat.persistence.impl;
+
+import static com.aichat.persistence.impl.MongoDocs.date;
+import static com.aichat.persistence.impl.MongoDocs.isId;
+import static com.aichat.persistence.impl.MongoDocs.oid;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.MessageEvent;
+import com.aichat.contract.MessageStatus;
+import com.aichat.contract.MessageType;
+import com.aichat.contract.Page;
+import com.aichat.contract.SessionEvent;
+import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.impl.MongoDocs.SortKey;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.bson.types.ObjectId;
+
+/**
+ * {@link ChatStore} on MongoDB through vertx-mongo-client: collections {@value #SESSIONS} and
+ * {@value #MESSAGES} with the seed's field names and real BSON types. Each method's semantics are
+ * those documented on {@link ChatStore}; domain events are published on the event bus after each
+ * committed write.
+ *
+ * <p>Idempotent sends use the unique sparse index on {@code clientMessageKey}
+ * ({@code u:<chatSessionId>:<clientMessageId>} on the user message, {@code r:...} on its placeholder;
+ * set only when the send carries a {@code clientMessageId}). A compound sparse index on
+ * {@code (chatSessionId, clientMessageId)} would index every message (a sparse compound index skips
+ * only documents missing all of its fields), so the second message without a client id would
+ * collide.
+ */
+public final class MongoChatStore implements ChatStore {
+
+  /** Collection of sessions (Mongoose's name for the ChatSession model). */
+  public static final String SESSIONS = "chatsessions";
+  /** Collection of messages (the PromptHistory model). */
+  public static final String MESSAGES = "prompthistories";
+
+  static final int MAX_PAGE = 100;
+
+  /** How long after a send its placeholder may still be on its way (see {@link #replyOf}). */
+  private static final java.time.Duration PAIR_IN_FLIGHT = java.time.Duration.ofSeconds(5);
+  private static final long PAIR_WAIT_MS = 50;
+  private static final int PAIR_WAIT_TRIES = 100;
+
+  private static final Pattern COLLECTION_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}");
+  private static final Pattern FIELD_PATH = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
+
+  private static final String USER = MessageType.USER.wire();
+  private static final String AI_REPORT = MessageType.AI_REPORT.wire();
+  private static final String PENDING = MessageStatus.PENDING.wire();
+  private static final String PROCESSING = MessageStatus.PROCESSING.wire();
+  private static final String COMPLETED = MessageStatus.COMPLETED.wire();
+  private static final String CANCELLED = MessageStatus.CANCELLED.wire();
+
+  private final Vertx vertx;
+  private final MongoClient mongo;
+  private final Clock clock;
+
+  public MongoChatStore(Vertx vertx, MongoClient mongo) {
+    this(vertx, mongo, Clock.systemUTC());
+  }
+
+  public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
+    this.vertx = vertx;
+    this.mongo = mongo;
+    this.clock = clock;
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  @Override
+  public Future<ChatSession> createSession(String userId, String teamId, String title) {
+    if (!isId(userId)) {
+      return invalid("userId must be a 24-hex id");
+    }
+    if (teamId != null && !isId(teamId)) {
+      return invalid("teamId must be a 24-hex id");
+    }
+    if (title == null || title.isBlank()) {
+      return invalid("title is required");
+    }
+    Instant now = now();
+    JsonObject doc = new JsonObject().put("_id", oid(newId())).put("userId", oid(userId));
+    if (teamId != null) {
+      doc.put("teamId", oid(teamId));
+    }
+    doc.put("title", title)
+        .put("createdAt", date(now))
+        .put("updatedAt", date(now))
+        .put("messageCount", 0L);
+    return mongo
+        .insert(SESSIONS, doc)
+        .map(x -> MongoDocs.session(doc))
+        .onSuccess(s -> publishSession(SessionEvent.CREATED, s))
+        .recover(err -> MongoFailures.classify("createSession", err));
+  }
+
+  @Override
+  public Future<Page<ChatSession>> listSessions(String userId, String teamId, int limit, String cursor) {
+    if (!isId(userId)) {
+      return invalid("userId must be a 24-hex id");
+    }
+    if (teamId != null && !isId(teamId)) {
+      return invalid("teamId must be a 24-hex id");
+    }
+    int size = clampLimit(limit);
+    JsonObject query = new JsonObject().put("userId", oid(userId));
+    if (teamId != null) {
+      query.put("teamId", oid(teamId));
+    }
+    if (cursor != null) {
+      SortKey key = MongoDocs.decodeCursor(cursor);
+      if (key == null) {
+        return invalid("cursor is not valid");
+      }
+      query = and(query, MongoDocs.beyond("updatedAt", key, false));
+    }
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("updatedAt", -1).put("_id", -1))
+            .setLimit(size + 1);
+    return mongo
+        .findWithOptions(SESSIONS, query, opts)
+        .map(docs -> sessionPage(docs, size))
+        .recover(err -> MongoFailures.classify("listSessions", err));
+  }
+
+  private static Page<ChatSession> sessionPage(List<JsonObject> docs, int size) {
+    List<ChatSession> items = docs.stream().limit(size).map(MongoDocs::session).toList();
+    String next = null;
+    if (docs.size() > size) {
+      ChatSession last = items.get(items.size() - 1);
+      next = MongoDocs.encodeCursor(last.updatedAt(), last.id());
+    }
+    return new Page<>(items, next);
+  }
+
+  @Override
+  public Future<ChatSession> getSession(String userId, String sessionId) {
+    return ownedSession(userId, sessionId)
+        .map(MongoDocs::session)
+        .recover(err -> MongoFailures.classify("getSession", err));
+  }
+
+  @Override
+  public Future<ChatSession> renameSession(String userId, String sessionId, String title) {
+    if (title == null || title.isBlank()) {
+      return invalid("title is required");
+    }
+    if (!isId(userId) || !isId(sessionId)) {
+      return sessionNotFound();
+    }
+    JsonObject update =
+        new JsonObject().put("$set", new JsonObject().put("title", title).put("updatedAt", date(now())));
+    return findAndUpdate(SESSIONS, owned(sessionId, userId), update)
+        .compose(doc -> doc == null ? sessionNotFound() : Future.succeededFuture(MongoDocs.session(doc)))
+        .onSuccess(s -> publishSession(SessionEvent.UPDATED, s))
+        .recover(err -> MongoFailures.classify("renameSession", err));
+  }
+
+  @Override
+  public Future<Void> deleteSession(String userId, String sessionId) {
+    return ownedSession(userId, sessionId)
+        .compose(s -> mongo.removeDocuments(
+            MESSAGES, new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId))))
+        .compose(r -> mongo.removeDocuments(SESSIONS, owned(sessionId, userId)))
+        .<Void>mapEmpty()
+        .onSuccess(v -> publish(
+            Addresses.EVENTS_SESSION,
+            new SessionEvent(SessionEvent.DELETED, userId, sessionId, null).toJson()))
+        .recover(err -> MongoFailures.classify("deleteSession", err));
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  @Override
+  public Future<SendResult> sendMessage(
+      String userId, String sessionId, String content, String clientMessageId) {
+    if (content == null) {
+      return invalid("content is required");
+    }
+    return ownedSession(userId, sessionId)
+        .compose(s -> clientMessageId == null
+            ? insertPair(userId, sessionId, content, null)
+            : findPair(userId, sessionId, clientMessageId)
+                .compose(existing -> existing != null
+                    ? Future.succeededFuture(existing)
+                    : insertPair(userId, sessionId, content, clientMessageId)))
+        .recover(err -> MongoFailures.classify("sendMessage", err));
+  }
+
+  /** Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session. */
+  private Future<SendResult> insertPair(
+      String userId, String sessionId, String content, String clientMessageId) {
+    Instant now = now();
+    JsonObject user = messageDoc(newId(), userId, sessionId, USER, COMPLETED, content, now);
+    if (clientMessageId != null) {
+      user.put("clientMessageId", clientMessageId)
+          .put("clientMessageKey", userMessageKey(sessionId, clientMessageId));
+    }
+    String userMessageId = MongoDocs.id(user.getValue("_id"));
+    return mongo
+        .insert(MESSAGES, user)
+        .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId))
+        .map(reply -> new SendResult(MongoDocs.message(user), reply, true))
+        .onSuccess(r -> publishMessage(MessageEvent.CREATED, r.userMessage()))
+        .compose(r -> touchSession(userId, sessionId, now).map(r))
+        .recover(err -> clientMessageId != null && MongoFailures.isDuplicateKey(err)
+            ? findPair(userId, sessionId, clientMessageId).compose(this::requirePair)
+            : Future.failedFuture(err));
+  }
+
+  /**
+   * Inserts the pending placeholder. With a client id it carries its own unique key, so that however
+   * many concurrent retries try to write it, one placeholder exists per user message.
+   */
+  private Future<ChatMessage> insertReply(
+      String userId, String sessionId, String userMessageId, Instant createdAt, String clientMessageId) {
+    JsonObject reply = messageDoc(newId(), userId, sessionId, AI_REPORT, PENDING, "", createdAt)
+        .put("replyTo", oid(userMessageId));
+    if (clientMessageId != null) {
+      reply.put("clientMessageKey", replyKey(sessionId, clientMessageId));
+    }
+    return mongo
+        .insert(MESSAGES, reply)
+        .map(x -> MongoDocs.message(reply))
+        .onSuccess(m -> publishMessage(MessageEvent.CREATED, m));
+  }
+
+  private Future<SendResult> requirePair(SendResult pair) {
+    return pair == null
+        ? Future.failedFuture(ErrorCode.INTERNAL.failure("internal error"))
+        : Future.succeededFuture(pair);
+  }
+
+  /** The stored pair of an earlier send with this client id, or null. */
+  private Future<SendResult> findPair(String userId, String sessionId, String clientMessageId) {
+    JsonObject query =
+        new JsonObject()
+            .put("clientMessageKey", userMessageKey(sessionId, clientMessageId))
+            .put("userId", oid(userId));
+    return mongo
+        .findOne(MESSAGES, query, null)
+        .compose(user -> user == null
+            ? Future.succeededFuture(null)
+            : replyOf(userId, sessionId, MongoDocs.message(user), clientMessageId, PAIR_WAIT_TRIES)
+                .map(reply -> new SendResult(MongoDocs.message(user), reply, false)));
+  }
+
+  /**
+   * The placeholder of a stored user message. A concurrent first send may still be writing it, so a
+   * young user message without one is re-read a few times; an old one (its send died between the two
+   * inserts) gets its placeholder now.
+   */
+  private Future<ChatMessage> replyOf(
+      String userId, String sessionId, ChatMessage user, String clientMessageId, int triesLeft) {
+    JsonObject query =
+        new JsonObject().put("chatSessionId", oid(sessionId)).put("replyTo", oid(user.id()));
+    return mongo.findOne(MESSAGES, query, null).compose(reply -> {
+      if (reply != null) {
+        return Future.succeededFuture(MongoDocs.message(reply));
+      }
+      boolean sendMayBeInFlight = user.createdAt().isAfter(now().minus(PAIR_IN_FLIGHT));
+      if (sendMayBeInFlight && triesLeft > 0) {
+        return vertx.timer(PAIR_WAIT_MS, TimeUnit.MILLISECONDS)
+            .compose(t -> replyOf(userId, sessionId, user, clientMessageId, triesLeft - 1));
+      }
+      return insertReply(userId, sessionId, user.id(), user.createdAt(), clientMessageId)
+          .compose(m -> touchSession(userId, sessionId, user.createdAt()).map(m))
+          .recover(err -> MongoFailures.isDuplicateKey(err)
+              ? mongo.findOne(MESSAGES, query, null).map(MongoDocs::message)
+              : Future.failedFuture(err));
+    });
+  }
+
+  private Future<Void> touchSession(String userId, String sessionId, Instant at) {
+    JsonObject update =
+        new JsonObject()
+            .put("$set", new JsonObject().put("lastMessageAt", date(at)).put("updatedAt", date(now())))
+            .put("$inc", new JsonObject().put("messageCount", 2));
+    return findAndUpdate(SESSIONS, owned(sessionId, userId), update)
+        .onSuccess(doc -> {
+          if (doc != null) {
+            publishSession(SessionEvent.UPDATED, MongoDocs.session(doc));
+          }
+        })
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Page<ChatMessage>> listMessages(
+      String userId, String sessionId, String after, String before, int limit) {
+    if (after != null && before != null) {
+      return invalid("give at most one of after and before");
+    }
+    int size = clampLimit(limit);
+    String token = after != null ? after : before;
+    return ownedSession(userId, sessionId)
+        .compose(s -> token == null ? Future.succeededFuture(null) : resolvePosition(userId, sessionId, token))
+        .compose(key -> pageOfMessages(userId, sessionId, key, before == null, size))
+        .recover(err -> MongoFailures.classify("listMessages", err));
+  }
+
+  /** A cursor of ours, or the id of a message of this session. */
+  private Future<SortKey> resolvePosition(String userId, String sessionId, String token) {
+    SortKey key = MongoDocs.decodeCursor(token);
+    if (key != null) {
+      return Future.succeededFuture(key);
+    }
+    if (!isId(token)) {
+      return invalid("cursor is not valid");
+    }
+    JsonObject query = owned(token, userId).put("chatSessionId", oid(sessionId));
+    return mongo
+        .findOne(MESSAGES, query, new JsonObject().put("createdAt", 1))
+        .compose(doc -> doc == null
+            ? invalid("cursor is not valid")
+            : Future.succeededFuture(new SortKey(MongoDocs.instant(doc.getValue("createdAt")), token)));
+  }
+
+  private Future<Page<ChatMessage>> pageOfMessages(
+      String userId, String sessionId, SortKey key, boolean forward, int size) {
+    JsonObject query =
+        new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
+    if (key != null) {
+      query = and(query, MongoDocs.beyond("createdAt", key, forward));
+    }
+    int dir = forward ? 1 : -1;
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("createdAt", dir).put("_id", dir))
+            .setLimit(size + 1);
+    return mongo.findWithOptions(MESSAGES, query, opts).map(docs -> messagePage(docs, size, forward));
+  }
+
+  private static Page<ChatMessage> messagePage(List<JsonObject> docs, int size, boolean forward) {
+    List<ChatMessage> items = new ArrayList<>(docs.stream().limit(size).map(MongoDocs::message).toList());
+    String next = null;
+    if (docs.size() > size) {
+      ChatMessage edge = items.get(items.size() - 1);
+      next = MongoDocs.encodeCursor(edge.createdAt(), edge.id());
+    }
+    if (!forward) {
+      Collections.reverse(items);
+    }
+    return new Page<>(List.copyOf(items), next);
+  }
+
+  @Override
+  public Future<ChatMessage> getMessage(String userId, String sessionId, String messageId) {
+    return ownedMessage(userId, sessionId, messageId)
+        .map(MongoDocs::message)
+        .recover(err -> MongoFailures.classify("getMessage", err));
+  }
+
+  @Override
+  public Future<Long> countUserMessagesSince(String userId, Instant since) {
+    if (!isId(userId)) {
+      return invalid("userId must be a 24-hex id");
+    }
+    if (since == null) {
+      return invalid("since is required");
+    }
+    JsonObject query =
+        new JsonObject()
+            .put("userId", oid(userId))
+            .put("messageType", USER)
+            .put("createdAt", new JsonObject().put("$gte", date(since)));
+    return mongo
+        .count(MESSAGES, query)
+        .recover(err -> MongoFailures.classify("countUserMessagesSince", err));
+  }
+
+  @Override
+  public Future<JsonObject> lookupUserField(
+      String collection, String idField, String userId, String fieldPath) {
+    if (collection == null
+        || !COLLECTION_NAME.matcher(collection).matches()
+        || collection.startsWith("system.")) {
+      return invalid("collection name is not valid");
+    }
+    if (idField == null || !FIELD_PATH.matcher(idField).matches()
+        || fieldPath == null || !FIELD_PATH.matcher(fieldPath).matches()) {
+      return invalid("field path is not valid");
+    }
+    if (!isId(userId)) {
+      return Future.succeededFuture(new JsonObject().put("found", false).putNull("value"));
+    }
+    return mongo
+        .findOne(collection, new JsonObject().put(idField, oid(userId)), new JsonObject().put(fieldPath, 1))
+        .map(doc -> doc == null
+            ? new JsonObject().put("found", false).putNull("value")
+            : new JsonObject().put("found", true).put("value", valueAt(doc, fieldPath)))
+        .recover(err -> MongoFailures.classify("lookupUserField", err));
+  }
+
+  private static Object valueAt(JsonObject doc, String path) {
+    Object current = doc;
+    for (String part : path.split("\\.")) {
+      if (!(current instanceof JsonObject o)) {
+        return null;
+      }
+      current = o.getValue(part);
+    }
+    return current;
+  }
+
+  // ---- generation -----------------------------------------------------------------------------
+
+  @Override
+  public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
+    return cancelOnce(userId, sessionId, messageId, 3)
+        .recover(err -> MongoFailures.classify("requestCancel", err));
+  }
+
+  /** One attempt: read the state, then a write conditional on it; a concurrent change retries. */
+  private Future<ChatMessage> cancelOnce(String userId, String sessionId, String messageId, int triesLeft) {
+    return ownedMessage(userId, sessionId, messageId).compose(doc -> {
+      ChatMessage current = MongoDocs.message(doc);
+      if (current.messageType() == MessageType.USER || current.messageType() == MessageType.SYSTEM) {
+        return invalid("only an AI reply can be cancelled");
+      }
+      if (current.status().isFinal() || current.messageType() != MessageType.AI_REPORT) {
+        return Future.failedFuture(ErrorCode.CONFLICT.failure("the reply is already " + current.status().wire()));
+      }
+      Instant now = now();
+      Future<JsonObject> write;
+      if (current.status() == MessageStatus.PENDING) {
+        write = findAndUpdate(MESSAGES,
+            new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
+            new JsonObject()
+                .put("$set", new JsonObject().put("status", CANCELLED).put("updatedAt", date(now)))
+                .put("$unset", new JsonObject().put("notBefore", "")));
+      } else {
+        write = findAndUpdate(MESSAGES,
+            new JsonObject().put("_id", oid(messageId)).put("status", PROCESSING),
+            new JsonObject().put("$set",
+                new JsonObject().put("cancelRequested", true).put("updatedAt", date(now))));
+      }
+      return write.compose(updated -> {
+        if (updated == null) {
+          return triesLeft > 1
+              ? cancelOnce(userId, sessionId, messageId, triesLeft - 1)
+              : Future.failedFuture(ErrorCode.CONFLICT.failure("the reply changed; try again"));
+        }
+        ChatMessage after = MongoDocs.message(updated);
+        if (after.status() == MessageStatus.CANCELLED) {
+          publishMessage(MessageEvent.CANCELLED, after);
+        }
+        return Future.succeededFuture(after);
+      });
+    });
+  }
+
+  @Override
+  public Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null || workerId.isBlank() || leaseMillis <= 0) {
+      return invalid("workerId and a positive leaseMillis are required");
+    }
+    Instant now = now();
+    JsonObject query =
+        new JsonObject()
+            .put("_id", oid(messageId))
+            .put("messageType", AI_REPORT)
+            .put("$or", new JsonArray()
+                .add(new JsonObject().put("status", PENDING)
+                    .put("notBefore", new JsonObject().put("$exists", false)))
+                .add(new JsonObject().put("status", PENDING)
+                    .put("notBefore", new JsonObject().put("$lte", date(now))))
+                .add(new JsonObject().put("status", PROCESSING)
+                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
+    JsonObject update =
+        new JsonObject()
+            .put("$set", new JsonObject()
+                .put("status", PROCESSING)
+                .put("leaseOwner", workerId)
+                .put("leaseUntil", date(now.plusMillis(leaseMillis)))
+                .put("updatedAt", date(now)))
+            .put("$unset", new JsonObject().put("notBefore", ""))
+            .put("$inc", new JsonObject().put("attempts", 1));
+    return findAndUpdate(MESSAGES, query, update)
+        .compose(doc -> doc == null ? notClaimed(messageId) : claimed(doc, workerId))
+        .recover(err -> MongoFailures.classify("claimGeneration", err));
+  }
+
+  private Future<ClaimResult> notClaimed(String messageId) {
+    return mongo
+        .findOne(MESSAGES, new JsonObject().put("_id", oid(messageId)), null)
+        .map(doc -> new ClaimResult(false, doc == null ? null : MongoDocs.message(doc)));
+  }
+
+  /** A claim of a reply whose cancel was requested ends it as cancelled instead of generating. */
+  private Future<ClaimResult> claimed(JsonObject doc, String workerId) {
+    ChatMessage message = MongoDocs.message(doc);
+    if (!doc.getBoolean("cancelRequested", false)) {
+      publishMessage(MessageEvent.PROCESSING, message);
+      return Future.succeededFuture(new ClaimResult(true, message));
+    }
+    return leaseGuarded(message.id(), workerId, finalUpdate(CANCELLED, new JsonObject()), "cancelled")
+        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
+        .map(m -> new ClaimResult(false, m));
+  }
+
+  @Override
+  public Future<List<ChatMessage>> loadHistory(
+      String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
+    if (!isId(sessionId)) {
+      return notFound("session not found");
+    }
+    if (beforeId != null && !isId(beforeId)) {
+      return invalid("beforeId must be a 24-hex id");
+    }
+    JsonObject query =
+        new JsonObject()
+            .put("chatSessionId", oid(sessionId))
+            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
+            .put("status", COMPLETED);
+    if (beforeCreatedAt != null && beforeId != null) {
+      query = and(query, MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
+    } else if (beforeCreatedAt != null) {
+      query.put("createdAt", new JsonObject().put("$lt", date(beforeCreatedAt)));
+    }
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("createdAt", -1).put("_id", -1))
+            .setLimit(Math.max(1, limit));
+    return mongo
+        .findWithOptions(MESSAGES, query, opts)
+        .map(docs -> docs.stream().map(MongoDocs::message).toList())
+        .recover(err -> MongoFailures.classify("loadHistory", err));
+  }
+
+  @Override
+  public Future<CheckpointResult> checkpointGeneration(
+      String messageId, String workerId, String partialContent, long leaseMillis) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    Instant now = now();
+    JsonObject set = new JsonObject()
+        .put("leaseUntil", date(now.plusMillis(Math.max(1, leaseMillis))))
+        .put("updatedAt", date(now));
+    if (partialContent != null) {
+      set.put("content", partialContent);
+    }
+    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("$set", set))
+        .map(doc -> doc == null
+            ? new CheckpointResult(false, false)
+            : new CheckpointResult(true, doc.getBoolean("cancelRequested", false)))
+        .recover(err -> MongoFailures.classify("checkpointGeneration", err));
+  }
+
+  @Override
+  public Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
+    if (completion == null) {
+      return invalid("completion is required");
+    }
+    JsonObject set = new JsonObject().put("content", completion.content() == null ? "" : completion.content());
+    putIfPresent(set, "model", completion.model());
+    putIfPresent(set, "usage", completion.usage() == null ? null : completion.usage().toJson());
+    putIfPresent(set, "stopReason", completion.stopReason());
+    putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
+    return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
+        .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+        .recover(err -> MongoFailures.classify("completeGeneration", err));
+  }
+
+  @Override
+  public Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
+    if (error == null) {
+      return invalid("error is required");
+    }
+    JsonObject set = new JsonObject()
+        .put("messageType", MessageType.AI_ERROR.wire())
+        .put("error", error.toJson());
+    return leaseGuarded(messageId, workerId, finalUpdate(MessageStatus.FAILED.wire(), set), "failed")
+        .onSuccess(m -> publishMessage(MessageEvent.FAILED, m))
+        .recover(err -> MongoFailures.classify("failGeneration", err));
+  }
+
+  @Override
+  public Future<ChatMessage> releaseForRetry(
+      String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
+    Instant now = now();
+    JsonObject set = new JsonObject().put("status", PENDING).put("updatedAt", date(now));
+    JsonObject unset = new JsonObject().put("leaseOwner", "").put("leaseUntil", "");
+    if (notBefore != null) {
+      set.put("notBefore", date(notBefore));
+    } else {
+      unset.put("notBefore", "");
+    }
+    putIfPresent(set, "lastError", lastError == null ? null : lastError.toJson());
+    JsonObject update = new JsonObject().put("$set", set).put("$unset", unset);
+    return leaseGuarded(messageId, workerId, update, "released")
+        .recover(err -> MongoFailures.classify("releaseForRetry", err));
+  }
+
+  @Override
+  public Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
+    JsonObject set = new JsonObject();
+    putIfPresent(set, "content", partialContent);
+    return leaseGuarded(messageId, workerId, finalUpdate(CANCELLED, set), "cancelled")
+        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
+        .recover(err -> MongoFailures.classify("cancelGeneration", err));
+  }
+
+  @Override
+  public Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
+    if (now == null || pendingBefore == null) {
+      return invalid("now and pendingBefore are required");
+    }
+    JsonObject stalePending = new JsonObject().put("$lt", date(pendingBefore));
+    JsonObject query =
+        new JsonObject()
+            .put("messageType", AI_REPORT)
+            .put("$or", new JsonArray()
+                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
+                    .put("notBefore", new JsonObject().put("$exists", false)))
+                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
+                    .put("notBefore", new JsonObject().put("$lte", date(now))))
+                .add(new JsonObject().put("status", PROCESSING)
+                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("updatedAt", 1).put("_id", 1))
+            .setFields(new JsonObject().put("_id", 1))
+            .setLimit(Math.max(1, limit));
+    return mongo
+        .findWithOptions(MESSAGES, query, opts)
+        .map(docs -> docs.stream().map(d -> MongoDocs.id(d.getValue("_id"))).toList())
+        .recover(err -> MongoFailures.classify("findStrandedReplies", err));
+  }
+
+  @Override
+  public Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId) {
+    return ownedSession(userId, sessionId)
+        .compose(s -> mongo.findWithOptions(
+            MESSAGES,
+            new JsonObject()
+                .put("chatSessionId", oid(sessionId))
+                .put("userId", oid(userId))
+                .put("messageType", AI_REPORT)
+                .put("status", new JsonObject().put("$in", new JsonArray().add(PENDING).add(PROCESSING))),
+            new FindOptions().setSort(new JsonObject().put("createdAt", 1).put("_id", 1))))
+        .map(docs -> docs.stream().map(MongoDocs::message).toList())
+        .recover(err -> MongoFailures.classify("findActiveReplies", err));
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** A write matching only while {@code workerId} holds the lease of a processing reply; else CONFLICT. */
+  private Future<ChatMessage> leaseGuarded(String messageId, String workerId, JsonObject update, String what) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null) {
+      return invalid("workerId is required");
+    }
+    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), update)
+        .compose(doc -> doc == null
+            ? Future.failedFuture(ErrorCode.CONFLICT.failure("the lease is not held; reply not " + what))
+            : Future.succeededFuture(MongoDocs.message(doc)));
+  }
+
+  private static JsonObject leaseFilter(String messageId, String workerId) {
+    return new JsonObject()
+        .put("_id", oid(messageId))
+        .put("status", PROCESSING)
+        .put("leaseOwner", workerId);
+  }
+
+  /** Sets a final status plus {@code set}, and clears the lease and scheduling fields. */
+  private JsonObject finalUpdate(String status, JsonObject set) {
+    set.put("status", status).put("updatedAt", date(now()));
+    return new JsonObject()
+        .put("$set", set)
+        .put("$unset", new JsonObject()
+            .put("leaseOwner", "")
+            .put("leaseUntil", "")
+            .put("notBefore", ""));
+  }
+
+  private Future<JsonObject> findAndUpdate(String collection, JsonObject query, JsonObject update) {
+    return mongo.findOneAndUpdateWithOptions(
+        collection, query, update, new FindOptions(), new UpdateOptions().setReturningNewDocument(true));
+  }
+
+  private Future<JsonObject> ownedSession(String userId, String sessionId) {
+    if (!isId(userId) || !isId(sessionId)) {
+      return sessionNotFound();
+    }
+    return mongo
+        .findOne(SESSIONS, owned(sessionId, userId), null)
+        .compose(doc -> doc == null ? sessionNotFound() : Future.succeededFuture(doc));
+  }
+
+  private Future<JsonObject> ownedMessage(String userId, String sessionId, String messageId) {
+    if (!isId(userId) || !isId(sessionId) || !isId(messageId)) {
+      return notFound("message not found");
+    }
+    JsonObject query = owned(messageId, userId).put("chatSessionId", oid(sessionId));
+    return mongo
+        .findOne(MESSAGES, query, null)
+        .compose(doc -> doc == null ? notFound("message not found") : Future.succeededFuture(doc));
+  }
+
+  private static JsonObject owned(String id, String userId) {
+    return new JsonObject().put("_id", oid(id)).put("userId", oid(userId));
+  }
+
+  private static JsonObject messageDoc(
+      String id, String userId, String sessionId, String type, String status, String content, Instant at) {
+    return new JsonObject()
+        .put("_id", oid(id))
+        .put("userId", oid(userId))
+        .put("chatSessionId", oid(sessionId))
+        .put("messageType", type)
+        .put("content", content)
+        .put("status", status)
+        .put("attempts", 0)
+        .put("createdAt", date(at))
+        .put("updatedAt", date(at));
+  }
+
+  static String userMessageKey(String sessionId, String clientMessageId) {
+    return "u:" + sessionId + ":" + clientMessageId;
+  }
+
+  static String replyKey(String sessionId, String clientMessageId) {
+    return "r:" + sessionId + ":" + clientMessageId;
+  }
+
+  private static JsonObject and(JsonObject a, JsonObject b) {
+    return new JsonObject().put("$and", new JsonArray().add(a).add(b));
+  }
+
+  private static void putIfPresent(JsonObject o, String key, Object value) {
+    if (value != null) {
+      o.put(key, value);
+    }
+  }
+
+  private static int clampLimit(int limit) {
+    return Math.max(1, Math.min(MAX_PAGE, limit));
+  }
+
+  /** Millisecond precision: what a BSON date holds, so returned values equal stored ones. */
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static String newId() {
+    return new ObjectId().toHexString();
+  }
+
+  private void publishSession(String type, ChatSession s) {
+    publish(Addresses.EVENTS_SESSION, new SessionEvent(type, s.userId(), s.id(), s).toJson());
+  }
+
+  private void publishMessage(String type, ChatMessage m) {
+    publish(Addresses.EVENTS_MESSAGE, new MessageEvent(type, m.userId(), m.sessionId(), m).toJson());
+  }
+
+  private void publish(String address, JsonObject event) {
+    vertx.eventBus().publish(address, event);
+  }
+
+  private static <T> Future<T> invalid(String message) {
+    return Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure(message));
+  }
+
+  private static <T> Future<T> notFound(String message) {
+    return Future.failedFuture(ErrorCode.NOT_FOUND.failure(message));
+  }
+
+  private static <T> Future<T> sessionNotFound() {
+    return notFound("session not found");
+  }
+}

@@ -1,0 +1,134 @@
+package com.aichat.persistence.impl;
+
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ContextInfo;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatMessage.Usage;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.MessageStatus;
+import com.aichat.contract.MessageType;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Base64;
+import org.bson.types.ObjectId;
+
+/**
+ * The stored form of sessions and messages as vertx-mongo-client JSON: ObjectIds as {@code {$oid}},
+ * dates as {@code {$date}}, so MongoDB holds real BSON types. Also the opaque page cursors.
+ */
+final class MongoDocs {
+
+  private MongoDocs() {}
+
+  static boolean isId(String s) {
+    return s != null && ObjectId.isValid(s) && s.length() == 24;
+  }
+
+  static JsonObject oid(String hex) {
+    return new JsonObject().put("$oid", hex);
+  }
+
+  static JsonObject date(Instant t) {
+    return new JsonObject().put("$date", t.toString());
+  }
+
+  /** The hex id of a stored {@code {$oid}} (or, for foreign data, a plain string). */
+  static String id(Object v) {
+    if (v instanceof JsonObject o) {
+      return o.getString("$oid");
+    }
+    return v == null ? null : v.toString();
+  }
+
+  static Instant instant(Object v) {
+    if (v instanceof JsonObject o) {
+      Object d = o.getValue("$date");
+      if (d instanceof Number n) {
+        return Instant.ofEpochMilli(n.longValue());
+      }
+      return d == null ? null : OffsetDateTime.parse(d.toString()).toInstant();
+    }
+    if (v instanceof String s) {
+      return OffsetDateTime.parse(s).toInstant();
+    }
+    return null;
+  }
+
+  static ChatSession session(JsonObject d) {
+    return new ChatSession(
+        id(d.getValue("_id")),
+        id(d.getValue("userId")),
+        id(d.getValue("teamId")),
+        d.getString("title"),
+        instant(d.getValue("createdAt")),
+        instant(d.getValue("updatedAt")),
+        instant(d.getValue("lastMessageAt")),
+        d.getLong("messageCount", 0L));
+  }
+
+  static ChatMessage message(JsonObject d) {
+    return new ChatMessage(
+        id(d.getValue("_id")),
+        id(d.getValue("chatSessionId")),
+        id(d.getValue("userId")),
+        MessageType.fromWire(d.getString("messageType")),
+        d.getString("content", ""),
+        MessageStatus.fromWire(d.getString("status", MessageStatus.COMPLETED.wire())),
+        id(d.getValue("replyTo")),
+        d.getString("clientMessageId"),
+        d.getString("model"),
+        Usage.fromJson(d.getJsonObject("usage")),
+        d.getString("stopReason"),
+        ErrorInfo.fromJson(d.getJsonObject("error")),
+        d.getInteger("attempts", 0),
+        ContextInfo.fromJson(d.getJsonObject("context")),
+        instant(d.getValue("createdAt")),
+        instant(d.getValue("updatedAt")));
+  }
+
+  // ---- cursors ----------------------------------------------------------------------------------
+
+  /** A position in a {@code (time, _id)} ordering. */
+  record SortKey(Instant time, String id) {}
+
+  /** base64url of {@code {"t": epochMillis, "i": hex}}; opaque to clients. */
+  static String encodeCursor(Instant time, String id) {
+    String json = new JsonObject().put("t", time.toEpochMilli()).put("i", id).encode();
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The key of a cursor, or null when it is not one of ours. */
+  static SortKey decodeCursor(String cursor) {
+    try {
+      JsonObject o =
+          new JsonObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+      Long t = o.getLong("t");
+      String i = o.getString("i");
+      if (t == null || !isId(i)) {
+        return null;
+      }
+      return new SortKey(Instant.ofEpochMilli(t), i);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Filter for documents strictly after ({@code after = true}) or before the key in ascending
+   * {@code (field, _id)} order.
+   */
+  static JsonObject beyond(String field, SortKey key, boolean after) {
+    String op = after ? "$gt" : "$lt";
+    return new JsonObject()
+        .put(
+            "$or",
+            new io.vertx.core.json.JsonArray()
+                .add(new JsonObject().put(field, new JsonObject().put(op, date(key.time()))))
+                .add(
+                    new JsonObject()
+                        .put(field, date(key.time()))
+                        .put("_id", new JsonObject().put(op, oid(key.id())))));
+  }
+}

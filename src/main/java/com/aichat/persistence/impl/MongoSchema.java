@@ -1,0 +1,59 @@
+package com.aichat.persistence.impl;
+
+import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
+import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.util.List;
+
+/**
+ * Creates the collections and indexes of DESIGN.md §2 at startup (idempotent). The embedded server
+ * accepts but ignores non-unique indexes; it enforces the unique one, which is what idempotent sends
+ * rely on.
+ */
+public final class MongoSchema {
+
+  private MongoSchema() {}
+
+  /** Creates what is missing; fails if the database cannot be reached. */
+  public static Future<Void> ensure(MongoClient mongo) {
+    return mongo
+        .getCollections()
+        .compose(existing -> createMissing(mongo, existing))
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put("chatSessionId", 1).put("createdAt", 1).put("_id", 1),
+            new IndexOptions().name("chatSessionId_createdAt_id")))
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put("clientMessageKey", 1),
+            new IndexOptions().name("chatSessionId_clientMessageId_unique").unique(true).sparse(true)))
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put("status", 1).put("leaseUntil", 1),
+            new IndexOptions()
+                .name("status_leaseUntil_replies")
+                .partialFilterExpression(new JsonObject().put("messageType", "ai_report"))))
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put("userId", 1).put("createdAt", 1),
+            new IndexOptions().name("userId_createdAt")))
+        .compose(v -> mongo.createIndexWithOptions(
+            SESSIONS,
+            new JsonObject().put("userId", 1).put("updatedAt", -1).put("_id", -1),
+            new IndexOptions().name("userId_updatedAt_id")));
+  }
+
+  private static Future<Void> createMissing(MongoClient mongo, List<String> existing) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String name : List.of(SESSIONS, MESSAGES)) {
+      if (!existing.contains(name)) {
+        chain = chain.compose(v -> mongo.createCollection(name));
+      }
+    }
+    return chain;
+  }
+}

@@ -1,0 +1,758 @@
+package com.aichat.persistence;
+
+import static com.aichat.persistence.PersistenceTestSupport.errorOf;
+import static com.aichat.persistence.PersistenceTestSupport.failureOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ContextInfo;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatMessage.Usage;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.MessageEvent;
+import com.aichat.contract.MessageStatus;
+import com.aichat.contract.MessageType;
+import com.aichat.contract.SessionEvent;
+import com.aichat.persistence.ChatStore.ClaimResult;
+import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.ChatStore.SendResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The behaviour every {@link ChatStore} deployment must show, exercised as production does: the
+ * {@link PersistenceVerticle} is deployed and called through {@link ChatStoreClient} over the event
+ * bus. Subclasses choose the database (embedded memory, embedded H2, real MongoDB). A second,
+ * direct client is used only to seed data that the API cannot produce (identical timestamps, other
+ * collections) and to inspect the stored BSON types.
+ */
+@ExtendWith(VertxExtension.class)
+abstract class ChatStoreContractTest {
+
+  /** Where the deployed store keeps its data, for direct access by the test. */
+  record Target(String connectionString, String database) {}
+
+  protected Vertx vertx;
+  protected ChatStore store;
+  protected MongoClient direct;
+  protected final String userA = new ObjectId().toHexString();
+  protected final String userB = new ObjectId().toHexString();
+
+  /** Deploys the persistence verticle under test. */
+  protected abstract Future<Target> deployStore(Vertx vertx, Path dataDir);
+
+  @BeforeEach
+  void deploy(Vertx vertx, VertxTestContext ctx, @TempDir Path dataDir) {
+    this.vertx = vertx;
+    deployStore(vertx, dataDir)
+        .onComplete(ctx.succeeding(target -> {
+          store = new ChatStoreClient(vertx);
+          direct = MongoClient.create(vertx, new JsonObject()
+              .put("connection_string", target.connectionString())
+              .put("db_name", target.database()));
+          ctx.completeNow();
+        }));
+  }
+
+  @AfterEach
+  void closeDirect(VertxTestContext ctx) {
+    (direct == null ? Future.succeededFuture() : direct.close()).onComplete(x -> ctx.completeNow());
+  }
+
+  // ---- sessions ---------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("A created session can be read back with its fields, and is stored with ObjectIds and dates")
+  void createAndGetSession(VertxTestContext ctx) {
+    String team = new ObjectId().toHexString();
+    store.createSession(userA, team, "Quarterly report")
+        .compose(created -> store.getSession(userA, created.id()).map(read -> List.of(created, read)))
+        .compose(pair -> direct
+            .findOne("chatsessions", new JsonObject().put("_id", new JsonObject().put("$oid", pair.get(0).id())), null)
+            .map(raw -> {
+              ctx.verify(() -> {
+                ChatSession created = pair.get(0);
+                assertThat(pair.get(1)).isEqualTo(created);
+                assertThat(created.userId()).isEqualTo(userA);
+                assertThat(created.teamId()).isEqualTo(team);
+                assertThat(created.title()).isEqualTo("Quarterly report");
+                assertThat(created.messageCount()).isZero();
+                assertThat(created.createdAt()).isEqualTo(created.updatedAt());
+                assertThat(raw.getJsonObject("userId").getString("$oid")).isEqualTo(userA);
+                assertThat(raw.getJsonObject("teamId").getString("$oid")).isEqualTo(team);
+                assertThat(raw.getJsonObject("createdAt").getString("$date")).isNotNull();
+              });
+              return raw;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Sessions list by most recent activity first, and renaming moves a session to the top")
+  void listOrderAndRename(VertxTestContext ctx) {
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      chain = chain.compose(v -> pause(5)).compose(v -> store.createSession(userA, null, "s" + n))
+          .map(s -> { ids.add(s.id()); return null; });
+    }
+    chain
+        .compose(v -> store.listSessions(userA, null, 10, null))
+        .map(page -> {
+          ctx.verify(() -> assertThat(page.items()).extracting(ChatSession::id)
+              .containsExactly(ids.get(2), ids.get(1), ids.get(0)));
+          return page;
+        })
+        .compose(p -> pause(5))
+        .compose(v -> store.renameSession(userA, ids.get(0), "renamed"))
+        .compose(renamed -> store.listSessions(userA, null, 10, null).map(page -> {
+          ctx.verify(() -> {
+            assertThat(renamed.title()).isEqualTo("renamed");
+            assertThat(page.items()).extracting(ChatSession::id)
+                .containsExactly(ids.get(0), ids.get(2), ids.get(1));
+            assertThat(page.nextCursor()).isNull();
+          });
+          return page;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Session pages with identical timestamps have no duplicates and no gaps, and teamId filters")
+  void sessionPaginationWithIdenticalTimestamps(VertxTestContext ctx) {
+    Instant same = Instant.parse("2026-01-01T00:00:00Z");
+    String team = new ObjectId().toHexString();
+    List<String> expected = new ArrayList<>();
+    List<Future<?>> inserts = new ArrayList<>();
+    for (int i = 0; i < 23; i++) {
+      String id = new ObjectId().toHexString();
+      expected.add(id);
+      Instant at = i < 20 ? same : same.minusSeconds(i);
+      JsonObject doc = new JsonObject()
+          .put("_id", oid(id)).put("userId", oid(userA)).put("title", "t" + i)
+          .put("createdAt", date(at)).put("updatedAt", date(at)).put("messageCount", 0);
+      if (i % 2 == 0) {
+        doc.put("teamId", oid(team));
+      }
+      inserts.add(direct.insert("chatsessions", doc));
+    }
+    // expected order: identical timestamps by _id desc, then the older ones
+    List<String> order = new ArrayList<>(expected.subList(0, 20));
+    order.sort(Comparator.reverseOrder());
+    order.addAll(expected.subList(20, 23));
+    Future.all(inserts)
+        .compose(v -> allSessions(userA, null, 4))
+        .compose(all -> allSessions(userA, team, 3).map(teamOnly -> {
+          ctx.verify(() -> {
+            assertThat(all).extracting(ChatSession::id).containsExactlyElementsOf(order);
+            assertThat(teamOnly).extracting(ChatSession::id)
+                .containsExactlyElementsOf(order.stream()
+                    .filter(id -> expected.indexOf(id) % 2 == 0).toList());
+            assertThat(teamOnly).allSatisfy(s -> assertThat(s.teamId()).isEqualTo(team));
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("An unparsable cursor is a VALIDATION_FAILED, and page limits are capped at 100")
+  void badCursor(VertxTestContext ctx) {
+    store.createSession(userA, null, "x")
+        .compose(s -> failureOf(store.listSessions(userA, null, 10, "not-a-cursor"))
+            .compose(code1 -> failureOf(store.listMessages(userA, s.id(), "%%%", null, 10))
+                .compose(code2 -> failureOf(store.listMessages(userA, s.id(), new ObjectId().toHexString(), null, 10))
+                    .map(code3 -> List.of(code1, code2, code3)))))
+        .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
+          assertThat(codes).containsOnly(ErrorCode.VALIDATION_FAILED);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("Deleting a session removes it and all of its messages; afterwards it is NOT_FOUND")
+  void deleteSession(VertxTestContext ctx) {
+    store.createSession(userA, null, "doomed")
+        .compose(s -> store.sendMessage(userA, s.id(), "hello", null).map(s))
+        .compose(s -> store.deleteSession(userA, s.id()).map(s))
+        .compose(s -> failureOf(store.getSession(userA, s.id()))
+            .compose(c1 -> failureOf(store.listMessages(userA, s.id(), null, null, 10))
+                .compose(c2 -> direct.count("prompthistories",
+                        new JsonObject().put("chatSessionId", oid(s.id())))
+                    .map(left -> {
+                      ctx.verify(() -> {
+                        assertThat(c1).isEqualTo(ErrorCode.NOT_FOUND);
+                        assertThat(c2).isEqualTo(ErrorCode.NOT_FOUND);
+                        assertThat(left).isZero();
+                      });
+                      return null;
+                    }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  // ---- messages ---------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("A send stores the user message and a pending ai_report placeholder after it, and bumps the session")
+  void sendMessage(VertxTestContext ctx) {
+    store.createSession(userA, null, "chat")
+        .compose(s -> store.sendMessage(userA, s.id(), "What is up?", null)
+            .compose(r -> store.getSession(userA, s.id())
+                .compose(after -> store.listMessages(userA, s.id(), null, null, 10).map(page -> {
+                  ctx.verify(() -> {
+                    assertThat(r.created()).isTrue();
+                    ChatMessage u = r.userMessage();
+                    ChatMessage a = r.reply();
+                    assertThat(u.messageType()).isEqualTo(MessageType.USER);
+                    assertThat(u.status()).isEqualTo(MessageStatus.COMPLETED);
+                    assertThat(u.content()).isEqualTo("What is up?");
+                    assertThat(a.messageType()).isEqualTo(MessageType.AI_REPORT);
+                    assertThat(a.status()).isEqualTo(MessageStatus.PENDING);
+                    assertThat(a.replyTo()).isEqualTo(u.id());
+                    assertThat(a.content()).isEmpty();
+                    assertThat(new ObjectId(a.id())).isGreaterThan(new ObjectId(u.id()));
+                    assertThat(page.items()).extracting(ChatMessage::id).containsExactly(u.id(), a.id());
+                    assertThat(after.messageCount()).isEqualTo(2);
+                    assertThat(after.lastMessageAt()).isEqualTo(u.createdAt());
+                    assertThat(after.updatedAt()).isAfterOrEqualTo(s.updatedAt());
+                  });
+                  return null;
+                }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Sending twice with one clientMessageId (also concurrently) stores one pair and returns it with created=false")
+  void idempotentSend(VertxTestContext ctx) {
+    store.createSession(userA, null, "chat")
+        .compose(s -> store.sendMessage(userA, s.id(), "once", "cm-1")
+            .compose(first -> store.sendMessage(userA, s.id(), "once", "cm-1")
+                .compose(second -> Future.all(IntStream.range(0, 6)
+                        .mapToObj(i -> store.sendMessage(userA, s.id(), "once", "cm-2")).toList())
+                    .compose(concurrent -> store.sendMessage(userA, s.id(), "plain", null)
+                        .compose(x -> store.sendMessage(userA, s.id(), "plain", null))
+                        .compose(x -> store.listMessages(userA, s.id(), null, null, 100))
+                        .map(page -> {
+                          ctx.verify(() -> {
+                            assertThat(first.created()).isTrue();
+                            assertThat(second.created()).isFalse();
+                            assertThat(second.userMessage()).isEqualTo(first.userMessage());
+                            assertThat(second.reply().id()).isEqualTo(first.reply().id());
+                            assertThat(first.userMessage().clientMessageId()).isEqualTo("cm-1");
+                            List<SendResult> all = concurrent.<SendResult>list();
+                            assertThat(all).filteredOn(SendResult::created).hasSize(1);
+                            assertThat(all).extracting(r -> r.userMessage().id()).containsOnly(
+                                all.get(0).userMessage().id());
+                            // cm-1 pair + cm-2 pair + two plain sends
+                            assertThat(page.items()).hasSize(8);
+                          });
+                          return null;
+                        })))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Message pages with identical timestamps have no duplicates and no gaps, forwards and backwards")
+  void messagePaginationWithIdenticalTimestamps(VertxTestContext ctx) {
+    Instant same = Instant.parse("2026-02-02T10:00:00Z");
+    store.createSession(userA, null, "paged")
+        .compose(s -> {
+          List<String> ids = new ArrayList<>();
+          List<Future<?>> inserts = new ArrayList<>();
+          for (int i = 0; i < 17; i++) {
+            String id = new ObjectId().toHexString();
+            ids.add(id);
+            inserts.add(direct.insert("prompthistories", new JsonObject()
+                .put("_id", oid(id)).put("userId", oid(userA)).put("chatSessionId", oid(s.id()))
+                .put("messageType", "user").put("content", "m" + i).put("status", "completed")
+                .put("attempts", 0).put("createdAt", date(same)).put("updatedAt", date(same))));
+          }
+          List<String> sorted = ids.stream().sorted().toList();
+          return Future.all(inserts)
+              .compose(v -> forwardPages(s.id(), null, 5, new ArrayList<>()))
+              .compose(fwd -> backwardPages(s.id(), sorted.get(16), 4, new ArrayList<>()).map(back -> {
+                ctx.verify(() -> {
+                  assertThat(fwd).containsExactlyElementsOf(sorted);
+                  assertThat(back).containsExactlyElementsOf(sorted.subList(0, 16));
+                });
+                return null;
+              }))
+              .compose(v -> store.listMessages(userA, s.id(), sorted.get(10), null, 3).map(page -> {
+                ctx.verify(() -> assertThat(page.items()).extracting(ChatMessage::id)
+                    .containsExactlyElementsOf(sorted.subList(11, 14)));
+                return null;
+              }));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("getMessage returns one message of the session; countUserMessagesSince counts only user messages")
+  void getMessageAndCount(VertxTestContext ctx) {
+    Instant before = Instant.now().minusSeconds(1);
+    store.createSession(userA, null, "c")
+        .compose(s -> store.sendMessage(userA, s.id(), "a", null)
+            .compose(r -> store.sendMessage(userA, s.id(), "b", null).map(r))
+            .compose(r -> store.getMessage(userA, s.id(), r.reply().id())
+                .compose(m -> store.countUserMessagesSince(userA, before)
+                    .compose(n -> store.countUserMessagesSince(userA, Instant.now().plusSeconds(60))
+                        .compose(none -> store.countUserMessagesSince(userB, before).map(other -> {
+                          ctx.verify(() -> {
+                            assertThat(m).isEqualTo(r.reply());
+                            assertThat(n).isEqualTo(2);
+                            assertThat(none).isZero();
+                            assertThat(other).isZero();
+                          });
+                          return null;
+                        }))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("lookupUserField reads a dotted field of the user's document in another collection")
+  void lookupUserField(VertxTestContext ctx) {
+    direct.insert("users", new JsonObject().put("_id", oid(userA))
+            .put("subscription", new JsonObject().put("status", "active")))
+        .compose(x -> store.lookupUserField("users", "_id", userA, "subscription.status"))
+        .compose(found -> store.lookupUserField("users", "_id", userB, "subscription.status")
+            .compose(missing -> failureOf(store.lookupUserField("users", "_id", userA, "$where"))
+                .map(bad -> {
+                  ctx.verify(() -> {
+                    assertThat(found.getBoolean("found")).isTrue();
+                    assertThat(found.getValue("value")).isEqualTo("active");
+                    assertThat(missing.getBoolean("found")).isFalse();
+                    assertThat(bad).isEqualTo(ErrorCode.VALIDATION_FAILED);
+                  });
+                  return null;
+                })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  // ---- generation -------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("Of 20 concurrent claims of one pending reply exactly one wins")
+  void claimExclusivity(VertxTestContext ctx) {
+    pendingReply()
+        .compose(r -> Future.all(IntStream.range(0, 20)
+                .mapToObj(i -> store.claimGeneration(r.reply().id(), "worker-" + i, 30_000)).toList())
+            .map(all -> {
+              List<ClaimResult> results = all.list();
+              ctx.verify(() -> {
+                assertThat(results).filteredOn(ClaimResult::claimed).hasSize(1);
+                ClaimResult winner = results.stream().filter(ClaimResult::claimed).findFirst().orElseThrow();
+                assertThat(winner.message().status()).isEqualTo(MessageStatus.PROCESSING);
+                assertThat(winner.message().attempts()).isEqualTo(1);
+                assertThat(results).filteredOn(c -> !c.claimed())
+                    .allSatisfy(c -> assertThat(c.message().status()).isEqualTo(MessageStatus.PROCESSING));
+              });
+              return null;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("An expired lease can be claimed again, and the stale owner can no longer write")
+  void expiredLeaseReclaim(VertxTestContext ctx) {
+    Completion done = new Completion("final text", "m-1", new Usage(10, 20), "end_turn", new ContextInfo(3, 1));
+    pendingReply()
+        .compose(r -> store.claimGeneration(r.reply().id(), "old", 1)
+            .compose(c -> pause(30))
+            .compose(v -> store.claimGeneration(r.reply().id(), "new", 30_000))
+            .compose(second -> failureOf(store.completeGeneration(r.reply().id(), "old", done))
+                .compose(stale -> store.checkpointGeneration(r.reply().id(), "old", "x", 1000)
+                    .compose(cp -> store.completeGeneration(r.reply().id(), "new", done)
+                        .map(m -> {
+                          ctx.verify(() -> {
+                            assertThat(second.claimed()).isTrue();
+                            assertThat(second.message().attempts()).isEqualTo(2);
+                            assertThat(stale).isEqualTo(ErrorCode.CONFLICT);
+                            assertThat(cp.leaseHeld()).isFalse();
+                            assertThat(m.status()).isEqualTo(MessageStatus.COMPLETED);
+                            assertThat(m.content()).isEqualTo("final text");
+                            assertThat(m.model()).isEqualTo("m-1");
+                            assertThat(m.usage()).isEqualTo(new Usage(10, 20));
+                            assertThat(m.stopReason()).isEqualTo("end_turn");
+                            assertThat(m.context()).isEqualTo(new ContextInfo(3, 1));
+                          });
+                          return null;
+                        })))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Every lease-guarded write by a worker that does not hold the lease is a CONFLICT and changes nothing")
+  void leaseGuardedWritesRejectStrangers(VertxTestContext ctx) {
+    pendingReply()
+        .compose(r -> {
+          String id = r.reply().id();
+          return store.claimGeneration(id, "owner", 30_000)
+              .compose(c -> store.checkpointGeneration(id, "owner", "partial", 30_000))
+              .compose(cp -> Future.all(List.of(
+                      failureOf(store.completeGeneration(id, "intruder", new Completion("x", null, null, null, null))),
+                      failureOf(store.failGeneration(id, "intruder", new ErrorInfo("E", "e"))),
+                      failureOf(store.releaseForRetry(id, "intruder", Instant.now(), null)),
+                      failureOf(store.cancelGeneration(id, "intruder", "y"))))
+                  .compose(all -> store.getMessage(userA, r.userMessage().sessionId(), id).map(m -> {
+                    ctx.verify(() -> {
+                      assertThat(cp.leaseHeld()).isTrue();
+                      assertThat(cp.cancelRequested()).isFalse();
+                      assertThat(all.<ErrorCode>list()).containsOnly(ErrorCode.CONFLICT);
+                      assertThat(m.status()).isEqualTo(MessageStatus.PROCESSING);
+                      assertThat(m.content()).isEqualTo("partial");
+                    });
+                    return null;
+                  })));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("A failed generation becomes an ai_error with its error; a released one waits for notBefore")
+  void failAndRelease(Vertx vertx, VertxTestContext ctx) {
+    Checkpoint failedEvent = ctx.checkpoint();
+    Future<SendResult> first = pendingReply();
+    Future<SendResult> second = first.compose(x -> pendingReply());
+    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, msg -> {
+      MessageEvent e = MessageEvent.fromJson(msg.body());
+      if (e.type().equals(MessageEvent.FAILED)) {
+        ctx.verify(() -> assertThat(e.message().messageType()).isEqualTo(MessageType.AI_ERROR));
+        failedEvent.flag();
+      }
+    });
+    Checkpoint done = ctx.checkpoint();
+    second
+        .compose(r2 -> first.compose(r1 -> store.claimGeneration(r1.reply().id(), "w", 30_000)
+            .compose(c -> store.failGeneration(r1.reply().id(), "w", new ErrorInfo("PROVIDER_REJECTED", "bad request")))
+            .compose(failed -> store.claimGeneration(r2.reply().id(), "w", 30_000)
+                .compose(c -> store.releaseForRetry(r2.reply().id(), "w", Instant.now().plusSeconds(60),
+                    new ErrorInfo("OVERLOADED", "busy")))
+                .compose(released -> store.claimGeneration(r2.reply().id(), "w2", 30_000)
+                    .compose(early -> store.findStrandedReplies(Instant.now(), Instant.now().plusSeconds(5), 10)
+                        .compose(stranded -> store.findStrandedReplies(
+                                Instant.now().plusSeconds(120), Instant.now().plusSeconds(120), 10)
+                            .map(later -> {
+                              ctx.verify(() -> {
+                                assertThat(failed.messageType()).isEqualTo(MessageType.AI_ERROR);
+                                assertThat(failed.status()).isEqualTo(MessageStatus.FAILED);
+                                assertThat(failed.error()).isEqualTo(new ErrorInfo("PROVIDER_REJECTED", "bad request"));
+                                assertThat(released.status()).isEqualTo(MessageStatus.PENDING);
+                                assertThat(early.claimed()).isFalse();
+                                assertThat(stranded).doesNotContain(r2.reply().id(), r1.reply().id());
+                                assertThat(later).contains(r2.reply().id()).doesNotContain(r1.reply().id());
+                              });
+                              return null;
+                            })))))))
+        .onComplete(ctx.succeeding(v -> done.flag()));
+  }
+
+  @Test
+  @DisplayName("Cancel: a pending reply is cancelled at once; a processing one is flagged and its worker cancels it")
+  void cancelSemantics(VertxTestContext ctx) {
+    var seen = new Object() {
+      String sessionId;
+      SendResult first;
+      SendResult second;
+      ChatMessage cancelledAtOnce;
+      ErrorCode cancelAgain;
+      ErrorCode cancelUserMessage;
+      ClaimResult claimOfCancelled;
+      ChatMessage flagged;
+      ChatStore.CheckpointResult checkpoint;
+    };
+    store.createSession(userA, null, "cancel")
+        .compose(s -> { seen.sessionId = s.id(); return store.sendMessage(userA, s.id(), "one", null); })
+        .compose(p1 -> { seen.first = p1; return store.requestCancel(userA, seen.sessionId, p1.reply().id()); })
+        .compose(c -> { seen.cancelledAtOnce = c;
+          return failureOf(store.requestCancel(userA, seen.sessionId, seen.first.reply().id())); })
+        .compose(code -> { seen.cancelAgain = code;
+          return failureOf(store.requestCancel(userA, seen.sessionId, seen.first.userMessage().id())); })
+        .compose(code -> { seen.cancelUserMessage = code;
+          return store.claimGeneration(seen.first.reply().id(), "w", 30_000); })
+        .compose(claim -> { seen.claimOfCancelled = claim;
+          return store.sendMessage(userA, seen.sessionId, "two", null); })
+        .compose(p2 -> { seen.second = p2; return store.claimGeneration(p2.reply().id(), "w", 30_000); })
+        .compose(claim -> store.requestCancel(userA, seen.sessionId, seen.second.reply().id()))
+        .compose(f -> { seen.flagged = f;
+          return store.checkpointGeneration(seen.second.reply().id(), "w", "half", 30_000); })
+        .compose(cp -> { seen.checkpoint = cp;
+          return store.cancelGeneration(seen.second.reply().id(), "w", "half of it"); })
+        .onComplete(ctx.succeeding(cancelled -> ctx.verify(() -> {
+          assertThat(seen.cancelledAtOnce.status()).isEqualTo(MessageStatus.CANCELLED);
+          assertThat(seen.cancelAgain).isEqualTo(ErrorCode.CONFLICT);
+          assertThat(seen.cancelUserMessage).isEqualTo(ErrorCode.VALIDATION_FAILED);
+          assertThat(seen.claimOfCancelled.claimed()).isFalse();
+          assertThat(seen.claimOfCancelled.message().status()).isEqualTo(MessageStatus.CANCELLED);
+          assertThat(seen.flagged.status()).isEqualTo(MessageStatus.PROCESSING);
+          assertThat(seen.checkpoint.leaseHeld()).isTrue();
+          assertThat(seen.checkpoint.cancelRequested()).isTrue();
+          assertThat(cancelled.status()).isEqualTo(MessageStatus.CANCELLED);
+          assertThat(cancelled.content()).isEqualTo("half of it");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("A claim of a reply whose cancel was requested (its worker died) cancels it instead of claiming")
+  void claimOfCancelRequestedReply(VertxTestContext ctx) {
+    pendingReply()
+        .compose(r -> store.claimGeneration(r.reply().id(), "dead", 1)
+            .compose(c -> store.requestCancel(userA, r.reply().sessionId(), r.reply().id()))
+            .compose(flagged -> pause(20))
+            .compose(v -> store.claimGeneration(r.reply().id(), "sweeper", 30_000))
+            .map(claim -> {
+              ctx.verify(() -> {
+                assertThat(claim.claimed()).isFalse();
+                assertThat(claim.message().status()).isEqualTo(MessageStatus.CANCELLED);
+              });
+              return null;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("loadHistory returns the window before a reply, newest first, only user and completed ai_report messages")
+  void loadHistoryWindow(VertxTestContext ctx) {
+    store.createSession(userA, null, "history")
+        .compose(s -> completedTurn(s.id(), "q1", "a1")
+            .compose(x -> failedTurn(s.id(), "q2"))
+            .compose(x -> completedTurn(s.id(), "q3", "a3"))
+            .compose(x -> store.sendMessage(userA, s.id(), "q4", null))
+            .compose(last -> store.loadHistory(s.id(), last.reply().createdAt(), last.reply().id(), 100)
+                .compose(all -> store.loadHistory(s.id(), last.reply().createdAt(), last.reply().id(), 3)
+                    .map(window -> {
+                      ctx.verify(() -> {
+                        assertThat(all).extracting(ChatMessage::content)
+                            .containsExactly("q4", "a3", "q3", "q2", "a1", "q1");
+                        assertThat(window).extracting(ChatMessage::content).containsExactly("q4", "a3", "q3");
+                      });
+                      return null;
+                    }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Stranded replies are old pending ones and expired leases, never fresh, leased or final ones")
+  void strandedReplies(VertxTestContext ctx) {
+    store.createSession(userA, null, "sweep")
+        .compose(s -> store.sendMessage(userA, s.id(), "pending", null)
+            .compose(pending -> store.sendMessage(userA, s.id(), "expired", null)
+                .compose(expired -> store.claimGeneration(expired.reply().id(), "w", 1)
+                    .compose(x -> store.sendMessage(userA, s.id(), "leased", null))
+                    .compose(leased -> store.claimGeneration(leased.reply().id(), "w", 60_000)
+                        .compose(x -> completedTurn(s.id(), "done", "answer"))
+                        .compose(x -> pause(20))
+                        .compose(x -> store.findStrandedReplies(Instant.now(), Instant.now().minusSeconds(60), 10))
+                        .compose(fresh -> store.findStrandedReplies(Instant.now(), Instant.now().plusSeconds(1), 10)
+                            .compose(old -> store.findActiveReplies(userA, s.id()).map(active -> {
+                              ctx.verify(() -> {
+                                assertThat(fresh).containsExactly(expired.reply().id());
+                                assertThat(old).containsExactlyInAnyOrder(
+                                    pending.reply().id(), expired.reply().id());
+                                assertThat(active).extracting(ChatMessage::id).containsExactly(
+                                    pending.reply().id(), expired.reply().id(), leased.reply().id());
+                              });
+                              return null;
+                            })))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  // ---- events, isolation, ids -------------------------------------------------------------------
+
+  @Test
+  @DisplayName("Domain events are published after the write: the data is readable when the event arrives")
+  void eventsAfterWrites(Vertx vertx, VertxTestContext ctx) {
+    Checkpoint sessionCreated = ctx.checkpoint();
+    Checkpoint sessionUpdated = ctx.checkpoint();
+    Checkpoint messagesCreated = ctx.checkpoint(2);
+    Checkpoint sessionDeleted = ctx.checkpoint();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION, msg -> {
+      SessionEvent e = SessionEvent.fromJson(msg.body());
+      seen.add(e.type());
+      switch (e.type()) {
+        case SessionEvent.CREATED -> store.getSession(userA, e.sessionId())
+            .onComplete(ctx.succeeding(s -> sessionCreated.flag()));
+        case SessionEvent.UPDATED -> store.getSession(userA, e.sessionId())
+            .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
+              assertThat(s.messageCount()).isEqualTo(2);
+              assertThat(e.session()).isEqualTo(s);
+              sessionUpdated.flag();
+            })));
+        case SessionEvent.DELETED -> failureOf(store.getSession(userA, e.sessionId()))
+            .onComplete(ctx.succeeding(code -> ctx.verify(() -> {
+              assertThat(code).isEqualTo(ErrorCode.NOT_FOUND);
+              assertThat(e.userId()).isEqualTo(userA);
+              sessionDeleted.flag();
+            })));
+        default -> ctx.failNow("unexpected session event " + e.type());
+      }
+    });
+    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, msg -> {
+      MessageEvent e = MessageEvent.fromJson(msg.body());
+      ctx.verify(() -> assertThat(e.type()).isEqualTo(MessageEvent.CREATED));
+      store.getMessage(userA, e.sessionId(), e.message().id())
+          .onComplete(ctx.succeeding(m -> ctx.verify(() -> {
+            assertThat(m).isEqualTo(e.message());
+            messagesCreated.flag();
+          })));
+    });
+    store.createSession(userA, null, "events")
+        .compose(s -> store.sendMessage(userA, s.id(), "hi", null).map(s))
+        .compose(s -> pause(200).map(s))
+        .compose(s -> store.deleteSession(userA, s.id()))
+        .onComplete(ctx.succeeding(v -> { }));
+  }
+
+  @Test
+  @DisplayName("Another user's session and messages are NOT_FOUND on every operation, and nothing changes")
+  void isolationByUser(VertxTestContext ctx) {
+    store.createSession(userA, null, "private")
+        .compose(s -> store.sendMessage(userA, s.id(), "secret", "cm").compose(p -> {
+          String sid = s.id();
+          String mid = p.reply().id();
+          return Future.all(List.of(
+                  failureOf(store.getSession(userB, sid)),
+                  failureOf(store.renameSession(userB, sid, "hijack")),
+                  failureOf(store.deleteSession(userB, sid)),
+                  failureOf(store.sendMessage(userB, sid, "intrude", "cm")),
+                  failureOf(store.listMessages(userB, sid, null, null, 10)),
+                  failureOf(store.getMessage(userB, sid, mid)),
+                  failureOf(store.requestCancel(userB, sid, mid)),
+                  failureOf(store.findActiveReplies(userB, sid))))
+              .compose(codes -> store.listSessions(userB, null, 10, null)
+                  .compose(bList -> store.getSession(userA, sid)
+                      .compose(after -> store.listMessages(userA, sid, null, null, 10).map(msgs -> {
+                        ctx.verify(() -> {
+                          assertThat(codes.<ErrorCode>list()).containsOnly(ErrorCode.NOT_FOUND);
+                          assertThat(bList.items()).isEmpty();
+                          assertThat(after.title()).isEqualTo("private");
+                          assertThat(after.messageCount()).isEqualTo(2);
+                          assertThat(msgs.items()).hasSize(2);
+                          assertThat(msgs.items().get(1).status()).isEqualTo(MessageStatus.PENDING);
+                        });
+                        return null;
+                      }))));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Malformed ids are NOT_FOUND, with a safe message")
+  void malformedIds(VertxTestContext ctx) {
+    store.createSession(userA, null, "ids")
+        .compose(s -> Future.all(List.of(
+                errorOf(store.getSession(userA, "nope")),
+                errorOf(store.getSession("not-a-user", s.id())),
+                errorOf(store.getMessage(userA, s.id(), "123")),
+                errorOf(store.renameSession(userA, "zzzzzzzzzzzzzzzzzzzzzzzz", "x")),
+                errorOf(store.deleteSession(userA, "{\"$ne\":null}")),
+                errorOf(store.claimGeneration("bad", "w", 1000)),
+                errorOf(store.getSession(userA, new ObjectId().toHexString())))))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          List<Throwable> errors = all.list();
+          assertThat(errors).extracting(ErrorCode::fromThrowable).containsOnly(ErrorCode.NOT_FOUND);
+          assertThat(errors).extracting(Throwable::getMessage)
+              .allSatisfy(m -> assertThat(m).matches("(session|message) not found"));
+          ctx.completeNow();
+        })));
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  protected Future<SendResult> pendingReply() {
+    return store.createSession(userA, null, "gen")
+        .compose(s -> store.sendMessage(userA, s.id(), "please write", null));
+  }
+
+  private Future<Void> completedTurn(String sessionId, String question, String answer) {
+    return store.sendMessage(userA, sessionId, question, null)
+        .compose(r -> store.claimGeneration(r.reply().id(), "w", 30_000)
+            .compose(c -> store.completeGeneration(r.reply().id(), "w",
+                new Completion(answer, "m", null, "end_turn", null))))
+        .mapEmpty();
+  }
+
+  private Future<Void> failedTurn(String sessionId, String question) {
+    return store.sendMessage(userA, sessionId, question, null)
+        .compose(r -> store.claimGeneration(r.reply().id(), "w", 30_000)
+            .compose(c -> store.failGeneration(r.reply().id(), "w", new ErrorInfo("X", "failed"))))
+        .mapEmpty();
+  }
+
+  protected Future<List<ChatSession>> allSessions(String user, String team, int limit) {
+    return sessionPages(user, team, limit, null, new ArrayList<>());
+  }
+
+  private Future<List<ChatSession>> sessionPages(
+      String user, String team, int limit, String cursor, List<ChatSession> acc) {
+    return store.listSessions(user, team, limit, cursor).compose(page -> {
+      if (page.items().size() > limit) {
+        return Future.failedFuture(new AssertionError("page larger than limit"));
+      }
+      acc.addAll(page.items());
+      return page.nextCursor() == null
+          ? Future.succeededFuture(acc)
+          : sessionPages(user, team, limit, page.nextCursor(), acc);
+    });
+  }
+
+  private Future<List<String>> forwardPages(String sessionId, String after, int limit, List<String> acc) {
+    return store.listMessages(userA, sessionId, after, null, limit).compose(page -> {
+      page.items().forEach(m -> acc.add(m.id()));
+      return page.nextCursor() == null
+          ? Future.succeededFuture(acc)
+          : forwardPages(sessionId, page.nextCursor(), limit, acc);
+    });
+  }
+
+  /** Pages backwards from {@code before}, returning the ids in chronological order. */
+  private Future<List<String>> backwardPages(String sessionId, String before, int limit, List<String> acc) {
+    return store.listMessages(userA, sessionId, null, before, limit).compose(page -> {
+      List<String> ids = new ArrayList<>(page.items().stream().map(ChatMessage::id).toList());
+      ids.addAll(acc);
+      return page.nextCursor() == null
+          ? Future.succeededFuture(ids)
+          : backwardPages(sessionId, page.nextCursor(), limit, ids);
+    });
+  }
+
+  protected Future<Void> pause(long ms) {
+    Promise<Void> p = Promise.promise();
+    vertx.setTimer(ms, id -> p.complete());
+    return p.future();
+  }
+
+  protected static JsonObject oid(String hex) {
+    return new JsonObject().put("$oid", hex);
+  }
+
+  protected static JsonObject date(Instant t) {
+    return new JsonObject().put("$date", t.truncatedTo(ChronoUnit.MILLIS).toString());
+  }
+
+}
