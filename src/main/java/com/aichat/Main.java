@@ -1,5 +1,6 @@
 package com.aichat;
 
+import com.aichat.api.HttpApiVerticle;
 import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
@@ -86,6 +87,7 @@ public final class Main {
         // worker
         // dispatcher
         // api
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
 <<<<<<< HEAD
         new VerticleSpec("gateway", cfg.deployment().gateway(),

@@ -35,6 +35,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
 
   private static final Logger log = LoggerFactory.getLogger(JwtTokenVerifier.class);
   static final long UNKNOWN_KID_REFRESH_MS = 5_000;
+  private static final Set<String> HMAC_ALGS = Set.of("HS256");
+
+  private final long unknownKidRefreshMs;
 
   /** The keys in use: a provider for signatures, plus the kids and algorithms they cover. */
   private record KeySet(JWTAuth auth, Set<String> kids, Set<String> algs) {}
@@ -47,8 +50,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
   private volatile long lastRefreshAttempt;
   private volatile Future<Void> refreshing;
 
-  private JwtTokenVerifier(Vertx vertx, AuthSettings settings, JwksKeySource jwks, KeySet keys) {
+  private JwtTokenVerifier(
+      Vertx vertx, AuthSettings settings, JwksKeySource jwks, KeySet keys, long unknownKidRefreshMs) {
     this.vertx = vertx;
+    this.unknownKidRefreshMs = unknownKidRefreshMs;
     this.settings = settings;
     this.jwks = jwks;
     this.keys = keys;
@@ -60,9 +65,14 @@ public final class JwtTokenVerifier implements TokenVerifier {
    * startup: requests answer 503 until the keys arrive.
    */
   public static Future<TokenVerifier> create(Vertx vertx, AuthSettings settings) {
+    return create(vertx, settings, UNKNOWN_KID_REFRESH_MS);
+  }
+
+  /** As {@link #create(Vertx, AuthSettings)}, with the minimum gap between unknown-kid refreshes. */
+  static Future<TokenVerifier> create(Vertx vertx, AuthSettings settings, long unknownKidRefreshMs) {
     if (settings.jwksUrl() != null) {
-      JwtTokenVerifier v =
-          new JwtTokenVerifier(vertx, settings, new JwksKeySource(vertx, settings.jwksUrl()), null);
+      JwtTokenVerifier v = new JwtTokenVerifier(
+          vertx, settings, new JwksKeySource(vertx, settings.jwksUrl()), null, unknownKidRefreshMs);
       vertx.setPeriodic(settings.jwksRefreshSeconds() * 1000, id -> v.refresh());
       return v.refresh().otherwiseEmpty().map(x -> v);
     }
@@ -70,7 +80,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
         settings.usesDevSecret()
             ? DevSecretStore.loadOrCreate(vertx, settings.devSecretFile())
             : Future.succeededFuture(settings.hs256Secret());
-    return secret.map(s -> new JwtTokenVerifier(vertx, settings, null, hmacKeys(vertx, s)));
+    return secret.map(s -> new JwtTokenVerifier(vertx, settings, null, hmacKeys(vertx, s), unknownKidRefreshMs));
   }
 
   private static KeySet hmacKeys(Vertx vertx, String secret) {
@@ -135,6 +145,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
     if (alg == null || alg.equalsIgnoreCase("none")) {
       return refuse("unsigned tokens are not accepted");
     }
+    if (!(jwks == null ? HMAC_ALGS : JwksKeySource.ASYMMETRIC_ALGS).contains(alg)) {
+      return refuse("algorithm " + safeAlg(alg) + " is not accepted");
+    }
     return keysFor(header.getValue("kid") instanceof String k ? k : null)
         .compose(ks -> checkSignature(ks, alg, token))
         .compose(v -> checkClaims(payload));
@@ -149,7 +162,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
       return Future.succeededFuture(keys);
     }
     boolean known = keys != null && (kid == null || keys.kids().contains(kid));
-    boolean mayRefresh = System.currentTimeMillis() - lastRefreshAttempt >= UNKNOWN_KID_REFRESH_MS;
+    boolean mayRefresh = System.currentTimeMillis() - lastRefreshAttempt >= unknownKidRefreshMs;
     Future<Void> ready = known || !mayRefresh ? Future.succeededFuture() : refresh().otherwiseEmpty();
     return ready.compose(v -> {
       if (keys == null) {

@@ -1,0 +1,92 @@
+package com.aichat.api;
+
+import com.aichat.auth.TokenVerifier;
+import com.aichat.config.AppConfig;
+import com.aichat.contract.ErrorCode;
+import com.aichat.persistence.ChatStore;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * Builds the REST API router in one method, used by {@link HttpApiVerticle} and by tests alike.
+ *
+ * <p>Every {@code /chats} request passes, in order: the body handler (size limit →
+ * 413), authentication (401), the per-user rate limit (429), the subscription check (402); then its
+ * resource handler. {@code GET /health} and {@code GET /openapi.yaml} are public.
+ */
+public final class ApiRouter {
+
+  /** Bus timeout of the health probe; a healthy store answers far sooner. */
+  static final long HEALTH_TIMEOUT_MS = 3_000;
+
+  private ApiRouter() {}
+
+  public static Router create(
+      Vertx vertx, AppConfig cfg, TokenVerifier verifier, ChatStore store, ChatStore healthStore, Buffer openApi) {
+    Router router = Router.router(vertx);
+    ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes());
+    AccessPolicy policy = new AccessPolicy(
+        cfg.subscription(), store, RateLimiter.shared(vertx, cfg.http().requestsPerMinute()));
+    SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
+    MessageHandlers messages = new MessageHandlers(vertx, store, policy);
+
+    if (!cfg.http().corsOrigins().isEmpty()) {
+      router.route().handler(cors(cfg));
+    }
+    router.get("/health").handler(ctx -> health(ctx, healthStore));
+    router.get("/openapi.yaml").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/yaml; charset=utf-8")
+        .end(openApi));
+
+    Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(cfg.http().maxBodyBytes());
+    Handler<RoutingContext> auth = new AuthHandler(verifier);
+    Handler<RoutingContext> access = ctx -> {
+      policy.checkRate(AuthHandler.user(ctx));
+      policy.checkSubscription(AuthHandler.user(ctx)).onSuccess(v -> ctx.next()).onFailure(ctx::fail);
+    };
+    for (String path : new String[] {"/chats", "/chats/*"}) {
+      router.route(path).handler(body).handler(auth).handler(access);
+    }
+
+    router.post("/chats").handler(sessions::create);
+    router.get("/chats").handler(sessions::list);
+    router.get("/chats/:sessionId").handler(sessions::get);
+    router.patch("/chats/:sessionId").handler(sessions::rename);
+    router.delete("/chats/:sessionId").handler(sessions::delete);
+    router.post("/chats/:sessionId/messages").handler(messages::send);
+    router.get("/chats/:sessionId/messages").handler(messages::list);
+    router.get("/chats/:sessionId/messages/:messageId").handler(messages::get);
+    router.post("/chats/:sessionId/messages/:messageId/cancel").handler(messages::cancel);
+
+    router.route().failureHandler(errors::handle);
+    router.errorHandler(404, errors::handle);
+    router.errorHandler(405, errors::handle);
+    router.errorHandler(500, errors::handle);
+    return router;
+  }
+
+  private static void health(RoutingContext ctx, ChatStore store) {
+    // A real round trip through persistence to the database: a count that matches nothing.
+    store.countUserMessagesSince("000000000000000000000000", Instant.now())
+        .onSuccess(n -> Responses.json(ctx, 200, new JsonObject().put("status", "ok")))
+        .onFailure(err -> ctx.fail(ApiError.of(ErrorCode.UNAVAILABLE, "persistence is not answering")));
+  }
+
+  private static CorsHandler cors(AppConfig cfg) {
+    CorsHandler cors = CorsHandler.create()
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
+        .allowedHeaders(Set.of("Authorization", "Content-Type"))
+        .exposedHeaders(Set.of("Location", "Retry-After"));
+    cfg.http().corsOrigins().forEach(cors::addOrigin);
+    return cors;
+  }
+}

@@ -1,0 +1,64 @@
+package com.aichat.api;
+
+import com.aichat.auth.DevTokenCommand;
+import com.aichat.auth.JwtTokenVerifier;
+import com.aichat.auth.TokenVerifier;
+import com.aichat.config.AppConfig;
+import com.aichat.persistence.ChatStoreClient;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST API: builds the router with {@link ApiRouter#create} and serves it on {@code http.host}:
+ * {@code http.port}. It reaches storage only through {@link ChatStoreClient} on the event bus. Several
+ * instances share the port (Vert.x balances connections between them).
+ */
+public final class HttpApiVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpApiVerticle.class);
+  static final String OPENAPI_RESOURCE = "openapi.yaml";
+
+  private final AppConfig cfg;
+  private HttpServer server;
+
+  public HttpApiVerticle(AppConfig cfg) {
+    this.cfg = cfg;
+  }
+
+  @Override
+  public Future<?> start() {
+    return JwtTokenVerifier.create(vertx, cfg.auth())
+        .compose(verifier -> vertx.fileSystem().readFile(OPENAPI_RESOURCE).map(doc -> router(verifier, doc)))
+        .compose(this::listen)
+        .onSuccess(s -> logStarted(s.actualPort()));
+  }
+
+  private Router router(TokenVerifier verifier, Buffer openApi) {
+    return ApiRouter.create(vertx, cfg, verifier, new ChatStoreClient(vertx),
+        new ChatStoreClient(vertx, ApiRouter.HEALTH_TIMEOUT_MS), openApi);
+  }
+
+  private Future<HttpServer> listen(Router router) {
+    server = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true));
+    return server.requestHandler(router).listen(cfg.http().port(), cfg.http().host());
+  }
+
+  private void logStarted(int port) {
+    log.info("HTTP API listening on {}:{} (OpenAPI at /openapi.yaml)", cfg.http().host(), port);
+    if (cfg.auth().usesDevSecret()) {
+      log.info("JWT: using the generated dev secret in {}; get a token with: java -jar target/chat-service.jar {} [userId]",
+          cfg.auth().devSecretFile(), DevTokenCommand.NAME);
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}
