@@ -1,13 +1,14 @@
 package com.aichat;
 
+import com.aichat.ai.AiWorkerVerticle;
 import com.aichat.api.HttpApiVerticle;
 import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
-        new VerticleSpec("gateway", cfg.deployment().gateway(),
-            () -> new GatewayVerticle(cfg.gateway(), cfg.auth())),
-        });
+import com.aichat.dispatch.DispatcherVerticle;
+import com.aichat.gateway.GatewayVerticle;
+import com.aichat.persistence.PersistenceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -85,16 +86,18 @@ public final class Main {
         // persistence
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         // worker
+        new VerticleSpec(
+            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
         // dispatcher
+        new VerticleSpec(
+            "dispatcher",
+            cfg.deployment().dispatcher(),
+            () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
         // api
         new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
-<<<<<<< HEAD
         new VerticleSpec("gateway", cfg.deployment().gateway(),
-            () -> new GatewayVerticle(cfg.gateway(), cfg.auth()))
-        );
-=======
+            () -> new GatewayVerticle(cfg.gateway(), cfg.auth())),
         });
->>>>>>> persistence
   }
 }

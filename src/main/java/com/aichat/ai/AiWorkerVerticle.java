@@ -1,0 +1,196 @@
+package com.aichat.ai;
+
+import com.aichat.ai.context.ContextBuilder;
+import com.aichat.ai.provider.ClaudeClient;
+import com.aichat.ai.provider.ModelProvider;
+import com.aichat.ai.provider.OfflineModel;
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.GenerateRequest;
+import com.aichat.contract.GenerationOutcome;
+import com.aichat.contract.MessageEvent;
+import com.aichat.contract.MessageType;
+import com.aichat.persistence.ChatStoreClient;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The AI worker: consumes {@link Addresses#AI_GENERATE} jobs ({@link GenerateRequest}), answers at once
+ * ({@link GenerateRequest.Answer}) and runs each accepted job as a {@link GenerationJob}; when the job
+ * ends it sends a {@link GenerationOutcome} to the request's {@code outcomeAddress}, if any. Listens to
+ * {@link Addresses#AI_CANCEL} and stops the stream of a reply it holds.
+ *
+ * <p>Limits per instance: {@code worker.max_concurrent} jobs, {@code worker.max_per_user} per user. A
+ * job over a limit is answered {@code busy} and nothing is written, so the reply stays {@code pending}
+ * and the dispatcher offers it again (its re-offer, then the recovery sweep). The worker learns a
+ * reply's user from the {@code message.created} event of its placeholder, so the per-user cap is
+ * checked before the claim; for a reply it has not seen (e.g. created before this instance started) it
+ * checks after the claim and, over the cap, releases it back to {@code pending}.
+ *
+ * <p>Each instance has its own worker id ({@code deploymentID-random}), the lease owner in the store.
+ */
+public final class AiWorkerVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(AiWorkerVerticle.class);
+
+  /** Replies whose user is remembered from {@code message.created} events, newest kept. */
+  private static final int MAX_KNOWN_OWNERS = 10_000;
+
+  /** How long {@link #stop()} waits for running jobs to hand their replies back. */
+  private static final long STOP_GRACE_MS = 3000;
+
+  private final WorkerSettings settings;
+  private final ProviderSettings providers;
+
+  private String workerId;
+  private ModelProvider provider;
+  private GenerationJob.Runtime runtime;
+  private final Map<String, GenerationJob> jobs = new HashMap<>();
+  private final Map<String, Future<GenerationOutcome>> running = new HashMap<>();
+  private final Map<String, String> userOfJob = new HashMap<>();
+  private final Map<String, Integer> jobsPerUser = new HashMap<>();
+  private final Map<String, String> knownOwners =
+      new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+          return size() > MAX_KNOWN_OWNERS;
+        }
+      };
+
+  public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers) {
+    this.settings = settings;
+    this.providers = providers;
+  }
+
+  @Override
+  public Future<?> start() {
+    workerId = deploymentID() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    provider = providers.useClaude()
+        ? new ClaudeClient(vertx, providers.claude())
+        : new OfflineModel(vertx, providers.offline());
+    runtime = new GenerationJob.Runtime(
+        vertx,
+        new ChatStoreClient(vertx),
+        provider,
+        new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken()),
+        settings,
+        providers.useClaude() ? providers.claude().systemPrompt() : "",
+        workerId,
+        this::holdUserSlot);
+    return Future.all(
+            vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
+            vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
+            vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion())
+        .onSuccess(v -> log.info("AI worker {} started: provider {}, {} jobs max, {} per user",
+            workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
+            settings.maxPerUser()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<GenerationOutcome>> ends = new ArrayList<>(running.values());
+    jobs.values().forEach(job -> job.requestStop(GenerationJob.StopReason.SHUTDOWN));
+    Promise<Void> done = Promise.promise();
+    long timer = vertx.setTimer(STOP_GRACE_MS, t -> done.tryComplete());
+    Future.join(ends).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      done.tryComplete();
+    });
+    return done.future().compose(v -> provider.close());
+  }
+
+  private void handleGenerate(Message<JsonObject> msg) {
+    GenerateRequest request = msg.body() == null ? null : GenerateRequest.fromJson(msg.body());
+    if (request == null || request.messageId() == null || request.messageId().isBlank()) {
+      msg.fail(ErrorCode.VALIDATION_FAILED.failureCode(), "messageId is required");
+      return;
+    }
+    String id = request.messageId();
+    if (jobs.containsKey(id)) {
+      // a duplicate dispatch of a job this instance already runs
+      msg.reply(new GenerateRequest.Answer(true, null).toJson());
+      sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.NOT_CLAIMED, "processing", null));
+      return;
+    }
+    String owner = knownOwners.get(id);
+    if (jobs.size() >= settings.maxConcurrent() || (owner != null && !acquireUserSlot(id, owner))) {
+      log.debug("reply {}: busy ({} jobs running)", id, jobs.size());
+      msg.reply(new GenerateRequest.Answer(false, GenerateRequest.Answer.BUSY).toJson());
+      sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.BUSY, null, null));
+      return;
+    }
+    GenerationJob job = new GenerationJob(runtime, request);
+    jobs.put(id, job);
+    msg.reply(new GenerateRequest.Answer(true, null).toJson());
+    Future<GenerationOutcome> end = job.run();
+    running.put(id, end);
+    end.onSuccess(outcome -> {
+      jobs.remove(id);
+      running.remove(id);
+      releaseUserSlot(id);
+      sendOutcome(request, outcome);
+    });
+  }
+
+  private void handleCancel(Message<JsonObject> msg) {
+    String id = msg.body() == null ? null : msg.body().getString("messageId");
+    GenerationJob job = id == null ? null : jobs.get(id);
+    if (job != null) {
+      job.requestStop(GenerationJob.StopReason.CANCEL);
+    }
+  }
+
+  private void rememberOwner(Message<JsonObject> msg) {
+    JsonObject event = msg.body();
+    JsonObject message = event == null ? null : event.getJsonObject("message");
+    if (message != null
+        && MessageEvent.CREATED.equals(event.getString("type"))
+        && MessageType.AI_REPORT.wire().equals(message.getString("messageType"))) {
+      knownOwners.put(message.getString("id"), message.getString("userId"));
+    }
+  }
+
+  /** Called by a job once its claim names the user: true when the job holds a slot for that user. */
+  private boolean holdUserSlot(String messageId, String userId) {
+    String held = userOfJob.get(messageId);
+    if (userId.equals(held)) {
+      return true;
+    }
+    releaseUserSlot(messageId);
+    return acquireUserSlot(messageId, userId);
+  }
+
+  private boolean acquireUserSlot(String messageId, String userId) {
+    int count = jobsPerUser.getOrDefault(userId, 0);
+    if (count >= settings.maxPerUser()) {
+      return false;
+    }
+    jobsPerUser.put(userId, count + 1);
+    userOfJob.put(messageId, userId);
+    return true;
+  }
+
+  private void releaseUserSlot(String messageId) {
+    String userId = userOfJob.remove(messageId);
+    if (userId != null) {
+      jobsPerUser.computeIfPresent(userId, (u, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  private void sendOutcome(GenerateRequest request, GenerationOutcome outcome) {
+    if (request.outcomeAddress() != null) {
+      vertx.eventBus().send(request.outcomeAddress(), outcome.toJson());
+    }
+  }
+}

@@ -1,0 +1,352 @@
+package com.aichat.ai;
+
+import com.aichat.ai.context.ContextBuilder;
+import com.aichat.ai.context.ContextBuilder.BuiltContext;
+import com.aichat.ai.provider.ModelProvider;
+import com.aichat.ai.provider.ModelProvider.ModelCall;
+import com.aichat.ai.provider.ModelResult;
+import com.aichat.ai.provider.ProviderException;
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ContextInfo;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.DeltaEvent;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.GenerateRequest;
+import com.aichat.contract.GenerationOutcome;
+import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.ChatStore.ClaimResult;
+import com.aichat.persistence.ChatStore.Completion;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.function.BiPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One generation job inside an {@link AiWorkerVerticle}, run on its event loop:
+ * {@code claimGeneration → buildContext → streamReply → completeGeneration}, with retries, cancel and
+ * lease loss handled in {@link #handleFailure}. Each attempt streams coalesced deltas (seq from 1,
+ * offset = characters before the delta), checkpoints the partial text and renews the lease, and
+ * serves the text so far on {@link Addresses#aiProgress}.
+ */
+final class GenerationJob {
+
+  private static final Logger log = LoggerFactory.getLogger(GenerationJob.class);
+
+  /** Why the worker stopped the job itself. */
+  enum StopReason {
+    /** The user cancelled: keep the partial text, end {@code cancelled}. */
+    CANCEL,
+    /** A checkpoint found another worker holds the lease: stop without writing. */
+    LEASE_LOST,
+    /** The worker is undeploying: give the reply back to {@code pending}. */
+    SHUTDOWN
+  }
+
+  /** What the job needs from its verticle; all of it is confined to the verticle's event loop. */
+  record Runtime(
+      Vertx vertx,
+      ChatStore store,
+      ModelProvider provider,
+      ContextBuilder contextBuilder,
+      WorkerSettings settings,
+      String systemPrompt,
+      String workerId,
+      BiPredicate<String, String> userSlot) {}
+
+  private final Runtime rt;
+  private final GenerateRequest request;
+  private final String messageId;
+
+  private ChatMessage reply;
+  private ChatMessage question;
+  private BuiltContext context;
+  private StopReason stopReason;
+
+  // state of the current attempt
+  private ModelCall call;
+  private final StringBuilder published = new StringBuilder();
+  private final StringBuilder pending = new StringBuilder();
+  private long seq;
+  private long deltaTimer = -1;
+  private long checkpointTimer = -1;
+  private boolean checkpointInFlight;
+  private MessageConsumer<JsonObject> progressConsumer;
+  private long retryTimer = -1;
+  private Promise<Void> retryWait;
+
+  GenerationJob(Runtime rt, GenerateRequest request) {
+    this.rt = rt;
+    this.request = request;
+    this.messageId = request.messageId();
+  }
+
+  /** Runs the job to its end; never fails (unexpected errors end as outcome {@code retry}). */
+  Future<GenerationOutcome> run() {
+    return claimGeneration()
+        .compose(claim -> claim.claimed() ? generate(claim.message()) : notClaimed(claim.message()))
+        .recover(this::handleUnexpected);
+  }
+
+  /** Stops the job: aborts the stream or the backoff wait. The first reason wins. */
+  void requestStop(StopReason reason) {
+    if (stopReason != null) {
+      return;
+    }
+    stopReason = reason;
+    log.info("reply {}: stop requested ({})", messageId, reason);
+    if (call != null) {
+      call.abort();
+    }
+    if (retryWait != null) {
+      rt.vertx().cancelTimer(retryTimer);
+      retryWait.tryComplete();
+    }
+  }
+
+  // ---- pipeline steps --------------------------------------------------------------------------
+
+  private Future<ClaimResult> claimGeneration() {
+    return rt.store().claimGeneration(messageId, rt.workerId(), rt.settings().leaseMs());
+  }
+
+  private Future<GenerationOutcome> generate(ChatMessage claimed) {
+    reply = claimed;
+    log.info("reply {} claimed by {} (attempt {})", messageId, rt.workerId(), claimed.attempts());
+    if (!rt.userSlot().test(messageId, claimed.userId())) {
+      return releaseBusy();
+    }
+    if (stopReason != null) {
+      return endStopped();
+    }
+    if (claimed.attempts() > rt.settings().maxAttempts()) {
+      // earlier attempts died with their workers; do not start one more
+      return failGeneration(new ErrorInfo("generation_attempts_exhausted",
+          "The AI reply could not be generated after " + rt.settings().maxAttempts() + " attempts."));
+    }
+    return buildContext()
+        .compose(this::streamReply)
+        .compose(this::completeGeneration)
+        .recover(this::handleFailure);
+  }
+
+  private Future<BuiltContext> buildContext() {
+    long started = System.nanoTime();
+    return rt.store()
+        .getMessage(reply.userId(), reply.sessionId(), reply.replyTo())
+        .compose(q -> {
+          question = q;
+          return rt.store().loadHistory(reply.sessionId(), q.createdAt(), q.id(), rt.contextBuilder().readLimit());
+        })
+        .map(history -> {
+          context = rt.contextBuilder().build(history, question.content());
+          log.debug("reply {}: context of {} turns ({} messages used, {} dropped) built in {} µs",
+              messageId, context.turns().size(), context.messagesUsed(), context.messagesDropped(),
+              (System.nanoTime() - started) / 1000);
+          return context;
+        });
+  }
+
+  private Future<ModelResult> streamReply(BuiltContext ctx) {
+    resetAttempt();
+    progressConsumer = rt.vertx().eventBus().consumer(Addresses.aiProgress(messageId), this::answerProgress);
+    return progressConsumer.completion()
+        .compose(v -> {
+          if (stopReason != null) {
+            return Future.failedFuture(ProviderException.aborted());
+          }
+          deltaTimer = rt.vertx().setPeriodic(rt.settings().deltaIntervalMs(), t -> flushDelta());
+          checkpointTimer = rt.vertx().setPeriodic(rt.settings().checkpointIntervalMs(), t -> checkpoint());
+          call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), pending::append);
+          return call.result();
+        })
+        .andThen(ar -> endAttempt());
+  }
+
+  private Future<GenerationOutcome> completeGeneration(ModelResult result) {
+    Completion completion = new Completion(
+        published.toString(), result.model(), result.usage(), result.stopReason(),
+        new ContextInfo(context.messagesUsed(), context.messagesDropped()));
+    return rt.store()
+        .completeGeneration(messageId, rt.workerId(), completion)
+        .map(m -> {
+          log.info("reply {} completed: {} chars, model {}, stop {}", messageId, published.length(),
+              result.model(), result.stopReason());
+          return outcome(GenerationOutcome.COMPLETED, m.status().wire(), null);
+        });
+  }
+
+  // ---- failures, retries, stops -----------------------------------------------------------------
+
+  private Future<GenerationOutcome> handleFailure(Throwable err) {
+    if (stopReason != null) {
+      return endStopped();
+    }
+    if (err instanceof ProviderException pe) {
+      return pe.retryable() ? retryOrFail(pe) : failGeneration(pe.toErrorInfo());
+    }
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    if (code == ErrorCode.CONFLICT || code == ErrorCode.NOT_FOUND) {
+      log.info("reply {}: lease lost or reply gone ({}); another worker or the user owns it now", messageId, code);
+      return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, null, null));
+    }
+    return handleUnexpected(err);
+  }
+
+  private Future<GenerationOutcome> retryOrFail(ProviderException pe) {
+    int attempt = reply.attempts();
+    if (attempt >= rt.settings().maxAttempts()) {
+      log.warn("reply {}: attempt {} failed ({}), no attempts left", messageId, attempt, pe.code());
+      return failGeneration(new ErrorInfo(pe.code(),
+          pe.getMessage() + " The reply could not be generated after " + attempt + " attempts."));
+    }
+    long delay = Backoff.delayMs(rt.settings(), attempt, pe.retryAfterMs());
+    log.info("reply {}: attempt {} failed ({}), next attempt in {} ms", messageId, attempt, pe.code(), delay);
+    Future<ChatMessage> released = rt.store()
+        .releaseForRetry(messageId, rt.workerId(), Instant.now().plusMillis(delay), pe.toErrorInfo());
+    if (!request.retryInProcess()) {
+      return released.map(m -> outcome(GenerationOutcome.RETRY, m.status().wire(), pe.toErrorInfo()));
+    }
+    return released
+        .compose(m -> waitBeforeRetry(delay))
+        .compose(v -> stopReason == null
+            ? run()
+            : Future.succeededFuture(outcome(GenerationOutcome.RETRY, "pending", pe.toErrorInfo())));
+  }
+
+  private Future<Void> waitBeforeRetry(long delayMs) {
+    retryWait = Promise.promise();
+    // a few ms past notBefore, so the store's clock agrees the reply may be claimed again
+    retryTimer = rt.vertx().setTimer(delayMs + 5, t -> retryWait.tryComplete());
+    return retryWait.future().andThen(ar -> retryWait = null);
+  }
+
+  private Future<GenerationOutcome> endStopped() {
+    return switch (stopReason) {
+      case CANCEL -> rt.store()
+          .cancelGeneration(messageId, rt.workerId(), published.toString())
+          .map(m -> {
+            log.info("reply {} cancelled with {} chars kept", messageId, published.length());
+            return outcome(GenerationOutcome.CANCELLED, m.status().wire(), null);
+          })
+          .recover(this::lostLease);
+      case LEASE_LOST -> Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, null, null));
+      case SHUTDOWN -> rt.store()
+          .releaseForRetry(messageId, rt.workerId(), null, null)
+          .map(m -> outcome(GenerationOutcome.RETRY, m.status().wire(), null))
+          .recover(this::lostLease);
+    };
+  }
+
+  private Future<GenerationOutcome> releaseBusy() {
+    log.info("reply {}: user {} is at the per-user cap; released to pending", messageId, reply.userId());
+    return rt.store()
+        .releaseForRetry(messageId, rt.workerId(), null, null)
+        .map(m -> outcome(GenerationOutcome.BUSY, m.status().wire(), null))
+        .recover(this::lostLease);
+  }
+
+  private Future<GenerationOutcome> failGeneration(ErrorInfo error) {
+    return rt.store()
+        .failGeneration(messageId, rt.workerId(), error)
+        .map(m -> {
+          log.warn("reply {} failed for good: {}", messageId, error.code());
+          return outcome(GenerationOutcome.FAILED, m.status().wire(), error);
+        })
+        .recover(this::lostLease);
+  }
+
+  private Future<GenerationOutcome> lostLease(Throwable err) {
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    if (code == ErrorCode.CONFLICT || code == ErrorCode.NOT_FOUND) {
+      log.info("reply {}: final write refused ({}); the lease is no longer ours", messageId, code);
+      return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, null, null));
+    }
+    return handleUnexpected(err);
+  }
+
+  /** A store or bus failure: the lease will expire and the recovery sweep re-dispatches the reply. */
+  private Future<GenerationOutcome> handleUnexpected(Throwable err) {
+    log.warn("reply {}: job ended early, left for the recovery sweep: {}", messageId, err.toString());
+    return Future.succeededFuture(outcome(GenerationOutcome.RETRY, null,
+        new ErrorInfo("worker_error", "The reply will be retried.")));
+  }
+
+  private Future<GenerationOutcome> notClaimed(ChatMessage current) {
+    String status = current == null ? null : current.status().wire();
+    log.info("reply {} not claimed (status {})", messageId, status);
+    return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, status, null));
+  }
+
+  private GenerationOutcome outcome(String kind, String status, ErrorInfo error) {
+    return new GenerationOutcome(messageId, kind, status, error);
+  }
+
+  // ---- streaming: deltas, checkpoints, progress ---------------------------------------------------
+
+  private void resetAttempt() {
+    published.setLength(0);
+    pending.setLength(0);
+    seq = 0;
+  }
+
+  /** Publishes the text gathered since the last delta as one event. */
+  private void flushDelta() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    String text = pending.toString();
+    pending.setLength(0);
+    long offset = published.length();
+    published.append(text);
+    seq++;
+    DeltaEvent delta = new DeltaEvent(reply.userId(), reply.sessionId(), messageId, seq, offset, text);
+    rt.vertx().eventBus().publish(Addresses.EVENTS_DELTA, delta.toJson());
+  }
+
+  /** Saves the text published so far and renews the lease; learns about cancels and lost leases. */
+  private void checkpoint() {
+    if (checkpointInFlight || stopReason != null) {
+      return;
+    }
+    flushDelta();
+    checkpointInFlight = true;
+    rt.store()
+        .checkpointGeneration(messageId, rt.workerId(), published.toString(), rt.settings().leaseMs())
+        .onSuccess(r -> {
+          if (!r.leaseHeld()) {
+            requestStop(StopReason.LEASE_LOST);
+          } else if (r.cancelRequested()) {
+            requestStop(StopReason.CANCEL);
+          }
+        })
+        .onFailure(err -> log.warn("reply {}: checkpoint failed: {}", messageId, err.getMessage()))
+        .onComplete(ar -> checkpointInFlight = false);
+  }
+
+  private void answerProgress(Message<JsonObject> msg) {
+    msg.reply(new JsonObject()
+        .put("messageId", messageId)
+        .put("seq", seq)
+        .put("offset", 0)
+        .put("text", published.toString())
+        .put("attempt", reply.attempts()));
+  }
+
+  private void endAttempt() {
+    rt.vertx().cancelTimer(deltaTimer);
+    rt.vertx().cancelTimer(checkpointTimer);
+    flushDelta();
+    call = null;
+    if (progressConsumer != null) {
+      progressConsumer.unregister();
+      progressConsumer = null;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package com.aichat.ai.provider;
+
+import io.vertx.core.Future;
+import java.util.function.Consumer;
+
+/**
+ * A language model that streams a reply. Implementations: {@link ClaudeClient} (the Anthropic Messages
+ * API over the Vert.x WebClient) and {@link OfflineModel} (deterministic, no network).
+ *
+ * <p>Calls are made on the caller's event loop and every callback runs there too.
+ */
+public interface ModelProvider {
+
+  /**
+   * Starts one attempt. {@code onText} receives the reply's text pieces in order as they arrive. The
+   * call's {@link ModelCall#result()} succeeds with the final model, usage and stop reason, or fails
+   * with a {@link ProviderException} saying whether a retry may help.
+   */
+  ModelCall stream(ModelRequest request, Consumer<String> onText);
+
+  /** Releases the provider's clients. */
+  default Future<Void> close() {
+    return Future.succeededFuture();
+  }
+
+  /** One streaming attempt in flight. */
+  interface ModelCall {
+
+    Future<ModelResult> result();
+
+    /**
+     * Stops the attempt: no more text is delivered and {@link #result()} fails with
+     * {@link ProviderException.Kind#ABORTED} (unless it already ended).
+     */
+    void abort();
+  }
+}

@@ -1,0 +1,108 @@
+package com.aichat.dispatch;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ErrorCode;
+import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.ChatStoreClient;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns "this AI reply is pending" into work. Consumes {@link Addresses#DISPATCH} {@code {messageId}}
+ * and hands the reply to the {@link Dispatch} strategy of {@code dispatch.mode}, replying
+ * {@code {dispatched: true}}.
+ *
+ * <p>It also runs the recovery sweep every {@code dispatch.sweep_interval_ms}: replies still
+ * {@code pending} after {@code dispatch.pending_grace_ms} (never dispatched, or left by a busy worker or
+ * a released retry) and {@code processing} replies whose lease expired (their worker died) are
+ * dispatched again, at most {@code dispatch.sweep_batch} per round. One sweep runs at a time per
+ * instance; instances may overlap, which the atomic claim makes harmless.
+ */
+public final class DispatcherVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(DispatcherVerticle.class);
+
+  private final DispatchSettings settings;
+  private final CloudTasksSettings cloudTasks;
+  private ChatStore store;
+  private Dispatch strategy;
+  private long sweepTimer = -1;
+  private boolean sweeping;
+
+  public DispatcherVerticle(DispatchSettings settings, CloudTasksSettings cloudTasks) {
+    this.settings = settings;
+    this.cloudTasks = cloudTasks;
+  }
+
+  @Override
+  public Future<?> start() {
+    store = new ChatStoreClient(vertx);
+    return Dispatch.create(vertx, settings, cloudTasks)
+        .compose(created -> {
+          strategy = created;
+          MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.DISPATCH, this::handleDispatch);
+          return consumer.completion();
+        })
+        .onSuccess(v -> {
+          sweepTimer = vertx.setPeriodic(settings.sweepIntervalMs(), t -> sweep());
+          log.info("dispatcher started: mode={}, sweep every {} ms", settings.mode(), settings.sweepIntervalMs());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    return strategy == null ? Future.succeededFuture() : strategy.close();
+  }
+
+  private void handleDispatch(Message<JsonObject> msg) {
+    String messageId = msg.body() == null ? null : msg.body().getString("messageId");
+    if (messageId == null || messageId.isBlank()) {
+      msg.fail(ErrorCode.VALIDATION_FAILED.failureCode(), "messageId is required");
+      return;
+    }
+    strategy
+        .dispatch(messageId)
+        .onSuccess(v -> msg.reply(new JsonObject().put("dispatched", true)))
+        .onFailure(err -> {
+          log.warn("dispatch of reply {} failed, the sweep will retry it: {}", messageId, err.getMessage());
+          msg.fail(ErrorCode.UNAVAILABLE.failureCode(), "the reply could not be dispatched now; it will be retried");
+        });
+  }
+
+  /** One recovery round; skipped while the previous one is still running. */
+  private void sweep() {
+    if (sweeping) {
+      return;
+    }
+    sweeping = true;
+    Instant now = Instant.now();
+    store
+        .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
+        .compose(this::redispatch)
+        .onFailure(err -> log.warn("recovery sweep failed: {}", err.getMessage()))
+        .onComplete(ar -> sweeping = false);
+  }
+
+  private Future<Void> redispatch(List<String> ids) {
+    if (!ids.isEmpty()) {
+      log.info("recovery sweep re-dispatches {} stranded replies", ids.size());
+    }
+    List<Future<Void>> all =
+        ids.stream()
+            .map(id -> strategy
+                .dispatch(id)
+                .onFailure(err -> log.warn("re-dispatch of reply {} failed: {}", id, err.getMessage())))
+            .toList();
+    return Future.join(all).mapEmpty();
+  }
+}

@@ -1,0 +1,286 @@
+package com.aichat.ai;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-test HTTP server speaking the Anthropic Messages API wire format: {@code POST /v1/messages}
+ * with {@code stream: true} answered as {@code text/event-stream} ({@code event:}/{@code data:} lines,
+ * blank-line framing: message_start, content_block_start, ping, content_block_delta/text_delta,
+ * content_block_stop, message_delta, message_stop), and errors as JSON {@code {type: "error", error:
+ * {type, message}}} with their HTTP status.
+ *
+ * <p>Scenarios are scripted per question: a request whose last user turn contains a script's key
+ * consumes the script's next {@link Scenario} (the last one repeats). Requests matching no script get
+ * the default. Every request is recorded (headers and body).
+ */
+public final class FakeAnthropicServer {
+
+  /** One recorded request. */
+  public record Recorded(MultiMap headers, JsonObject body, long receivedAtMs) {
+
+    /** Text of the last user turn (string content or text blocks joined). */
+    public String lastUserText() {
+      JsonArray messages = body.getJsonArray("messages");
+      return textOf(messages.getJsonObject(messages.size() - 1));
+    }
+
+    public static String textOf(JsonObject message) {
+      Object content = message.getValue("content");
+      if (content instanceof String s) {
+        return s;
+      }
+      StringBuilder sb = new StringBuilder();
+      for (Object block : (JsonArray) content) {
+        sb.append(((JsonObject) block).getString("text"));
+      }
+      return sb.toString();
+    }
+  }
+
+  /** How one request is answered. */
+  public interface Scenario {}
+
+  /** Streams {@code chunks} as text deltas, {@code delayMs} apart, then ends normally. */
+  public record Stream(List<String> chunks, long delayMs, boolean crlf, boolean fragmentWrites) implements Scenario {}
+
+  /** Streams the first {@code chunksBeforeCut} chunks, then closes the connection (no message_stop). */
+  public record Cut(List<String> chunks, int chunksBeforeCut, long delayMs) implements Scenario {}
+
+  /** Streams {@code chunksBefore} chunks, then an {@code error} event of {@code errorType}. */
+  public record ErrorEvent(List<String> chunks, int chunksBefore, String errorType) implements Scenario {}
+
+  /** Answers {@code status} with a JSON error of {@code errorType}, and {@code retry-after} if set. */
+  public record Status(int status, String errorType, String retryAfter) implements Scenario {}
+
+  /** Accepts the request and never answers. */
+  public record Hang() implements Scenario {}
+
+  public static final String MODEL = "claude-fake-1";
+
+  private final Vertx vertx;
+  private HttpServer server;
+  private final List<Recorded> requests = new CopyOnWriteArrayList<>();
+  private final Map<String, List<Scenario>> scripts = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> scriptPositions = new ConcurrentHashMap<>();
+  private volatile Scenario defaultScenario = stream(List.of("Hello", " from", " the", " fake", " Claude."), 5);
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Map<Recorded, Long> endTimes = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  private final AtomicInteger maxInFlight = new AtomicInteger();
+
+  public FakeAnthropicServer(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public static Stream stream(List<String> chunks, long delayMs) {
+    return new Stream(chunks, delayMs, false, false);
+  }
+
+  /** {@code n} chunks "w0 ", "w1 ", … */
+  public static List<String> words(int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add("w" + i + " ");
+    }
+    return out;
+  }
+
+  public Future<FakeAnthropicServer> start() {
+    return vertx.createHttpServer()
+        .requestHandler(this::handle)
+        .listen(0, "127.0.0.1")
+        .map(s -> {
+          server = s;
+          return this;
+        });
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  public FakeAnthropicServer defaultScenario(Scenario s) {
+    defaultScenario = s;
+    return this;
+  }
+
+  /** Requests whose last user turn contains {@code key} are answered by {@code scenarios} in order. */
+  public FakeAnthropicServer script(String key, Scenario... scenarios) {
+    scripts.put(key, List.of(scenarios));
+    scriptPositions.put(key, new AtomicInteger());
+    return this;
+  }
+
+  public List<Recorded> requests() {
+    return Collections.unmodifiableList(requests);
+  }
+
+  /** Requests that were answered by the script of {@code key}. */
+  public List<Recorded> requestsFor(String key) {
+    return requests.stream().filter(r -> key.equals(scriptKey(r.lastUserText()))).toList();
+  }
+
+  /** When the response to {@code r} ended or its connection closed; null while it runs. */
+  public Long endedAtMs(Recorded r) {
+    return endTimes.get(r);
+  }
+
+  /** The most requests streaming at the same time. */
+  public int maxInFlight() {
+    return maxInFlight.get();
+  }
+
+  private void handle(HttpServerRequest req) {
+    req.body().onSuccess(buf -> {
+      if (!req.path().equals("/v1/messages") || req.method().name().equals("POST") == false) {
+        json(req.response(), 404, "not_found_error", null);
+        return;
+      }
+      JsonObject body = buf.toJsonObject();
+      Recorded rec = new Recorded(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body, System.currentTimeMillis());
+      requests.add(rec);
+      Scenario scenario = pick(rec.lastUserText());
+      maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+      Runnable done = () -> {
+        if (ended.compareAndSet(false, true)) {
+          endTimes.put(rec, System.currentTimeMillis());
+          inFlight.decrementAndGet();
+        }
+      };
+      req.response().closeHandler(v -> done.run());
+      req.response().endHandler(v -> done.run());
+      respond(req, scenario);
+    });
+  }
+
+  /** The script key occurring last in the question (a merged turn may quote earlier keys), or null. */
+  private String scriptKey(String question) {
+    String best = null;
+    int bestAt = -1;
+    for (String key : scripts.keySet()) {
+      int at = question.lastIndexOf(key);
+      if (at > bestAt) {
+        best = key;
+        bestAt = at;
+      }
+    }
+    return best;
+  }
+
+  private Scenario pick(String question) {
+    String key = scriptKey(question);
+    if (key == null) {
+      return defaultScenario;
+    }
+    List<Scenario> list = scripts.get(key);
+    int i = scriptPositions.get(key).getAndIncrement();
+    return list.get(Math.min(i, list.size() - 1));
+  }
+
+  private void respond(HttpServerRequest req, Scenario scenario) {
+    HttpServerResponse res = req.response();
+    if (scenario instanceof Status s) {
+      json(res, s.status(), s.errorType(), s.retryAfter());
+    } else if (scenario instanceof Stream s) {
+      startStream(res);
+      writeEvents(res, s.chunks(), s.chunks().size(), s.delayMs(), s.crlf(), s.fragmentWrites(), 0,
+          () -> finish(res, s.chunks().size(), s.crlf(), s.fragmentWrites()));
+    } else if (scenario instanceof Cut c) {
+      startStream(res);
+      writeEvents(res, c.chunks(), c.chunksBeforeCut(), c.delayMs(), false, false, 0,
+          () -> req.connection().close());
+    } else if (scenario instanceof ErrorEvent e) {
+      startStream(res);
+      writeEvents(res, e.chunks(), e.chunksBefore(), 5, false, false, 0, () -> {
+        event(res, "error", new JsonObject().put("type", "error")
+            .put("error", new JsonObject().put("type", e.errorType()).put("message", "Overloaded")), false, false);
+        res.end();
+      });
+    }
+    // Hang: never answer
+  }
+
+  private void startStream(HttpServerResponse res) {
+    res.setStatusCode(200).setChunked(true)
+        .putHeader("content-type", "text/event-stream; charset=utf-8")
+        .putHeader("cache-control", "no-cache")
+        .putHeader("request-id", "req_fake");
+    event(res, "message_start", new JsonObject().put("type", "message_start").put("message", new JsonObject()
+        .put("id", "msg_fake").put("type", "message").put("role", "assistant").put("content", new JsonArray())
+        .put("model", MODEL).put("stop_reason", (String) null).put("stop_sequence", (String) null)
+        .put("usage", new JsonObject().put("input_tokens", 25).put("cache_creation_input_tokens", 0)
+            .put("cache_read_input_tokens", 0).put("output_tokens", 1))), false, false);
+    event(res, "content_block_start", new JsonObject().put("type", "content_block_start").put("index", 0)
+        .put("content_block", new JsonObject().put("type", "text").put("text", "")), false, false);
+    event(res, "ping", new JsonObject().put("type", "ping"), false, false);
+  }
+
+  private void writeEvents(HttpServerResponse res, List<String> chunks, int count, long delayMs, boolean crlf,
+      boolean fragment, int index, Runnable then) {
+    if (index >= count) {
+      then.run();
+      return;
+    }
+    vertx.setTimer(Math.max(1, delayMs), t -> {
+      if (res.closed()) {
+        return;
+      }
+      event(res, "content_block_delta", new JsonObject().put("type", "content_block_delta").put("index", 0)
+          .put("delta", new JsonObject().put("type", "text_delta").put("text", chunks.get(index))), crlf, fragment);
+      writeEvents(res, chunks, count, delayMs, crlf, fragment, index + 1, then);
+    });
+  }
+
+  private void finish(HttpServerResponse res, int outputTokens, boolean crlf, boolean fragment) {
+    if (res.closed()) {
+      return;
+    }
+    event(res, "content_block_stop", new JsonObject().put("type", "content_block_stop").put("index", 0), crlf, fragment);
+    event(res, "message_delta", new JsonObject().put("type", "message_delta")
+        .put("delta", new JsonObject().put("stop_reason", "end_turn").put("stop_sequence", (String) null))
+        .put("usage", new JsonObject().put("output_tokens", outputTokens)), crlf, fragment);
+    event(res, "message_stop", new JsonObject().put("type", "message_stop"), crlf, fragment);
+    res.end();
+  }
+
+  private static void event(HttpServerResponse res, String name, JsonObject data, boolean crlf, boolean fragment) {
+    String nl = crlf ? "\r\n" : "\n";
+    Buffer bytes = Buffer.buffer("event: " + name + nl + "data: " + data.encode() + nl + nl);
+    if (!fragment) {
+      res.write(bytes);
+      return;
+    }
+    for (int i = 0; i < bytes.length(); i += 3) {
+      res.write(bytes.slice(i, Math.min(bytes.length(), i + 3)).copy());
+    }
+  }
+
+  private static void json(HttpServerResponse res, int status, String errorType, String retryAfter) {
+    if (retryAfter != null) {
+      res.putHeader("retry-after", retryAfter);
+    }
+    res.setStatusCode(status).putHeader("content-type", "application/json").end(new JsonObject()
+        .put("type", "error")
+        .put("error", new JsonObject().put("type", errorType).put("message", "fake " + errorType))
+        .encode());
+  }
+}
