@@ -213,6 +213,39 @@ const scenarios = {
     current.socket.disconnect();
     return result;
   },
+  // Clients join one session at staggered moments while a reply streams; each assembles the reply.
+  async joiners() {
+    out('READY', {});
+    const results = await Promise.all(args.delays.map(async (delay, i) => {
+      await sleep(delay);
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: i % 2 ? ['websocket'] : undefined });
+      await withTimeout(connected, 10000, 'connect');
+      const state = assembler(socket);
+      const ack = await withTimeout(socket.emitWithAck('join', { sessionId: args.sessionId }), 10000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      state.applySnapshot(ack);
+      const snapshotLength = (ack.replies.find((r) => r.messageId === args.messageId) || { text: '' }).text.length;
+      await withTimeout(new Promise((resolve) => {
+        const check = () => { if (state.completed[args.messageId]) resolve(); };
+        socket.on('message.completed', check);
+        check();
+      }), 30000, 'completed');
+      socket.disconnect();
+      return { text: state.texts[args.messageId], violations: state.violations.length, snapshotLength };
+    }));
+    return { clients: results };
+  },
+
+  // Connects and reports what happens when the token expires.
+  async expiry() {
+    const { socket, connected } = connect({ auth: { token: args.token } });
+    await withTimeout(connected, 10000, 'connect');
+    const t0 = Date.now();
+    let expired = null;
+    socket.on('auth.expired', (p) => { expired = p; });
+    const reason = await withTimeout(new Promise((resolve) => socket.once('disconnect', resolve)), 15000, 'disconnect');
+    return { reason, expired, afterMs: Date.now() - t0 };
+  },
 };
 
 (async () => {

@@ -17,15 +17,18 @@ final class ReplyCursor {
 
   long length;
   long seq;
+  /** The generation attempt the socket's text belongs to (the message's {@code attempts}). */
+  int attempt;
   /** A resync (progress request) is in flight; deltas wait in {@link #held}. */
   boolean resyncing;
   /** A resync brought nothing new: further deltas are dropped; the final event carries the content. */
   boolean stale;
   final List<DeltaEvent> held = new ArrayList<>();
 
-  ReplyCursor(long length, long seq) {
+  ReplyCursor(long length, long seq, int attempt) {
     this.length = length;
     this.seq = seq;
+    this.attempt = attempt;
   }
 
   Verdict classify(DeltaEvent d) {
@@ -56,7 +59,8 @@ final class ReplyCursor {
   }
 
   /** A new generation attempt starts from nothing. */
-  void reset() {
+  void restart(int newAttempt) {
+    attempt = newAttempt;
     length = 0;
     seq = 0;
     stale = false;

@@ -55,7 +55,8 @@ final class SessionRooms {
     final String userId;
     final String sessionId;
     final SocketIOClient client;
-    List<Runnable> syncBuffer = new ArrayList<>();
+    /** Events of the session that arrived while the join was in flight (MessageEvent or DeltaEvent). */
+    List<Object> syncBuffer = new ArrayList<>();
     final Map<String, ReplyCursor> cursors = new HashMap<>();
 
     Member(UUID sid, String userId, String sessionId, SocketIOClient client) {
@@ -67,7 +68,7 @@ final class SessionRooms {
   }
 
   /** The text so far of one active reply, as delivered in a join ack. */
-  record Snapshot(ChatMessage message, long seq, String text) {
+  record Snapshot(ChatMessage message, long seq, String text, int attempt) {
     JsonObject toJson() {
       return new JsonObject()
           .put("messageId", message.id())
@@ -75,6 +76,7 @@ final class SessionRooms {
           .put("seq", seq)
           .put("offset", 0)
           .put("text", text)
+          .put("attempt", attempt)
           .put("message", message.toJson());
     }
   }
@@ -116,7 +118,7 @@ final class SessionRooms {
           JsonArray replies = new JsonArray();
           for (Snapshot s : snaps) {
             replies.add(s.toJson());
-            member.cursors.put(s.message().id(), new ReplyCursor(s.text().length(), s.seq()));
+            member.cursors.put(s.message().id(), new ReplyCursor(s.text().length(), s.seq(), s.attempt()));
           }
           ack.accept(new JsonObject().put("ok", true).put("session", session.toJson()).put("replies", replies));
           goLive(member);
@@ -124,14 +126,41 @@ final class SessionRooms {
         });
   }
 
-  /** Releases the events buffered while the join was in flight, after the ack. */
+  /**
+   * Releases the events buffered while the join was in flight, after the ack. Deltas buffered before
+   * the {@code message.processing} of the attempt the snapshot belongs to are from an older attempt
+   * (a worker publishes its deltas before the next claim is published), so they are dropped.
+   */
   private void goLive(Member m) {
     if (!isMember(m) || m.syncBuffer == null) {
       return;
     }
-    List<Runnable> buffered = m.syncBuffer;
+    List<Object> buffered = m.syncBuffer;
     m.syncBuffer = null;
-    buffered.forEach(Runnable::run);
+    Map<String, Integer> snapshotAttemptStart = new HashMap<>();
+    for (int i = 0; i < buffered.size(); i++) {
+      if (buffered.get(i) instanceof MessageEvent e && MessageEvent.PROCESSING.equals(e.type())) {
+        ReplyCursor c = m.cursors.get(e.message().id());
+        if (c != null && e.message().attempts() == c.attempt) {
+          snapshotAttemptStart.put(e.message().id(), i);
+        }
+      }
+    }
+    for (int i = 0; i < buffered.size(); i++) {
+      Object ev = buffered.get(i);
+      if (ev instanceof DeltaEvent d && i < snapshotAttemptStart.getOrDefault(d.messageId(), -1)) {
+        continue;
+      }
+      dispatch(m, ev);
+    }
+  }
+
+  private void dispatch(Member m, Object event) {
+    if (event instanceof DeltaEvent d) {
+      deliverDelta(m, d);
+    } else {
+      deliverMessage(m, (MessageEvent) event);
+    }
   }
 
   void leave(UUID sid, String sessionId) {
@@ -157,15 +186,15 @@ final class SessionRooms {
 
   /** A message domain event from the bus. */
   void onMessageEvent(MessageEvent e) {
-    forEachMember(e.sessionId(), m -> deliverMessage(m, e));
+    forEachMember(e.sessionId(), e);
   }
 
   /** A streaming delta from the bus. */
   void onDelta(DeltaEvent d) {
-    forEachMember(d.sessionId(), m -> deliverDelta(m, d));
+    forEachMember(d.sessionId(), d);
   }
 
-  private void forEachMember(String sessionId, Consumer<Member> action) {
+  private void forEachMember(String sessionId, Object event) {
     Map<UUID, Member> room = rooms.get(sessionId);
     if (room == null) {
       return;
@@ -178,9 +207,9 @@ final class SessionRooms {
           sender.forceClose(m.sid);
           continue;
         }
-        m.syncBuffer.add(() -> action.accept(m));
+        m.syncBuffer.add(event);
       } else {
-        action.accept(m);
+        dispatch(m, event);
       }
     }
   }
@@ -188,7 +217,18 @@ final class SessionRooms {
   private void deliverMessage(Member m, MessageEvent e) {
     String messageId = e.message().id();
     switch (e.type()) {
-      case MessageEvent.PROCESSING -> m.cursors.computeIfAbsent(messageId, k -> new ReplyCursor(0, 0)).reset();
+      case MessageEvent.PROCESSING -> {
+        int attempt = e.message().attempts();
+        ReplyCursor c = m.cursors.get(messageId);
+        if (c != null && attempt <= c.attempt) {
+          return; // the socket's text already belongs to this attempt (it came with the snapshot)
+        }
+        if (c == null) {
+          m.cursors.put(messageId, new ReplyCursor(0, 0, attempt));
+        } else {
+          c.restart(attempt);
+        }
+      }
       case MessageEvent.COMPLETED, MessageEvent.FAILED, MessageEvent.CANCELLED -> m.cursors.remove(messageId);
       default -> { }
     }
@@ -199,7 +239,7 @@ final class SessionRooms {
     if (!isMember(m)) {
       return;
     }
-    ReplyCursor c = m.cursors.computeIfAbsent(d.messageId(), k -> new ReplyCursor(0, 0));
+    ReplyCursor c = m.cursors.computeIfAbsent(d.messageId(), k -> new ReplyCursor(0, 0, 0));
     switch (c.classify(d)) {
       case DELIVER -> sender.send(m.client, SocketEvents.MESSAGE_DELTA, deltaJson(c.unseenPart(d)));
       case HOLD -> c.held.add(d);
@@ -217,13 +257,15 @@ final class SessionRooms {
     progress(trigger.messageId())
         .recover(err -> store
             .getMessage(m.userId, m.sessionId, trigger.messageId())
-            .map(msg -> new JsonObject().put("seq", 0L).put("text", msg.content())))
+            .map(msg -> new JsonObject().put("seq", 0L).put("text", msg.content()).put("attempt", msg.attempts())))
         .onComplete(ar -> {
           c.resyncing = false;
           if (!isMember(m) || m.cursors.get(trigger.messageId()) != c) {
             return;
           }
-          String text = ar.succeeded() ? ar.result().getString("text", "") : "";
+          boolean sameAttempt = ar.succeeded()
+              && (c.attempt == 0 || ar.result().getInteger("attempt", c.attempt) == c.attempt);
+          String text = sameAttempt ? ar.result().getString("text", "") : "";
           if (text.length() > c.length) {
             DeltaEvent fill = new DeltaEvent(m.userId, m.sessionId, trigger.messageId(),
                 ar.result().getLong("seq", 0L), c.length, text.substring((int) c.length));
@@ -252,8 +294,9 @@ final class SessionRooms {
 
   private Future<Snapshot> snapshotOf(ChatMessage m) {
     return progress(m.id())
-        .map(p -> new Snapshot(m, p.getLong("seq", 0L), p.getString("text", "")))
-        .recover(err -> Future.succeededFuture(new Snapshot(m, 0, m.content() == null ? "" : m.content())));
+        .map(p -> new Snapshot(m, p.getLong("seq", 0L), p.getString("text", ""), p.getInteger("attempt", m.attempts())))
+        .recover(err -> Future.succeededFuture(
+            new Snapshot(m, 0, m.content() == null ? "" : m.content(), m.attempts())));
   }
 
   private Future<JsonObject> progress(String messageId) {
