@@ -161,4 +161,20 @@ class GatewayAuthTest {
       ctx.completeNow();
     })));
   }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("A socket is told auth.expired and disconnected by the server when its token expires")
+  void disconnectAtExpiry(Vertx vertx, VertxTestContext ctx) {
+    String token = TestTokens.token(vertx, TestApp.TEST_SECRET, new JsonObject().put("sub", TestTokens.newUserId()), 2);
+    JsonObject args = new JsonObject().put("url", "http://127.0.0.1:" + app.gatewayPort()).put("token", token);
+    NodeScenario.start(vertx, "expiry", args, ready -> { })
+        .result()
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.getJsonObject("expired").getString("message")).isEqualTo("token expired");
+          assertThat(r.getString("reason")).isEqualTo("io server disconnect");
+          assertThat(r.getLong("afterMs")).isLessThan(3_500L);
+          ctx.completeNow();
+        })));
+  }
 }
