@@ -5,6 +5,9 @@
 // The Java side may answer on stdin with one line per command (e.g. "NEXT").
 const { io } = require('socket.io-client');
 const readline = require('readline');
+const crypto = require('crypto');
+
+const sha256 = (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 const [, , scenario, argJson] = process.argv;
 const args = JSON.parse(argJson || '{}');
@@ -168,9 +171,9 @@ const scenarios = {
     } catch (e) { timedOut = true; }
     const deliveredMs = Date.now() - t0;
     const counts = clients.map((c) => c.count());
-    const texts = clients.map((c) => Object.values(c.state.texts).join('|'));
+    const texts = clients.map((c) => sha256(Object.values(c.state.texts).join('|')));
     clients.forEach((c) => c.socket.disconnect());
-    return { timedOut, counts, distinctTexts: [...new Set(texts)], violations: clients.reduce((n, c) => n + c.state.violations.length, 0), connectedMs, deliveredMs };
+    return { timedOut, counts, distinctTextHashes: [...new Set(texts)], violations: clients.reduce((n, c) => n + c.state.violations.length, 0), connectedMs, deliveredMs };
   },
 
   // One reply watched live; with `dropAfterDeltas`, the socket disconnects mid-generation, reconnects
@@ -250,9 +253,9 @@ const scenarios = {
 
 (async () => {
   try {
-    out('RESULT', { ok: true, value: await scenarios[scenario]() });
+    const value = await scenarios[scenario]();
+    process.stdout.write(`RESULT ${JSON.stringify({ ok: true, value })}\n`, () => process.exit(0));
   } catch (e) {
-    out('RESULT', { ok: false, error: e.message });
+    process.stdout.write(`RESULT ${JSON.stringify({ ok: false, error: e.message })}\n`, () => process.exit(0));
   }
-  process.exit(0);
 })();

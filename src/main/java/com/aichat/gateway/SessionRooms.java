@@ -232,7 +232,9 @@ final class SessionRooms {
       case MessageEvent.COMPLETED, MessageEvent.FAILED, MessageEvent.CANCELLED -> m.cursors.remove(messageId);
       default -> { }
     }
-    sender.send(m.client, e.type(), e.message().toJson());
+    if (!sender.send(m.client, e.type(), e.message().toJson())) {
+      removeMember(m);
+    }
   }
 
   private void deliverDelta(Member m, DeltaEvent d) {
@@ -241,7 +243,11 @@ final class SessionRooms {
     }
     ReplyCursor c = m.cursors.computeIfAbsent(d.messageId(), k -> new ReplyCursor(0, 0, 0));
     switch (c.classify(d)) {
-      case DELIVER -> sender.send(m.client, SocketEvents.MESSAGE_DELTA, deltaJson(c.unseenPart(d)));
+      case DELIVER -> {
+        if (!sender.send(m.client, SocketEvents.MESSAGE_DELTA, deltaJson(c.unseenPart(d)))) {
+          removeMember(m);
+        }
+      }
       case HOLD -> c.held.add(d);
       case GAP -> {
         c.resyncing = true;

@@ -29,8 +29,11 @@ final class SocketSender {
     this.maxQueuedPackets = maxQueuedPackets;
   }
 
-  /** Sends one event; false if the socket was too slow and has been disconnected instead. */
+  /** Sends one event; false if the socket is gone or was too slow and has been disconnected instead. */
   boolean send(SocketIOClient client, String event, JsonObject payload) {
+    if (client instanceof NamespaceClient nc && !nc.getBaseClient().isConnected()) {
+      return false;
+    }
     if (tooSlow(client)) {
       log.warn("socket {} cannot keep up with its events; disconnecting it", client.getSessionId());
       forceClose(client.getSessionId());

@@ -73,8 +73,18 @@ final class NodeScenario {
         }
       }
       result.tryFail("node exited without a result");
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       result.tryFail(e);
+    }
+  }
+
+  /** Hex SHA-256 of the UTF-8 bytes of {@code text}, as the scenarios report long texts. */
+  static String sha256(String text) {
+    try {
+      return java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
