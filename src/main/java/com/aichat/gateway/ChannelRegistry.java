@@ -83,11 +83,6 @@ final class ChannelRegistry extends ChannelInboundHandlerAdapter {
     log.debug("session {} force-closed ({} channels)", sid, open == null ? 0 : open.size());
   }
 
-  /** Number of sessions holding at least one open channel (for tests and metrics). */
-  int trackedSessions() {
-    return channels.size();
-  }
-
   static UUID sessionIdOf(String uri) {
     List<String> sid = new QueryStringDecoder(uri).parameters().get("sid");
     if (sid == null || sid.isEmpty()) {

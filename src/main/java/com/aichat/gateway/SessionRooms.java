@@ -93,11 +93,6 @@ final class SessionRooms {
     this.sender = sender;
   }
 
-  int members(String sessionId) {
-    Map<UUID, Member> room = rooms.get(sessionId);
-    return room == null ? 0 : room.size();
-  }
-
   /**
    * Joins {@code sid} to the session after checking that {@code userId} owns it. On success the ack
    * body ({@code {ok:true, session, replies}}) is handed to {@code ack} and only then are the events

@@ -67,10 +67,6 @@ final class SocketAuth {
     return bindings.get(sid);
   }
 
-  int boundSockets() {
-    return bindings.size();
-  }
-
   /** A new engine.io connection: it has {@code auth_timeout_ms} to authenticate. */
   void onEngineConnect(UUID sid) {
     authDeadlines.put(sid, vertx.setTimer(authTimeoutMs, t -> authDeadlinePassed(sid)));

@@ -69,10 +69,6 @@ final class UpgradeRaceFix extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(msg);
   }
 
-  int upgradingSessions() {
-    return upgrading.size();
-  }
-
   private static boolean is(ByteBuf buf, byte[] text) {
     if (buf.readableBytes() != text.length) {
       return false;
