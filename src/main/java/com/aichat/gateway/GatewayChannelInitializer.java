@@ -1,7 +1,9 @@
 package com.aichat.gateway;
 
 import com.corundumstudio.socketio.SocketIOChannelInitializer;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
 
 /**
  * netty-socketio's pipeline plus the gateway's three handlers, placed before its packet handler so
@@ -21,6 +23,21 @@ final class GatewayChannelInitializer extends SocketIOChannelInitializer {
     this.registry = registry;
     this.upgradeRaceFix = upgradeRaceFix;
     this.connectGate = connectGate;
+  }
+
+  /** netty-socketio's worker group, learnt from the first accepted channel (see GatewayVerticle.stop). */
+  private volatile EventLoopGroup childGroup;
+
+  EventLoopGroup childGroup() {
+    return childGroup;
+  }
+
+  @Override
+  protected void initChannel(Channel ch) throws Exception {
+    if (childGroup == null) {
+      childGroup = ch.eventLoop().parent();
+    }
+    super.initChannel(ch);
   }
 
   @Override

@@ -13,15 +13,20 @@ import com.corundumstudio.socketio.AckRequest;
 import com.corundumstudio.socketio.SocketIOClient;
 import com.corundumstudio.socketio.SocketIOServer;
 import com.corundumstudio.socketio.namespace.Namespace;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +49,8 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewaySettings settings;
   private final AuthSettings authSettings;
   private SocketIOServer server;
+  private GatewayChannelInitializer pipeline;
+  private EventLoopGroup acceptGroup;
   private ChannelRegistry registry;
   private SocketAuth auth;
   private SessionRooms rooms;
@@ -66,7 +73,8 @@ public final class GatewayVerticle extends VerticleBase {
     Context ctx = context;
     registry = new ChannelRegistry();
     ConnectGate gate = new ConnectGate((head, authData) -> ctx.runOnContext(v -> auth.onConnectPacket(head, authData)));
-    server = SocketServerFactory.create(settings, new GatewayChannelInitializer(registry, new UpgradeRaceFix(), gate));
+    pipeline = new GatewayChannelInitializer(registry, new UpgradeRaceFix(), gate);
+    server = SocketServerFactory.create(settings, pipeline);
     registry.clientLookup(server::getClient);
     sender = new SocketSender(registry, settings.maxQueuedPackets());
     rooms = new SessionRooms(vertx, new ChatStoreClient(vertx), sender);
@@ -83,6 +91,9 @@ public final class GatewayVerticle extends VerticleBase {
     Promise<Void> listening = Promise.promise();
     server.startAsync().addListener(f -> {
       if (f.isSuccess()) {
+        if (f instanceof ChannelFuture bound) {
+          acceptGroup = bound.channel().eventLoop().parent();
+        }
         listening.complete();
       } else {
         listening.fail(new IllegalStateException(
@@ -110,9 +121,16 @@ public final class GatewayVerticle extends VerticleBase {
     if (s == null) {
       return Future.succeededFuture();
     }
-    // SocketIOServer.stop() waits for Netty's event loop groups to shut down
+    // SocketIOServer.stop() waits for its Netty groups to shut down with Netty's default 2 s quiet
+    // period; starting their shutdown without a quiet period first makes it return at once
+    List<EventLoopGroup> groups = new ArrayList<>();
+    groups.add(acceptGroup);
+    groups.add(pipeline.childGroup());
     return vertx.executeBlocking(() -> {
+      long started = System.nanoTime();
+      groups.stream().filter(Objects::nonNull).forEach(g -> g.shutdownGracefully(0, 2, TimeUnit.SECONDS));
       s.stop();
+      log.info("Socket.IO gateway stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
       return null;
     });
   }
