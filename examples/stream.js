@@ -35,9 +35,12 @@ async function rest(method, path, body) {
   await new Promise((resolve) => socket.once('connect', resolve));
 
   const texts = {}; // messageId -> text assembled from the snapshot and the deltas
-  const ack = await socket.emitWithAck('join', { sessionId: session.id });
+  // apply the snapshot inside the ack callback: it runs before any later packet is handled
+  const ack = await new Promise((resolve) => socket.emit('join', { sessionId: session.id }, (a) => {
+    if (a.ok) for (const r of a.replies) texts[r.messageId] = r.text; // replies already generating
+    resolve(a);
+  }));
   if (!ack.ok) throw new Error('join refused: ' + JSON.stringify(ack.error));
-  for (const r of ack.replies) texts[r.messageId] = r.text; // replies already generating
 
   let replyId = null;
   socket.on('message.processing', (m) => { texts[m.id] = ''; });

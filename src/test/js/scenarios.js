@@ -66,6 +66,16 @@ function assembler(socket) {
   return state;
 }
 
+// Joins with an ack callback, applying the snapshot inside it: the ack callback runs before any later
+// packet is handled, whereas code after `await emitWithAck(...)` runs only after the other packets that
+// arrived in the same network read (which may already carry deltas).
+function join(socket, sessionId, state) {
+  return new Promise((resolve) => socket.emit('join', { sessionId }, (ack) => {
+    if (ack && ack.ok && state) state.applySnapshot(ack);
+    resolve(ack);
+  }));
+}
+
 const scenarios = {
   // N sequential sessions: connect, (upgrade), ack, receive a user-room broadcast, disconnect.
   async sessions() {
@@ -131,9 +141,7 @@ const scenarios = {
       socket.onAny((event, payload) => received.push({ event, payload }));
       const entry = { name: c.name, socket, state, received, joins: {} };
       for (const sessionId of c.join || []) {
-        const ack = await withTimeout(socket.emitWithAck('join', { sessionId }), 10000, 'join');
-        entry.joins[sessionId] = ack;
-        if (ack.ok) state.applySnapshot(ack);
+        entry.joins[sessionId] = await withTimeout(join(socket, sessionId, state), 10000, 'join');
       }
       clients.push(entry);
     }
@@ -155,9 +163,9 @@ const scenarios = {
     const clients = await Promise.all(Array.from({ length: args.clients }, async () => {
       const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
       await withTimeout(connected, 20000, 'connect');
-      const ack = await withTimeout(socket.emitWithAck('join', { sessionId: args.sessionId }), 20000, 'join');
-      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
       const state = assembler(socket);
+      const ack = await withTimeout(join(socket, args.sessionId, state), 20000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
       let count = 0;
       const done = new Promise((resolve) => socket.onAny(() => { if (++count === args.expect) resolve(); }));
       return { socket, state, done, count: () => count };
@@ -183,9 +191,8 @@ const scenarios = {
       const { socket, connected } = connect({ auth: { token: args.token } });
       await withTimeout(connected, 10000, 'connect');
       const state = assembler(socket);
-      const ack = await withTimeout(socket.emitWithAck('join', { sessionId: args.sessionId }), 10000, 'join');
+      const ack = await withTimeout(join(socket, args.sessionId, state), 10000, 'join');
       if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
-      state.applySnapshot(ack);
       return { socket, state, ack };
     };
     let first = await session();
@@ -224,9 +231,8 @@ const scenarios = {
       const { socket, connected } = connect({ auth: { token: args.token }, transports: i % 2 ? ['websocket'] : undefined });
       await withTimeout(connected, 10000, 'connect');
       const state = assembler(socket);
-      const ack = await withTimeout(socket.emitWithAck('join', { sessionId: args.sessionId }), 10000, 'join');
+      const ack = await withTimeout(join(socket, args.sessionId, state), 10000, 'join');
       if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
-      state.applySnapshot(ack);
       const snapshotLength = (ack.replies.find((r) => r.messageId === args.messageId) || { text: '' }).text.length;
       await withTimeout(new Promise((resolve) => {
         const check = () => { if (state.completed[args.messageId]) resolve(); };
