@@ -13,6 +13,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -34,25 +37,55 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    Vertx vertx = Vertx.vertx();
+    // The configuration is read with a short-lived local Vert.x, because whether this node joins a
+    // cluster is itself configuration.
+    Vertx bootstrap = Vertx.vertx();
     if (args.length > 0 && args[0].equals(DevTokenCommand.NAME)) {
-      DevTokenCommand.run(vertx, List.of(args).subList(1, args.length), System.out)
-          .onComplete(code -> vertx.close().onComplete(x -> System.exit(code.result())));
+      DevTokenCommand.run(bootstrap, List.of(args).subList(1, args.length), System.out)
+          .onComplete(code -> bootstrap.close().onComplete(x -> System.exit(code.result())));
       return;
     }
-    ConfigLoader.load(vertx)
+    ConfigLoader.load(bootstrap)
         .map(AppConfig::from)
-        .compose(cfg -> start(vertx, cfg))
+        .compose(cfg -> createVertx(bootstrap, cfg).compose(vertx -> start(vertx, cfg)
+            .onFailure(err -> vertx.close())))
         .onSuccess(ids -> log.info("chat-service started: {} verticle kinds deployed", ids.size()))
-        .onFailure(
-            err -> {
-              if (err instanceof ConfigException) {
-                log.error(err.getMessage());
-              } else {
-                log.error("startup failed: {}", err.getMessage(), err);
-              }
-              vertx.close().onComplete(x -> System.exit(1));
-            });
+        .onFailure(Main::exitOnStartupFailure);
+  }
+
+  private static void exitOnStartupFailure(Throwable err) {
+    if (err instanceof ConfigException) {
+      log.error(err.getMessage());
+    } else {
+      log.error("startup failed: {}", err.getMessage(), err);
+    }
+    System.exit(1);
+  }
+
+  /**
+   * The Vert.x the service runs on: the bootstrap instance itself, or, when {@code cluster.enabled},
+   * a clustered one (Hazelcast), after which the bootstrap instance is closed.
+   */
+  static Future<Vertx> createVertx(Vertx bootstrap, AppConfig cfg) {
+    if (!cfg.deployment().clustered()) {
+      return Future.succeededFuture(bootstrap);
+    }
+    VertxOptions options = new VertxOptions();
+    EventBusOptions bus = options.getEventBusOptions();
+    if (cfg.deployment().clusterHost() != null) {
+      bus.setHost(cfg.deployment().clusterHost());
+    }
+    if (cfg.deployment().clusterPublicHost() != null) {
+      bus.setClusterPublicHost(cfg.deployment().clusterPublicHost());
+    }
+    return Vertx.builder()
+        .with(options)
+        .withClusterManager(new HazelcastClusterManager())
+        .buildClustered()
+        .onSuccess(v -> {
+          log.info("joined the Vert.x cluster (Hazelcast)");
+          bootstrap.close();
+        });
   }
 
   /** Deploys the verticles of {@link #verticles(AppConfig)} one kind after another. */

@@ -22,6 +22,7 @@ import java.util.Set;
  * <p>Every {@code /chats} request passes, in order: the body handler (size limit →
  * 413), authentication (401), the per-user rate limit (429), the subscription check (402); then its
  * resource handler. {@code GET /health} and {@code GET /openapi.yaml} are public.
+ * {@code POST /internal/chat-ai-worker} ({@link CloudTasksWorkerHandler}) has its own OIDC check.
  */
 public final class ApiRouter {
 
@@ -53,9 +54,8 @@ public final class ApiRouter {
       policy.checkRate(AuthHandler.user(ctx));
       policy.checkSubscription(AuthHandler.user(ctx)).onSuccess(v -> ctx.next()).onFailure(ctx::fail);
     };
-    for (String path : new String[] {"/chats", "/chats/*"}) {
-      router.route(path).handler(body).handler(auth).handler(access);
-    }
+    // "/chats/*" matches "/chats" itself too, so each request passes these once.
+    router.route("/chats/*").handler(body).handler(auth).handler(access);
 
     router.post("/chats").handler(sessions::create);
     router.get("/chats").handler(sessions::list);
@@ -66,6 +66,9 @@ public final class ApiRouter {
     router.get("/chats/:sessionId/messages").handler(messages::list);
     router.get("/chats/:sessionId/messages/:messageId").handler(messages::get);
     router.post("/chats/:sessionId/messages/:messageId/cancel").handler(messages::cancel);
+
+    // POST /internal/chat-ai-worker: mounted only in cloud-tasks mode or when explicitly enabled.
+    CloudTasksWorkerHandler.mountIfEnabled(vertx, router, cfg.cloudTasks());
 
     router.route().failureHandler(errors::handle);
     router.errorHandler(404, errors::handle);

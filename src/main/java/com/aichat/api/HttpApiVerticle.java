@@ -11,6 +11,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,8 @@ public final class HttpApiVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(HttpApiVerticle.class);
   static final String OPENAPI_RESOURCE = "openapi.yaml";
+  /** The dev-token hint is logged once per process, not once per instance. */
+  private static final AtomicBoolean DEV_HINT_LOGGED = new AtomicBoolean();
 
   private final AppConfig cfg;
   private HttpServer server;
@@ -51,7 +54,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   private void logStarted(int port) {
     log.info("HTTP API listening on {}:{} (OpenAPI at /openapi.yaml)", cfg.http().host(), port);
-    if (cfg.auth().usesDevSecret()) {
+    if (cfg.auth().usesDevSecret() && DEV_HINT_LOGGED.compareAndSet(false, true)) {
       log.info("JWT: using the generated dev secret in {}; get a token with: java -jar target/chat-service.jar {} [userId]",
           cfg.auth().devSecretFile(), DevTokenCommand.NAME);
     }

@@ -11,17 +11,22 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar chat-service.jar dev-token [userId] [--ttl seconds]}: prints a bearer token for a
+ * {@code java -jar chat-service.jar dev-token [userId] [--ttl seconds] [--claim path=value]...}: prints
+ * a bearer token for a
  * user, signed with the node's HS256 key (the generated dev secret of the embedded default, created if
  * needed, or {@code auth.hs256_secret}). Without a user id it makes up a new ObjectId and prints it on
  * the line before the token. The configuration is loaded exactly as the service loads it, so the token
- * carries the configured issuer and audience and fits the configured data dir.
+ * carries the configured issuer and audience and fits the configured data dir. {@code --claim}
+ * adds a string claim at a dotted path (e.g. {@code subscription.status=active}), to try the
+ * subscription and quota checks locally.
  */
 public final class DevTokenCommand {
 
@@ -30,7 +35,11 @@ public final class DevTokenCommand {
   static final int DEFAULT_TTL_SECONDS = 24 * 3600;
 
   /** Parsed arguments. */
-  record Args(String userId, boolean generated, int ttlSeconds) {}
+  record Args(String userId, boolean generated, int ttlSeconds, Map<String, String> claims) {
+    Args(String userId, boolean generated, int ttlSeconds) {
+      this(userId, generated, ttlSeconds, Map.of());
+    }
+  }
 
   private DevTokenCommand() {}
 
@@ -40,7 +49,7 @@ public final class DevTokenCommand {
     try {
       parsed = parse(args);
     } catch (IllegalArgumentException e) {
-      log.error("{}; usage: dev-token [userId] [--ttl seconds]", e.getMessage());
+      log.error("{}; usage: dev-token [userId] [--ttl seconds] [--claim path=value]...", e.getMessage());
       return Future.succeededFuture(2);
     }
     return ConfigLoader.load(vertx)
@@ -63,6 +72,7 @@ public final class DevTokenCommand {
   static Args parse(List<String> args) {
     String userId = null;
     int ttl = DEFAULT_TTL_SECONDS;
+    Map<String, String> claims = new LinkedHashMap<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       if (a.equals("--ttl")) {
@@ -72,6 +82,12 @@ public final class DevTokenCommand {
         ttl = parseTtl(args.get(++i));
       } else if (a.startsWith("--ttl=")) {
         ttl = parseTtl(a.substring("--ttl=".length()));
+      } else if (a.equals("--claim")) {
+        if (i + 1 >= args.size() || !args.get(i + 1).matches("[^=\\s]+=.*")) {
+          throw new IllegalArgumentException("--claim needs path=value");
+        }
+        String[] kv = args.get(++i).split("=", 2);
+        claims.put(kv[0], kv[1]);
       } else if (userId == null && !a.startsWith("-")) {
         userId = a;
       } else {
@@ -82,7 +98,8 @@ public final class DevTokenCommand {
       throw new IllegalArgumentException("userId must be a 24-hex ObjectId");
     }
     boolean generated = userId == null;
-    return new Args(generated ? new ObjectId().toHexString() : userId.toLowerCase(), generated, ttl);
+    return new Args(
+        generated ? new ObjectId().toHexString() : userId.toLowerCase(), generated, ttl, Map.copyOf(claims));
   }
 
   private static int parseTtl(String s) {
@@ -119,6 +136,7 @@ public final class DevTokenCommand {
       opts.setAudience(List.of(auth.audience()));
     }
     JsonObject claims = new JsonObject();
+    args.claims().forEach((path, value) -> putPath(claims, path, value));
     putPath(claims, auth.userIdClaim(), args.userId());
     return jwt.generateToken(claims, opts);
   }

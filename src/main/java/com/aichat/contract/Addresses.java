@@ -71,4 +71,16 @@ public final class Addresses {
   public static String aiProgress(String messageId) {
     return AI_PROGRESS_PREFIX + messageId;
   }
+
+  /**
+   * Prefix of the one-shot outcome addresses {@code chat.ai.outcome.<unique id>} that a caller of
+   * {@link #AI_GENERATE} registers and names as {@code outcomeAddress}; the worker sends one
+   * {@link GenerationOutcome} JSON there when the job ends.
+   */
+  public static final String AI_OUTCOME_PREFIX = "chat.ai.outcome.";
+
+  /** A fresh, unique outcome address. */
+  public static String aiOutcome(String uniqueId) {
+    return AI_OUTCOME_PREFIX + uniqueId;
+  }
 }

@@ -17,6 +17,7 @@ import com.aichat.config.ConfigReader;
  * @param workerEndpointEnabled {@code cloud_tasks.worker_endpoint_enabled}: the endpoint is on in
  *     {@code cloud-tasks} mode, and in {@code local} mode only when this is true
  * @param oidcJwksUrl {@code cloud_tasks.oidc_jwks_url} (default Google's certs)
+ * @param workerUrl the task target: {@code node.public_base_url} + {@link #WORKER_PATH}
  */
 public record CloudTasksSettings(
     String project,
@@ -27,7 +28,8 @@ public record CloudTasksSettings(
     String endpoint,
     int dispatchDeadlineSeconds,
     boolean workerEndpointEnabled,
-    String oidcJwksUrl) {
+    String oidcJwksUrl,
+    String workerUrl) {
 
   public static final String WORKER_PATH = "/internal/chat-ai-worker";
 
@@ -36,7 +38,9 @@ public record CloudTasksSettings(
     String project = cloud ? r.requiredString("project") : r.optString("project");
     String location = cloud ? r.requiredString("location") : r.optString("location");
     String queue = cloud ? r.requiredString("queue") : r.optString("queue");
-    String email = cloud ? r.requiredString("service_account_email") : r.optString("service_account_email");
+    boolean endpoint = cloud || r.bool("worker_endpoint_enabled", false);
+    // The endpoint checks the token's email against it, so it is required wherever the endpoint is on.
+    String email = endpoint ? r.requiredString("service_account_email") : r.optString("service_account_email");
     String audience = r.optString("audience");
     if (audience == null) {
       audience = publicBaseUrl + WORKER_PATH;
@@ -50,7 +54,8 @@ public record CloudTasksSettings(
         audience,
         r.optString("endpoint"),
         r.intValue("dispatch_deadline_seconds", 600, 15, 1800),
-        cloud || r.bool("worker_endpoint_enabled", false),
-        jwks == null ? "https://www.googleapis.com/oauth2/v3/certs" : jwks);
+        endpoint,
+        jwks == null ? "https://www.googleapis.com/oauth2/v3/certs" : jwks,
+        publicBaseUrl + WORKER_PATH);
   }
 }

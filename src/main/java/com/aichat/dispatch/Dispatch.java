@@ -30,6 +30,7 @@ public interface Dispatch {
   static Future<Dispatch> create(Vertx vertx, DispatchSettings settings, CloudTasksSettings cloudTasks) {
     return switch (settings.mode()) {
       case "local" -> Future.succeededFuture(new LocalDispatch(vertx, settings));
+      case "cloud-tasks" -> CloudTasksDispatch.create(vertx, cloudTasks, settings).map(d -> d);
       default ->
           Future.failedFuture(
               new IllegalStateException("dispatch.mode " + settings.mode() + " is not available in this build"));

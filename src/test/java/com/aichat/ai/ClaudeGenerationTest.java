@@ -127,4 +127,60 @@ class ClaudeGenerationTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @DisplayName("mid-stream, the progress address answers the text so far, consistent with the published deltas")
+  void progressMatchesDeltas(Vertx vertx, VertxTestContext ctx) {
+    List<String> chunks = FakeAnthropicServer.words(150);
+    // written to the socket 3 bytes at a time: events and UTF-8 split across HTTP chunks
+    h.fake().script("progress-q", new FakeAnthropicServer.Stream(chunks, 5, false, true));
+    String user = GenerationHarness.newUserId();
+    String[] replyId = new String[1];
+    h.newSession(user)
+        .compose(s -> h.send(user, s.id(), "progress-q"))
+        .compose(r -> {
+          replyId[0] = r.reply().id();
+          io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+          vertx.setPeriodic(10, t -> {
+            if (h.deltas(replyId[0]).size() >= 3) {
+              vertx.cancelTimer(t);
+              p.tryComplete();
+            }
+          });
+          return p.future();
+        })
+        .compose(v -> vertx.eventBus().<JsonObject>request(
+            com.aichat.contract.Addresses.aiProgress(replyId[0]), new JsonObject()))
+        .compose(progress -> {
+          JsonObject body = progress.body();
+          long seq = body.getLong("seq");
+          io.vertx.core.Promise<JsonObject> p = io.vertx.core.Promise.promise();
+          // the deltas up to that seq may still be on their way to this test's consumer
+          vertx.setPeriodic(5, t -> {
+            if (h.deltas(replyId[0]).stream().filter(d -> d.seq() <= seq).count() == seq) {
+              vertx.cancelTimer(t);
+              p.tryComplete(body);
+            }
+          });
+          return p.future();
+        })
+        .compose(body -> {
+          long seq = body.getLong("seq");
+          StringBuilder upToSeq = new StringBuilder();
+          h.deltas(replyId[0]).stream().filter(d -> d.seq() <= seq)
+              .sorted((a, b) -> Long.compare(a.seq(), b.seq())).forEach(d -> upToSeq.append(d.text()));
+          ctx.verify(() -> {
+            assertThat(body.getString("messageId")).isEqualTo(replyId[0]);
+            assertThat(seq).isGreaterThanOrEqualTo(3);
+            assertThat(body.getLong("offset")).isZero();
+            assertThat(body.getString("text")).isEqualTo(upToSeq.toString());
+          });
+          return h.finalReply(replyId[0]);
+        })
+        .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
+          assertThat(reply.content()).isEqualTo(String.join("", chunks));
+          assertThat(h.deltaText(reply.id())).isEqualTo(reply.content());
+          ctx.completeNow();
+        })));
+  }
 }

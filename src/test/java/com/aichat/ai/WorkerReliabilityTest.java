@@ -215,7 +215,7 @@ class WorkerReliabilityTest {
   @Test
   @DisplayName("the per-user cap holds a user's extra jobs pending while another user proceeds, and all complete")
   void perUserCapHoldsJobsPending(VertxTestContext ctx) {
-    h.fake().script("cap-a", FakeAnthropicServer.stream(FakeAnthropicServer.words(20), 5));
+    h.fake().script("cap-a", FakeAnthropicServer.stream(FakeAnthropicServer.words(30), 10));
     h.fake().script("cap-b", FakeAnthropicServer.stream(FakeAnthropicServer.words(20), 5));
     String other = GenerationHarness.newUserId();
     List<Future<SendResult>> sends = new ArrayList<>();

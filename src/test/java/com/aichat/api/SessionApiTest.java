@@ -225,7 +225,8 @@ class SessionApiTest {
             api.get("/chats/not-an-id", token),
             api.get("/chats/" + someId, token),
             api.request(HttpMethod.PUT, "/chats/" + someId, token).send(),
-            api.get("/chats", null)))
+            api.get("/chats", null),
+            api.get("/chatsx", null)))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           List<String> got = new ArrayList<>();
           for (int i = 0; i < all.size(); i++) {
@@ -234,7 +235,7 @@ class SessionApiTest {
             got.add(r.statusCode() + " " + error(r).getString("code"));
           }
           assertThat(got).containsExactly("404 NOT_FOUND", "404 NOT_FOUND", "404 NOT_FOUND", "404 NOT_FOUND",
-              "405 METHOD_NOT_ALLOWED", "401 UNAUTHENTICATED");
+              "405 METHOD_NOT_ALLOWED", "401 UNAUTHENTICATED", "404 NOT_FOUND");
           HttpResponse<Buffer> unauth = all.resultAt(5);
           assertThat(unauth.getHeader("WWW-Authenticate")).startsWith("Bearer");
           assertThat(error(unauth).getString("message")).isEqualTo("missing bearer token");

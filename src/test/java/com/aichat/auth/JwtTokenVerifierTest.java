@@ -243,7 +243,7 @@ class JwtTokenVerifierTest {
     AuthSettings s = new AuthSettings(null, null, 600, null, null, "sub", 5, file);
     Future.all(List.of(DevSecretStore.loadOrCreate(vertx, file), DevSecretStore.loadOrCreate(vertx, file),
             DevSecretStore.loadOrCreate(vertx, file)))
-        .compose(all -> DevTokenCommand.mint(vertx, s, DevTokenCommand.parse(List.of(USER, "--ttl", "60")))
+        .compose(all -> DevTokenCommand.mint(vertx, s, DevTokenCommand.parse(List.of(USER, "--ttl", "60", "--claim", "subscription.status=active")))
             .compose(token -> JwtTokenVerifier.create(vertx, s).compose(v -> v.verify(token)))
             .map(user -> {
               ctx.verify(() -> {
@@ -257,6 +257,7 @@ class JwtTokenVerifierTest {
                   assertThat(listing.map(p -> p.getFileName().toString())).containsExactly(AuthSettings.DEV_SECRET_FILE_NAME);
                 }
                 assertThat(user.userId()).isEqualTo(USER);
+                assertThat(user.claims().getJsonObject("subscription").getString("status")).isEqualTo("active");
                 assertThat(user.expiresAt()).isBefore(Instant.now().plusSeconds(61));
               });
               return user;
@@ -272,6 +273,12 @@ class JwtTokenVerifierTest {
     assertThat(ObjectId.isValid(generated.userId())).isTrue();
     assertThat(generated.ttlSeconds()).isEqualTo(DevTokenCommand.DEFAULT_TTL_SECONDS);
     assertThat(DevTokenCommand.parse(List.of("--ttl=90", USER))).isEqualTo(new DevTokenCommand.Args(USER, false, 90));
+    DevTokenCommand.Args withClaims =
+        DevTokenCommand.parse(List.of(USER, "--claim", "subscription.status=active", "--claim", "subscription.plan=pro"));
+    assertThat(withClaims.claims()).containsExactlyInAnyOrderEntriesOf(
+        java.util.Map.of("subscription.status", "active", "subscription.plan", "pro"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DevTokenCommand.parse(List.of("--claim", "novalue")))
+        .hasMessageContaining("--claim");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DevTokenCommand.parse(List.of("not-an-id")))
         .hasMessageContaining("ObjectId");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DevTokenCommand.parse(List.of("--ttl", "x")))

@@ -32,7 +32,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
@@ -242,6 +242,27 @@ abstract class ChatStoreContractTest {
                   });
                   return null;
                 }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Messages are stored with the seed's field names, ObjectIds and dates, and no lease fields when pending")
+  void messagesUseRealBsonTypes(VertxTestContext ctx) {
+    pendingReply()
+        .compose(r -> direct.findOne("prompthistories", new JsonObject().put("_id", oid(r.reply().id())), null)
+            .map(raw -> {
+              ctx.verify(() -> {
+                assertThat(raw.getJsonObject("userId").getString("$oid")).isEqualTo(userA);
+                assertThat(raw.getJsonObject("chatSessionId").getString("$oid")).isEqualTo(r.reply().sessionId());
+                assertThat(raw.getJsonObject("replyTo").getString("$oid")).isEqualTo(r.userMessage().id());
+                assertThat(Instant.parse(raw.getJsonObject("createdAt").getString("$date")))
+                    .isEqualTo(r.reply().createdAt());
+                assertThat(raw.getString("messageType")).isEqualTo("ai_report");
+                assertThat(raw.getString("status")).isEqualTo("pending");
+                assertThat(raw.containsKey("leaseOwner")).isFalse();
+              });
+              return raw;
+            }))
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -587,26 +608,34 @@ abstract class ChatStoreContractTest {
   @DisplayName("Domain events are published after the write: the data is readable when the event arrives")
   void eventsAfterWrites(Vertx vertx, VertxTestContext ctx) {
     Checkpoint sessionCreated = ctx.checkpoint();
-    Checkpoint sessionUpdated = ctx.checkpoint();
-    Checkpoint messagesCreated = ctx.checkpoint(2);
     Checkpoint sessionDeleted = ctx.checkpoint();
-    List<String> seen = new CopyOnWriteArrayList<>();
+    // session.updated and both message.created events checked; only then is the session deleted
+    AtomicInteger sendEventsToCheck = new AtomicInteger(3);
+    Promise<Void> sendEventsChecked = Promise.promise();
+    Runnable sendEventChecked = () -> {
+      if (sendEventsToCheck.decrementAndGet() == 0) {
+        sendEventsChecked.complete();
+      }
+    };
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION, msg -> {
       SessionEvent e = SessionEvent.fromJson(msg.body());
-      seen.add(e.type());
       switch (e.type()) {
         case SessionEvent.CREATED -> store.getSession(userA, e.sessionId())
-            .onComplete(ctx.succeeding(s -> sessionCreated.flag()));
+            .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
+              assertThat(e.session()).isEqualTo(s);
+              sessionCreated.flag();
+            })));
         case SessionEvent.UPDATED -> store.getSession(userA, e.sessionId())
             .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
               assertThat(s.messageCount()).isEqualTo(2);
               assertThat(e.session()).isEqualTo(s);
-              sessionUpdated.flag();
+              sendEventChecked.run();
             })));
         case SessionEvent.DELETED -> failureOf(store.getSession(userA, e.sessionId()))
             .onComplete(ctx.succeeding(code -> ctx.verify(() -> {
               assertThat(code).isEqualTo(ErrorCode.NOT_FOUND);
               assertThat(e.userId()).isEqualTo(userA);
+              assertThat(e.session()).isNull();
               sessionDeleted.flag();
             })));
         default -> ctx.failNow("unexpected session event " + e.type());
@@ -618,12 +647,13 @@ abstract class ChatStoreContractTest {
       store.getMessage(userA, e.sessionId(), e.message().id())
           .onComplete(ctx.succeeding(m -> ctx.verify(() -> {
             assertThat(m).isEqualTo(e.message());
-            messagesCreated.flag();
+            assertThat(e.userId()).isEqualTo(userA);
+            sendEventChecked.run();
           })));
     });
     store.createSession(userA, null, "events")
         .compose(s -> store.sendMessage(userA, s.id(), "hi", null).map(s))
-        .compose(s -> pause(200).map(s))
+        .compose(s -> sendEventsChecked.future().map(s))
         .compose(s -> store.deleteSession(userA, s.id()))
         .onComplete(ctx.succeeding(v -> { }));
   }

@@ -3,6 +3,7 @@ package com.aichat.persistence.impl;
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 
+import com.mongodb.MongoCommandException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.IndexOptions;
@@ -15,6 +16,9 @@ import java.util.List;
  * rely on.
  */
 public final class MongoSchema {
+
+  /** MongoDB's NamespaceExists error code. */
+  private static final int NAMESPACE_EXISTS = 48;
 
   private MongoSchema() {}
 
@@ -51,9 +55,16 @@ public final class MongoSchema {
     Future<Void> chain = Future.succeededFuture();
     for (String name : List.of(SESSIONS, MESSAGES)) {
       if (!existing.contains(name)) {
-        chain = chain.compose(v -> mongo.createCollection(name));
+        chain = chain.compose(v -> mongo.createCollection(name).recover(MongoSchema::alreadyExists));
       }
     }
     return chain;
+  }
+
+  /** Another node created it between our listing and our create: fine. */
+  private static Future<Void> alreadyExists(Throwable err) {
+    return err instanceof MongoCommandException e && e.getErrorCode() == NAMESPACE_EXISTS
+        ? Future.succeededFuture()
+        : Future.failedFuture(err);
   }
 }

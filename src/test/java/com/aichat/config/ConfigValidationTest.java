@@ -1,0 +1,86 @@
+package com.aichat.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.aichat.testing.TestApp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The configuration the HTTP API and authentication depend on: validation and the env overlay. */
+class ConfigValidationTest {
+
+  private static JsonObject defaultsWith(JsonObject overrides) {
+    return TestApp.defaults().mergeIn(overrides, true);
+  }
+
+  @Test
+  @DisplayName("conf/config.json as shipped is valid: embedded store, dev secret, subscription none, quota off")
+  void shippedDefaultsAreValid() {
+    AppConfig cfg = AppConfig.from(TestApp.defaults());
+    assertThat(cfg.auth().usesDevSecret()).isTrue();
+    assertThat(cfg.auth().devSecretFile()).isEqualTo(Path.of("./data").resolve("dev-jwt-secret"));
+    assertThat(cfg.subscription().mode()).isEqualTo("none");
+    assertThat(cfg.subscription().quotaEnabled()).isFalse();
+    assertThat(cfg.http().maxBodyBytes()).isEqualTo(262_144);
+    assertThat(cfg.http().requestsPerMinute()).isEqualTo(600);
+  }
+
+  @Test
+  @DisplayName("A bad value stops startup with a message naming the key and its environment variable")
+  void badValuesNameTheKey() {
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("http", new JsonObject().put("port", 70000)))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("http.port").hasMessageContaining("CHAT_HTTP_PORT");
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("subscription", new JsonObject().put("mode", "paywall")))))
+        .hasMessageContaining("subscription.mode");
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("auth", new JsonObject().put("hs256_secret", "short")))))
+        .hasMessageContaining("auth.hs256_secret");
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("quota",
+            new JsonObject().put("enabled", true).put("default_plan", "gold")))))
+        .hasMessageContaining("quota.default_plan");
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("rate_limit",
+            new JsonObject().put("requests_per_minute", 0)))))
+        .hasMessageContaining("rate_limit.requests_per_minute");
+  }
+
+  @Test
+  @DisplayName("Outside the embedded default, startup is refused without an explicit secret or JWKS")
+  void productionNeedsExplicitKeys() {
+    JsonObject external = new JsonObject().put("mongo", new JsonObject().put("connection_string", "mongodb://db:27017"));
+    assertThatThrownBy(() -> AppConfig.from(defaultsWith(external)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("auth.hs256_secret").hasMessageContaining("auth.jwks_url");
+    AppConfig withJwks = AppConfig.from(defaultsWith(external.copy()
+        .put("auth", new JsonObject().put("jwks_url", "https://idp.example.com/.well-known/jwks.json"))));
+    assertThat(withJwks.auth().usesDevSecret()).isFalse();
+    assertThat(withJwks.auth().jwksUrl()).isEqualTo("https://idp.example.com/.well-known/jwks.json");
+  }
+
+  @Test
+  @DisplayName("Environment variables override keys, typed like the key they override, and a wrong type names the variable")
+  void environmentOverlay() {
+    JsonObject merged = ConfigLoader.applyEnvironment(TestApp.defaults(), Map.of(
+        "CHAT_HTTP_PORT", "9090",
+        "CHAT_AUTH_HS256_SECRET", "env-secret-0123456789-abcdefghijklmnopqrstu",
+        "CHAT_SUBSCRIPTION_ALLOWED_VALUES", "[\"active\"]",
+        "CHAT_QUOTA_ENABLED", "true",
+        "CHAT_QUOTA_DAILY_MESSAGES", "{\"free\":3}"));
+    AppConfig cfg = AppConfig.from(merged);
+    assertThat(cfg.http().port()).isEqualTo(9090);
+    assertThat(cfg.auth().hs256Secret()).isEqualTo("env-secret-0123456789-abcdefghijklmnopqrstu");
+    assertThat(cfg.auth().usesDevSecret()).isFalse();
+    assertThat(cfg.subscription().allowedValues()).containsExactly("active");
+    assertThat(cfg.subscription().quotaEnabled()).isTrue();
+    assertThat(cfg.subscription().dailyMessages()).containsExactlyEntriesOf(Map.of("free", 3L));
+    assertThat(merged.getJsonObject("subscription").getValue("allowed_values")).isInstanceOf(JsonArray.class);
+
+    assertThatThrownBy(() -> ConfigLoader.applyEnvironment(TestApp.defaults(), Map.of("CHAT_HTTP_PORT", "eighty")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("CHAT_HTTP_PORT").hasMessageContaining("http.port");
+    assertThatThrownBy(() -> ConfigLoader.applyEnvironment(TestApp.defaults(), Map.of("CHAT_QUOTA_ENABLED", "yes")))
+        .hasMessageContaining("CHAT_QUOTA_ENABLED");
+  }
+}
