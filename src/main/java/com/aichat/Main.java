@@ -7,6 +7,7 @@ import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
 import com.aichat.dispatch.DispatcherVerticle;
+import com.aichat.gateway.GatewayVerticle;
 import com.aichat.persistence.PersistenceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
@@ -128,6 +129,8 @@ public final class Main {
         // api
         new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
         // gateway
+        new VerticleSpec("gateway", cfg.deployment().gateway(),
+            () -> new GatewayVerticle(cfg.gateway(), cfg.auth())),
         });
   }
 }

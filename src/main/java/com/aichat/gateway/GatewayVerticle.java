@@ -1,0 +1,211 @@
+package com.aichat.gateway;
+
+import com.aichat.auth.AuthSettings;
+import com.aichat.auth.JwtTokenVerifier;
+import com.aichat.auth.TokenVerifier;
+import com.aichat.contract.Addresses;
+import com.aichat.contract.DeltaEvent;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.MessageEvent;
+import com.aichat.contract.SessionEvent;
+import com.aichat.persistence.ChatStoreClient;
+import com.corundumstudio.socketio.AckRequest;
+import com.corundumstudio.socketio.SocketIOClient;
+import com.corundumstudio.socketio.SocketIOServer;
+import com.corundumstudio.socketio.namespace.Namespace;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Socket.IO gateway (DESIGN.md §5): a netty-socketio server on {@code gateway.port} that
+ * authenticates sockets with the REST API's JWT rules, manages the {@code user:<id>} and
+ * {@code session:<id>} rooms, and forwards the bus's domain events to them. Event names and payloads:
+ * {@link SocketEvents} and {@code docs/events.md}.
+ *
+ * <p>Threads: netty-socketio calls its listeners on Netty threads; every listener only posts the work
+ * to this verticle's context, where all gateway state lives ({@link SocketAuth}, {@link SessionRooms}).
+ * Sending to sockets uses netty-socketio's thread-safe API. One instance per node (it binds a port).
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-fA-F]{24}");
+
+  private final GatewaySettings settings;
+  private final AuthSettings authSettings;
+  private SocketIOServer server;
+  private GatewayChannelInitializer pipeline;
+  private EventLoopGroup acceptGroup;
+  private ChannelRegistry registry;
+  private SocketAuth auth;
+  private SessionRooms rooms;
+  private SocketSender sender;
+
+  public GatewayVerticle(GatewaySettings settings, AuthSettings authSettings) {
+    this.settings = settings;
+    this.authSettings = authSettings;
+  }
+
+  @Override
+  public Future<?> start() {
+    return JwtTokenVerifier.create(vertx, authSettings)
+        .compose(this::startServer)
+        .compose(v -> registerConsumers())
+        .onSuccess(v -> log.info("Socket.IO gateway listening on {}:{}", settings.host(), settings.port()));
+  }
+
+  private Future<Void> startServer(TokenVerifier verifier) {
+    Context ctx = context;
+    registry = new ChannelRegistry();
+    ConnectGate gate = new ConnectGate((head, authData) -> ctx.runOnContext(v -> auth.onConnectPacket(head, authData)));
+    pipeline = new GatewayChannelInitializer(registry, new UpgradeRaceFix(), gate);
+    server = SocketServerFactory.create(settings, pipeline);
+    registry.clientLookup(server::getClient);
+    sender = new SocketSender(registry, settings.maxQueuedPackets());
+    rooms = new SessionRooms(vertx, new ChatStoreClient(vertx), sender);
+    Namespace namespace = (Namespace) server.getNamespace(Namespace.DEFAULT_NAME);
+    auth = new SocketAuth(vertx, verifier, namespace, sender, settings.authTimeoutMs(), rooms::leaveAll);
+
+    server.addConnectListener(client -> ctx.runOnContext(v -> auth.onEngineConnect(client.getSessionId())));
+    server.addDisconnectListener(client -> ctx.runOnContext(v -> onSocketGone(client.getSessionId())));
+    server.addEventListener(SocketEvents.JOIN, Object.class,
+        (client, data, ack) -> ctx.runOnContext(v -> onJoin(client, data, ack)));
+    server.addEventListener(SocketEvents.LEAVE, Object.class,
+        (client, data, ack) -> ctx.runOnContext(v -> onLeave(client, data, ack)));
+
+    Promise<Void> listening = Promise.promise();
+    server.startAsync().addListener(f -> {
+      if (f.isSuccess()) {
+        if (f instanceof ChannelFuture bound) {
+          acceptGroup = bound.channel().eventLoop().parent();
+        }
+        listening.complete();
+      } else {
+        listening.fail(new IllegalStateException(
+            "Socket.IO gateway cannot listen on " + settings.host() + ":" + settings.port() + ": "
+                + f.cause().getMessage(), f.cause()));
+      }
+    });
+    return listening.future();
+  }
+
+  private Future<Void> registerConsumers() {
+    List<MessageConsumer<JsonObject>> consumers = List.of(
+        vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE,
+            m -> rooms.onMessageEvent(MessageEvent.fromJson(m.body()))),
+        vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_DELTA,
+            m -> rooms.onDelta(DeltaEvent.fromJson(m.body()))),
+        vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION,
+            m -> onSessionEvent(SessionEvent.fromJson(m.body()))));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  @Override
+  public Future<?> stop() {
+    SocketIOServer s = server;
+    if (s == null) {
+      return Future.succeededFuture();
+    }
+    // SocketIOServer.stop() waits for its Netty groups to shut down with Netty's default 2 s quiet
+    // period; starting their shutdown without a quiet period first makes it return at once
+    List<EventLoopGroup> groups = new ArrayList<>();
+    groups.add(acceptGroup);
+    groups.add(pipeline.childGroup());
+    return vertx.executeBlocking(() -> {
+      long started = System.nanoTime();
+      groups.stream().filter(Objects::nonNull).forEach(g -> g.shutdownGracefully(0, 2, TimeUnit.SECONDS));
+      s.stop();
+      log.info("Socket.IO gateway stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
+      return null;
+    });
+  }
+
+  private void onSessionEvent(SessionEvent e) {
+    JsonObject payload = e.session() != null ? e.session().toJson() : new JsonObject().put("id", e.sessionId());
+    if (SessionEvent.DELETED.equals(e.type())) {
+      rooms.dropSession(e.sessionId());
+    }
+    for (SocketIOClient client : server.getRoomOperations(SocketEvents.userRoom(e.userId())).getClients()) {
+      sender.send(client, e.type(), payload);
+    }
+  }
+
+  private void onSocketGone(UUID sid) {
+    auth.onDisconnect(sid);
+    rooms.leaveAll(sid);
+  }
+
+  private void onJoin(SocketIOClient client, Object data, AckRequest ack) {
+    SocketAuth.Binding b = boundOrRefuse(client);
+    String sessionId = b == null ? null : sessionIdOf(data, ack);
+    if (sessionId == null) {
+      return;
+    }
+    rooms.join(b.sid(), b.userId(), b.client(), sessionId, body -> ack.sendAckData(body))
+        .onFailure(err -> ack.sendAckData(error(ErrorCode.fromThrowable(err), safeMessage(err))));
+  }
+
+  private void onLeave(SocketIOClient client, Object data, AckRequest ack) {
+    SocketAuth.Binding b = boundOrRefuse(client);
+    String sessionId = b == null ? null : sessionIdOf(data, ack);
+    if (sessionId == null) {
+      return;
+    }
+    rooms.leave(b.sid(), sessionId);
+    if (ack.isAckRequested()) {
+      ack.sendAckData(new JsonObject().put("ok", true));
+    }
+  }
+
+  /** Every handler refuses a socket without a bound user, and cuts it off. */
+  private SocketAuth.Binding boundOrRefuse(SocketIOClient client) {
+    SocketAuth.Binding b = auth.binding(client.getSessionId());
+    if (b == null) {
+      // not even an error ack: an unauthenticated connection gets no answer at all
+      log.info("socket {} sent an event without being authenticated; closing it", client.getSessionId());
+      sender.forceClose(client.getSessionId());
+    }
+    return b;
+  }
+
+  private static String sessionIdOf(Object data, AckRequest ack) {
+    Object id = data instanceof Map<?, ?> m ? m.get("sessionId") : null;
+    if (id instanceof String s && OBJECT_ID.matcher(s).matches()) {
+      return s;
+    }
+    if (ack.isAckRequested()) {
+      ack.sendAckData(error(ErrorCode.VALIDATION_FAILED, "sessionId must be a 24-hex id"));
+    }
+    return null;
+  }
+
+  private static JsonObject error(ErrorCode code, String message) {
+    return new JsonObject()
+        .put("ok", false)
+        .put("error", new JsonObject().put("code", code.name()).put("message", message));
+  }
+
+  private static String safeMessage(Throwable err) {
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    return switch (code) {
+      case NOT_FOUND -> "session not found";
+      case INTERNAL -> "internal error";
+      default -> err.getMessage() == null ? code.name() : err.getMessage();
+    };
+  }
+}

@@ -1,0 +1,68 @@
+package com.aichat.gateway;
+
+import com.aichat.contract.DeltaEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one socket holds of one generating reply: the length of its text (UTF-16 code units, like a
+ * JavaScript string) and the seq of the last delta it got. The gateway forwards a delta to the socket
+ * only when it continues exactly at that length, so each socket sees a gap-free, duplicate-free
+ * stream whatever the order in which snapshot and deltas reached the gateway.
+ */
+final class ReplyCursor {
+
+  /** What to do with one incoming delta. */
+  enum Verdict { DELIVER, DUPLICATE, GAP, HOLD, STALE }
+
+  long length;
+  long seq;
+  /** The generation attempt the socket's text belongs to (the message's {@code attempts}). */
+  int attempt;
+  /** A resync (progress request) is in flight; deltas wait in {@link #held}. */
+  boolean resyncing;
+  /** A resync brought nothing new: further deltas are dropped; the final event carries the content. */
+  boolean stale;
+  final List<DeltaEvent> held = new ArrayList<>();
+
+  ReplyCursor(long length, long seq, int attempt) {
+    this.length = length;
+    this.seq = seq;
+    this.attempt = attempt;
+  }
+
+  Verdict classify(DeltaEvent d) {
+    if (stale) {
+      return Verdict.STALE;
+    }
+    if (resyncing) {
+      return Verdict.HOLD;
+    }
+    long end = d.offset() + d.text().length();
+    if (end <= length && !(d.offset() == length && d.text().isEmpty())) {
+      return Verdict.DUPLICATE;
+    }
+    return d.offset() <= length ? Verdict.DELIVER : Verdict.GAP;
+  }
+
+  /** The part of {@code d} this socket does not have yet, as a delta starting at {@link #length}. */
+  DeltaEvent unseenPart(DeltaEvent d) {
+    int skip = (int) (length - d.offset());
+    DeltaEvent out =
+        skip == 0
+            ? d
+            : new DeltaEvent(
+                d.userId(), d.sessionId(), d.messageId(), d.seq(), length, d.text().substring(skip));
+    length = d.offset() + d.text().length();
+    seq = d.seq();
+    return out;
+  }
+
+  /** A new generation attempt starts from nothing. */
+  void restart(int newAttempt) {
+    attempt = newAttempt;
+    length = 0;
+    seq = 0;
+    stale = false;
+  }
+}

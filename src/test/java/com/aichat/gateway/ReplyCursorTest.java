@@ -1,0 +1,66 @@
+package com.aichat.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.aichat.contract.DeltaEvent;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("A socket's cursor over one reply forwards exactly the text the socket does not have")
+class ReplyCursorTest {
+
+  private static DeltaEvent delta(long seq, long offset, String text) {
+    return new DeltaEvent("u", "s", "m", seq, offset, text);
+  }
+
+  @Test
+  @DisplayName("A delta starting at the held length is delivered as is and advances the cursor")
+  void contiguous() {
+    ReplyCursor c = new ReplyCursor(5, 1, 1);
+    assertThat(c.classify(delta(2, 5, "world"))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+    assertThat(c.unseenPart(delta(2, 5, "world"))).isEqualTo(delta(2, 5, "world"));
+    assertThat(c.length).isEqualTo(10);
+    assertThat(c.seq).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("A delta the snapshot already covers is a duplicate")
+  void duplicate() {
+    ReplyCursor c = new ReplyCursor(10, 2, 1);
+    assertThat(c.classify(delta(1, 0, "hello"))).isEqualTo(ReplyCursor.Verdict.DUPLICATE);
+    assertThat(c.classify(delta(2, 5, "world"))).isEqualTo(ReplyCursor.Verdict.DUPLICATE);
+  }
+
+  @Test
+  @DisplayName("A delta overlapping the held text is trimmed to its unseen part, at the held length")
+  void overlap() {
+    ReplyCursor c = new ReplyCursor(7, 2, 1);
+    assertThat(c.classify(delta(2, 5, "world"))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+    DeltaEvent out = c.unseenPart(delta(2, 5, "world"));
+    assertThat(out.offset()).isEqualTo(7);
+    assertThat(out.text()).isEqualTo("rld");
+    assertThat(c.length).isEqualTo(10);
+  }
+
+  @Test
+  @DisplayName("A delta beyond the held length is a gap; while resyncing deltas are held; a stale cursor drops them")
+  void gapHoldStale() {
+    ReplyCursor c = new ReplyCursor(3, 1, 1);
+    assertThat(c.classify(delta(3, 8, "x"))).isEqualTo(ReplyCursor.Verdict.GAP);
+    c.resyncing = true;
+    assertThat(c.classify(delta(2, 3, "abc"))).isEqualTo(ReplyCursor.Verdict.HOLD);
+    c.resyncing = false;
+    c.stale = true;
+    assertThat(c.classify(delta(2, 3, "abc"))).isEqualTo(ReplyCursor.Verdict.STALE);
+  }
+
+  @Test
+  @DisplayName("A restart for a new attempt starts again from an empty text")
+  void restart() {
+    ReplyCursor c = new ReplyCursor(40, 9, 1);
+    c.stale = true;
+    c.restart(2);
+    assertThat(c.attempt).isEqualTo(2);
+    assertThat(c.classify(delta(1, 0, "new"))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+  }
+}

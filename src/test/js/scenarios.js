@@ -1,0 +1,267 @@
+'use strict';
+// Socket.IO client scenarios for the gateway's JUnit tests. Each run prints protocol lines on stdout:
+//   READY <json>   the client side is set up; the Java test may now act (publish, send a message)
+//   RESULT <json>  the outcome; the process then exits
+// The Java side may answer on stdin with one line per command (e.g. "NEXT").
+const { io } = require('socket.io-client');
+const readline = require('readline');
+const crypto = require('crypto');
+
+const sha256 = (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+const [, , scenario, argJson] = process.argv;
+const args = JSON.parse(argJson || '{}');
+
+const out = (kind, obj) => process.stdout.write(`${kind} ${JSON.stringify(obj)}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const stdinLines = [];
+let stdinWaiter = null;
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  if (stdinWaiter) { const w = stdinWaiter; stdinWaiter = null; w(line); } else { stdinLines.push(line); }
+});
+const nextCommand = () => new Promise((resolve) => {
+  if (stdinLines.length) resolve(stdinLines.shift()); else stdinWaiter = resolve;
+});
+
+function withTimeout(promise, ms, stage) {
+  let t;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`timeout: ${stage}`)), ms); }),
+  ]).finally(() => clearTimeout(t));
+}
+
+function connect(opts) {
+  const socket = io(args.url, { reconnection: false, forceNew: true, timeout: 5000, ...opts });
+  const connected = new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => reject(Object.assign(new Error(err.message), { data: err.data })));
+  });
+  return { socket, connected };
+}
+
+function upgraded(socket) {
+  const engine = socket.io.engine;
+  if (engine.transport.name === 'websocket') return Promise.resolve();
+  return new Promise((resolve) => engine.once('upgrade', () => resolve()));
+}
+
+// Assembles reply texts with the documented rule: a delta is applied only at offset == length.
+function assembler(socket) {
+  const state = { texts: {}, completed: {}, violations: [], deltas: 0, events: [] };
+  socket.on('message.processing', (m) => { state.texts[m.id] = ''; state.events.push('message.processing'); });
+  socket.on('message.created', (m) => state.events.push('message.created:' + m.messageType));
+  socket.on('message.delta', (d) => {
+    state.deltas++;
+    const have = state.texts[d.messageId] || '';
+    if (d.offset === have.length) state.texts[d.messageId] = have + d.text;
+    else state.violations.push({ messageId: d.messageId, offset: d.offset, have: have.length, seq: d.seq });
+    if (state.events[state.events.length - 1] !== 'message.delta') state.events.push('message.delta');
+  });
+  for (const type of ['message.completed', 'message.failed', 'message.cancelled']) {
+    socket.on(type, (m) => { state.completed[m.id] = { type, content: m.content }; state.events.push(type); });
+  }
+  state.applySnapshot = (ack) => { for (const r of ack.replies || []) state.texts[r.messageId] = r.text; };
+  return state;
+}
+
+// Joins with an ack callback, applying the snapshot inside it: the ack callback runs before any later
+// packet is handled, whereas code after `await emitWithAck(...)` runs only after the other packets that
+// arrived in the same network read (which may already carry deltas).
+function join(socket, sessionId, state) {
+  return new Promise((resolve) => socket.emit('join', { sessionId }, (ack) => {
+    if (ack && ack.ok && state) state.applySnapshot(ack);
+    resolve(ack);
+  }));
+}
+
+const scenarios = {
+  // N sequential sessions: connect, (upgrade), ack, receive a user-room broadcast, disconnect.
+  async sessions() {
+    const failures = [];
+    let upgradedCount = 0;
+    const started = Date.now();
+    for (let i = 0; i < args.count; i++) {
+      let stage = 'connect';
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: args.transports });
+      try {
+        await withTimeout(connected, 10000, stage);
+        if (!args.transports) {
+          stage = 'upgrade';
+          await withTimeout(upgraded(socket), 10000, stage);
+          upgradedCount++;
+        }
+        stage = 'ack';
+        const ack = await withTimeout(socket.emitWithAck('leave', { sessionId: 'not-an-id' }), 10000, stage);
+        if (!ack || ack.ok !== false || ack.error.code !== 'VALIDATION_FAILED') throw new Error('bad ack ' + JSON.stringify(ack));
+        stage = 'broadcast';
+        const got = new Promise((resolve) => socket.once('session.updated', resolve));
+        out('READY', { i });
+        const session = await withTimeout(got, 10000, stage);
+        if (session.title !== `round ${i}`) throw new Error('wrong broadcast ' + JSON.stringify(session));
+      } catch (e) {
+        failures.push({ i, stage, error: e.message });
+      } finally {
+        socket.disconnect();
+      }
+    }
+    return { count: args.count, failures, upgraded: upgradedCount, ms: Date.now() - started };
+  },
+
+  // Each case connects with a credential in one place and reports connect or connect_error.
+  async refusals() {
+    const results = {};
+    for (const c of args.cases) {
+      const opts = {};
+      if (c.mode === 'auth') opts.auth = { token: c.token };
+      if (c.mode === 'query') opts.query = { token: c.token };
+      if (c.mode === 'header') opts.extraHeaders = { Authorization: `Bearer ${c.token}` };
+      const { socket, connected } = connect({ ...opts, transports: c.transports });
+      try {
+        await withTimeout(connected, 8000, 'connect');
+        results[c.name] = { connected: true, id: socket.id };
+      } catch (e) {
+        results[c.name] = { connected: false, message: e.message, data: e.data };
+      } finally {
+        socket.disconnect();
+      }
+    }
+    return results;
+  },
+
+  // Clients join sessions; every received event is recorded until the Java side says STOP.
+  async listen() {
+    const clients = [];
+    for (const c of args.clients) {
+      const { socket, connected } = connect({ auth: { token: c.token }, transports: ['websocket'] });
+      await withTimeout(connected, 10000, 'connect');
+      const state = assembler(socket);
+      const received = [];
+      socket.onAny((event, payload) => received.push({ event, payload }));
+      const entry = { name: c.name, socket, state, received, joins: {} };
+      for (const sessionId of c.join || []) {
+        entry.joins[sessionId] = await withTimeout(join(socket, sessionId, state), 10000, 'join');
+      }
+      clients.push(entry);
+    }
+    out('READY', { clients: clients.length });
+    await nextCommand();
+    await sleep(args.settleMs || 0);
+    const result = clients.map((c) => ({
+      name: c.name, joins: c.joins, received: args.summary ? undefined : c.received,
+      eventCount: c.received.length, texts: c.state.texts, violations: c.state.violations,
+      completed: c.state.completed,
+    }));
+    clients.forEach((c) => c.socket.disconnect());
+    return { clients: result };
+  },
+
+  // Many clients of one session: counts what each received; finishes when all have `expect` events.
+  async room() {
+    const started = Date.now();
+    const clients = await Promise.all(Array.from({ length: args.clients }, async () => {
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+      await withTimeout(connected, 20000, 'connect');
+      const state = assembler(socket);
+      const ack = await withTimeout(join(socket, args.sessionId, state), 20000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      let count = 0;
+      const done = new Promise((resolve) => socket.onAny(() => { if (++count === args.expect) resolve(); }));
+      return { socket, state, done, count: () => count };
+    }));
+    const connectedMs = Date.now() - started;
+    out('READY', { clients: clients.length });
+    const t0 = Date.now();
+    let timedOut = false;
+    try {
+      await withTimeout(Promise.all(clients.map((c) => c.done)), 30000, 'events');
+    } catch (e) { timedOut = true; }
+    const deliveredMs = Date.now() - t0;
+    const counts = clients.map((c) => c.count());
+    const texts = clients.map((c) => sha256(Object.values(c.state.texts).join('|')));
+    clients.forEach((c) => c.socket.disconnect());
+    return { timedOut, counts, distinctTextHashes: [...new Set(texts)], violations: clients.reduce((n, c) => n + c.state.violations.length, 0), connectedMs, deliveredMs };
+  },
+
+  // One reply watched live; with `dropAfterDeltas`, the socket disconnects mid-generation, reconnects
+  // and rejoins, and the assembled text must still be exact.
+  async reply() {
+    const session = async () => {
+      const { socket, connected } = connect({ auth: { token: args.token } });
+      await withTimeout(connected, 10000, 'connect');
+      const state = assembler(socket);
+      const ack = await withTimeout(join(socket, args.sessionId, state), 10000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      return { socket, state, ack };
+    };
+    let first = await session();
+    const finished = (s) => new Promise((resolve) => {
+      const check = () => { if (Object.values(s.state.completed).some((c) => c.type === 'message.completed')) resolve(); };
+      s.socket.on('message.completed', check);
+      check();
+    });
+    out('READY', {});
+    let current = first;
+    let resumed = null;
+    if (args.dropAfterDeltas) {
+      await withTimeout(new Promise((resolve) => {
+        first.socket.on('message.delta', () => { if (first.state.deltas >= args.dropAfterDeltas) resolve(); });
+      }), 20000, 'first deltas');
+      const before = { ...first.state.texts };
+      first.socket.io.engine.close(); // abrupt: like a network drop
+      await sleep(args.pauseMs || 150);
+      current = await session();
+      resumed = { before, snapshot: current.ack.replies };
+      // carry what the first socket had for messages the snapshot does not mention (already final)
+      for (const [id, t] of Object.entries(first.state.texts)) if (!(id in current.state.texts)) current.state.texts[id] = t;
+    }
+    await withTimeout(finished(current), 60000, 'completed');
+    const result = { texts: current.state.texts, completed: current.state.completed, violations: current.state.violations,
+      deltas: first.state.deltas + (resumed ? current.state.deltas : 0), events: first.state.events, resumed,
+      ackReplies: first.ack.replies.length };
+    current.socket.disconnect();
+    return result;
+  },
+  // Clients join one session at staggered moments while a reply streams; each assembles the reply.
+  async joiners() {
+    out('READY', {});
+    const results = await Promise.all(args.delays.map(async (delay, i) => {
+      await sleep(delay);
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: i % 2 ? ['websocket'] : undefined });
+      await withTimeout(connected, 10000, 'connect');
+      const state = assembler(socket);
+      const ack = await withTimeout(join(socket, args.sessionId, state), 10000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      const snapshotLength = (ack.replies.find((r) => r.messageId === args.messageId) || { text: '' }).text.length;
+      await withTimeout(new Promise((resolve) => {
+        const check = () => { if (state.completed[args.messageId]) resolve(); };
+        socket.on('message.completed', check);
+        check();
+      }), 30000, 'completed');
+      socket.disconnect();
+      return { text: state.texts[args.messageId], violations: state.violations.length, snapshotLength };
+    }));
+    return { clients: results };
+  },
+
+  // Connects and reports what happens when the token expires.
+  async expiry() {
+    const { socket, connected } = connect({ auth: { token: args.token } });
+    await withTimeout(connected, 10000, 'connect');
+    const t0 = Date.now();
+    let expired = null;
+    socket.on('auth.expired', (p) => { expired = p; });
+    const reason = await withTimeout(new Promise((resolve) => socket.once('disconnect', resolve)), 15000, 'disconnect');
+    return { reason, expired, afterMs: Date.now() - t0 };
+  },
+};
+
+(async () => {
+  try {
+    const value = await scenarios[scenario]();
+    process.stdout.write(`RESULT ${JSON.stringify({ ok: true, value })}\n`, () => process.exit(0));
+  } catch (e) {
+    process.stdout.write(`RESULT ${JSON.stringify({ ok: false, error: e.message })}\n`, () => process.exit(0));
+  }
+})();
