@@ -32,6 +32,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.bson.types.ObjectId;
@@ -641,9 +642,11 @@ abstract class ChatStoreContractTest {
         default -> ctx.failNow("unexpected session event " + e.type());
       }
     });
+    List<MessageType> createdOrder = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, msg -> {
       MessageEvent e = MessageEvent.fromJson(msg.body());
       ctx.verify(() -> assertThat(e.type()).isEqualTo(MessageEvent.CREATED));
+      createdOrder.add(e.message().messageType());
       store.getMessage(userA, e.sessionId(), e.message().id())
           .onComplete(ctx.succeeding(m -> ctx.verify(() -> {
             assertThat(m).isEqualTo(e.message());
@@ -654,6 +657,11 @@ abstract class ChatStoreContractTest {
     store.createSession(userA, null, "events")
         .compose(s -> store.sendMessage(userA, s.id(), "hi", null).map(s))
         .compose(s -> sendEventsChecked.future().map(s))
+        .map(s -> {
+          // a client appending messages as they arrive shows the question before its reply
+          ctx.verify(() -> assertThat(createdOrder).containsExactly(MessageType.USER, MessageType.AI_REPORT));
+          return s;
+        })
         .compose(s -> store.deleteSession(userA, s.id()))
         .onComplete(ctx.succeeding(v -> { }));
   }

@@ -207,7 +207,11 @@ public final class MongoChatStore implements ChatStore {
         .recover(err -> MongoFailures.classify("sendMessage", err));
   }
 
-  /** Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session. */
+  /**
+   * Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session.
+   * Each {@code message.created} is published right after its insert, so clients that append messages
+   * as they arrive see the question before its reply.
+   */
   private Future<SendResult> insertPair(
       String userId, String sessionId, String content, String clientMessageId) {
     Instant now = now();
@@ -219,9 +223,9 @@ public final class MongoChatStore implements ChatStore {
     String userMessageId = MongoDocs.id(user.getValue("_id"));
     return mongo
         .insert(MESSAGES, user)
+        .onSuccess(x -> publishMessage(MessageEvent.CREATED, MongoDocs.message(user)))
         .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId))
         .map(reply -> new SendResult(MongoDocs.message(user), reply, true))
-        .onSuccess(r -> publishMessage(MessageEvent.CREATED, r.userMessage()))
         .compose(r -> touchSession(userId, sessionId, now).map(r))
         .recover(err -> clientMessageId != null && MongoFailures.isDuplicateKey(err)
             ? findPair(userId, sessionId, clientMessageId).compose(this::requirePair)
