@@ -24,10 +24,10 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  * chromedriver is not installed ({@code .ci/run} installs them).
  */
 @ExtendWith(VertxExtension.class)
+@EnabledIf(value = "com.aichat.testing.HeadlessChromium#installed",
+    disabledReason = "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
 @DisplayName("A real browser (headless Chromium) with the socket.io-client v4 bundle")
 class BrowserStreamingTest {
 
@@ -60,8 +62,6 @@ class BrowserStreamingTest {
 
   @BeforeAll
   static void start(Vertx vertx) throws Exception {
-    Assumptions.assumeTrue(HeadlessChromium.installed(),
-        "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
     if (!Files.isRegularFile(BUNDLE)) {
       throw new IllegalStateException("socket.io-client is not installed: run `npm ci` in src/test/js (mvn verify does)");
     }
