@@ -126,7 +126,8 @@ class BrowserStreamingTest {
     String userId = TestTokens.newUserId();
     String token = TestTokens.token(vertx, userId);
     long t0 = System.currentTimeMillis();
-    chromium.navigate(pageUrl("stream", token))
+    chromium.consoleLog() // drop what an earlier page left
+        .compose(stale -> chromium.navigate(pageUrl("stream", token)))
         .compose(v -> chromium.awaitObject("window.__result", RESULT_TIMEOUT_MS))
         .compose(result -> {
           log.info("browser result after {} ms: {}", System.currentTimeMillis() - t0, result.copy().put("assembled", "…"));
@@ -175,7 +176,8 @@ class BrowserStreamingTest {
   void refusesABadToken(Vertx vertx, VertxTestContext ctx) {
     String forged = TestTokens.token(vertx, "another-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
         new JsonObject().put("sub", TestTokens.newUserId()), 3600);
-    chromium.navigate(pageUrl("connect", forged))
+    chromium.consoleLog() // drop what an earlier page left
+        .compose(stale -> chromium.navigate(pageUrl("connect", forged)))
         .compose(v -> chromium.awaitObject("window.__result", RESULT_TIMEOUT_MS))
         .compose(result -> chromium.consoleLog().map(console -> new JsonObject().put("page", result).put("console", console)))
         .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
