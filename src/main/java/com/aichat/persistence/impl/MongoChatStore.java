@@ -194,6 +194,19 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
         .recover(err -> MongoFailures.classify("sendMessage", err));
   }
 
+  @Override
+  public Future<SendResult> findSend(String userId, String sessionId, String clientMessageId) {
+    if (clientMessageId == null) {
+      return invalid("clientMessageId is required");
+    }
+    return ownedSession(userId, sessionId)
+        .compose(s -> findPair(userId, sessionId, clientMessageId))
+        .compose(pair -> pair != null
+            ? Future.succeededFuture(pair)
+            : Future.<SendResult>failedFuture(ErrorCode.NOT_FOUND.failure("no message with this clientMessageId")))
+        .recover(err -> MongoFailures.classify("findSend", err));
+  }
+
   /** Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session. */
   private Future<SendResult> insertPair(
       String userId, String sessionId, String content, String clientMessageId) {
