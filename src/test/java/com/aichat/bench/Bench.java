@@ -36,7 +36,7 @@ final class Bench {
 
   /**
    * Service settings for measuring: the shipped worker cadence (deltas every 50 ms, checkpoints every
-   * second, as conf/config.json has them), Claude timeouts loose enough for long streams, no practical
+   * second, as conf/config.json has them, and its dispatch sweep/grace), Claude timeouts loose enough for long streams, no practical
    * rate limit (loopback load from one user per loop), and {@code backend} as the embedded store.
    */
   static JsonObject overrides(String backend) {
@@ -45,6 +45,7 @@ final class Bench {
     return new JsonObject()
         .put("mongo", new JsonObject().put("embedded_backend", backend))
         .put("worker", worker)
+        .put("dispatch", defaults.getJsonObject("dispatch").copy())
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000))
         .put("claude", new JsonObject()
             .put("first_event_timeout_ms", 10_000)
