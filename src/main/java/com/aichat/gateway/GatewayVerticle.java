@@ -157,6 +157,13 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     rooms.join(b.sid(), b.userId(), b.client(), sessionId, body -> ack.sendAckData(body))
+        .onSuccess(v -> {
+          // the socket may have gone (or been re-bound) while the ownership check was in flight: its
+          // leaveAll already ran, so drop the membership the join just added
+          if (auth.binding(b.sid()) != b) {
+            rooms.leave(b.sid(), sessionId);
+          }
+        })
         .onFailure(err -> ack.sendAckData(error(ErrorCode.fromThrowable(err), safeMessage(err))));
   }
 
