@@ -207,12 +207,12 @@ public final class GatewayVerticle extends VerticleBase {
         .put("error", new JsonObject().put("code", code.name()).put("message", message));
   }
 
-  private static String safeMessage(Throwable err) {
+  static String safeMessage(Throwable err) {
     ErrorCode code = ErrorCode.fromThrowable(err);
-    return switch (code) {
-      case NOT_FOUND -> "session not found";
-      case INTERNAL -> "internal error";
-      default -> err.getMessage() == null ? code.name() : err.getMessage();
-    };
+    if (code == ErrorCode.NOT_FOUND) {
+      return "session not found";
+    }
+    // 5xx: a bus timeout or missing handler carries internal addresses in its text; never show it
+    return code.httpStatus() >= 500 || err.getMessage() == null ? code.defaultMessage() : err.getMessage();
   }
 }
