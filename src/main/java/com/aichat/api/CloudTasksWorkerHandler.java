@@ -157,7 +157,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
         .eventually(consumer::unregister);
   }
 
-  private static void answer(RoutingContext ctx, String taskName, GenerationOutcome o) {
+  static void answer(RoutingContext ctx, String taskName, GenerationOutcome o) {
     int status = switch (o.outcome()) {
       case GenerationOutcome.COMPLETED, GenerationOutcome.FAILED, GenerationOutcome.CANCELLED -> 200;
       // Already final (a duplicate delivery), deleted with its session, or the lease lost to a newer
@@ -174,10 +174,25 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     if (o.status() != null) {
       body.put("status", o.status());
     }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(body.encode());
+    if (status == 200) {
+      ctx.response()
+          .setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(body.encode());
+      return;
+    }
+    // every non-2xx answer uses the one error model; the outcome goes in its details
+    ErrorCode code = switch (status) {
+      case 429 -> ErrorCode.RATE_LIMITED;
+      case 503 -> ErrorCode.UNAVAILABLE;
+      default -> ErrorCode.INTERNAL;
+    };
+    String message = switch (status) {
+      case 429 -> "no worker slot is free; retry later";
+      case 503 -> "the reply is not final yet; retry later";
+      default -> code.defaultMessage();
+    };
+    ApiErrors.write(ctx, status, code.name(), message, body);
   }
 
   /** Renders refusals through the API's one error model ({@link ApiErrors}); no token details leak. */
