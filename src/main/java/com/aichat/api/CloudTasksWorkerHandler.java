@@ -23,7 +23,6 @@ import java.time.Clock;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +60,6 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
   /** How long the worker may take to accept or refuse the job (it answers at once). */
   static final long ACCEPT_TIMEOUT_MS = 10_000;
 
-  private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-fA-F]{24}");
   private static final Set<String> FINAL_STATUSES =
       Set.of(
           MessageStatus.COMPLETED.wire(), MessageStatus.FAILED.wire(), MessageStatus.CANCELLED.wire());
@@ -130,7 +128,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     try {
       JsonObject body = ctx.body().asJsonObject();
       Object id = body == null ? null : body.getValue("messageId");
-      if (id instanceof String s && OBJECT_ID.matcher(s).matches()) {
+      if (id instanceof String s && JsonBody.OBJECT_ID.matcher(s).matches()) {
         return Future.succeededFuture(s);
       }
     } catch (RuntimeException e) {
