@@ -156,14 +156,10 @@ public final class GatewayVerticle extends VerticleBase {
     if (sessionId == null) {
       return;
     }
-    rooms.join(b.sid(), b.userId(), b.client(), sessionId, body -> ack.sendAckData(body))
-        .onSuccess(v -> {
-          // the socket may have gone (or been re-bound) while the ownership check was in flight: its
-          // leaveAll already ran, so drop the membership the join just added
-          if (auth.binding(b.sid()) != b) {
-            rooms.leave(b.sid(), sessionId);
-          }
-        })
+    // the socket may go (or be re-bound) while the ownership check is in flight: its leaveAll has
+    // then already run, so the join must not add a membership any more
+    rooms.join(b.sid(), b.userId(), b.client(), sessionId, () -> auth.binding(b.sid()) == b,
+            body -> ack.sendAckData(body))
         .onFailure(err -> ack.sendAckData(error(ErrorCode.fromThrowable(err), safeMessage(err))));
   }
 
