@@ -147,6 +147,15 @@ const scenarios = {
     }
     out('READY', { clients: clients.length });
     await nextCommand();
+    if (args.awaitEvent) {
+      // STOP comes when the server published the event; wait for it to reach this client, however slowly
+      const c = clients.find((x) => x.name === args.awaitEvent.client);
+      await withTimeout(new Promise((resolve) => {
+        const check = () => { if (c.received.some((r) => r.event === args.awaitEvent.event)) resolve(); };
+        c.socket.onAny(check);
+        check();
+      }), 20000, 'await ' + args.awaitEvent.event);
+    }
     await sleep(args.settleMs || 0);
     const result = clients.map((c) => ({
       name: c.name, joins: c.joins, received: args.summary ? undefined : c.received,
