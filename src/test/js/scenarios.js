@@ -147,6 +147,15 @@ const scenarios = {
     }
     out('READY', { clients: clients.length });
     await nextCommand();
+    if (args.awaitEvent) {
+      // STOP comes when the server published the event; wait for it to reach this client, however slowly
+      const c = clients.find((x) => x.name === args.awaitEvent.client);
+      await withTimeout(new Promise((resolve) => {
+        const check = () => { if (c.received.some((r) => r.event === args.awaitEvent.event)) resolve(); };
+        c.socket.onAny(check);
+        check();
+      }), 20000, 'await ' + args.awaitEvent.event);
+    }
     await sleep(args.settleMs || 0);
     const result = clients.map((c) => ({
       name: c.name, joins: c.joins, received: args.summary ? undefined : c.received,
@@ -243,6 +252,38 @@ const scenarios = {
       return { text: state.texts[args.messageId], violations: state.violations.length, snapshotLength };
     }));
     return { clients: results };
+  },
+
+  // Fan-out timing (com.aichat.bench.SocketBenchmark): many clients join one session; each records when
+  // every delta of the reply arrived (Date.now(), ms) and finishes at that reply's message.completed.
+  async fanout() {
+    const started = Date.now();
+    const clients = await Promise.all(Array.from({ length: args.clients }, async () => {
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: args.transports });
+      await withTimeout(connected, 20000, 'connect');
+      const state = assembler(socket);
+      const ack = await withTimeout(join(socket, args.sessionId, state), 20000, 'join');
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      const arrivals = [];
+      socket.on('message.delta', (d) => arrivals.push([d.seq, Date.now()]));
+      const done = new Promise((resolve) => socket.on('message.completed', (m) => resolve(m)));
+      return { socket, state, arrivals, done };
+    }));
+    const connectedMs = Date.now() - started;
+    out('READY', { clients: clients.length });
+    let timedOut = false;
+    try {
+      await withTimeout(Promise.all(clients.map((c) => c.done)), 50000, 'completed');
+    } catch (e) { timedOut = true; }
+    const result = {
+      timedOut, connectedMs,
+      arrivals: clients.map((c) => c.arrivals),
+      textHashes: [...new Set(clients.map((c) => sha256(Object.values(c.state.texts).join('|'))))],
+      completedHashes: [...new Set(clients.map((c) => sha256(Object.values(c.state.completed).map((x) => x.content).join('|'))))],
+      violations: clients.reduce((n, c) => n + c.state.violations.length, 0),
+    };
+    clients.forEach((c) => c.socket.disconnect());
+    return result;
   },
 
   // Connects and reports what happens when the token expires.

@@ -140,6 +140,7 @@ public final class AiWorkerVerticle extends VerticleBase {
       running.remove(id);
       releaseUserSlot(id);
       sendOutcome(request, outcome);
+      announceCapacity();
     });
   }
 
@@ -186,6 +187,13 @@ public final class AiWorkerVerticle extends VerticleBase {
     if (userId != null) {
       jobsPerUser.computeIfPresent(userId, (u, n) -> n <= 1 ? null : n - 1);
     }
+  }
+
+  /** Lets local dispatchers re-offer jobs that were refused as busy, now that a slot is free. */
+  private void announceCapacity() {
+    vertx.eventBus().publish(Addresses.AI_CAPACITY, new JsonObject()
+        .put("workerId", workerId)
+        .put("free", settings.maxConcurrent() - jobs.size()));
   }
 
   private void sendOutcome(GenerateRequest request, GenerationOutcome outcome) {

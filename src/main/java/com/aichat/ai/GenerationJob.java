@@ -80,6 +80,12 @@ final class GenerationJob {
   private MessageConsumer<JsonObject> progressConsumer;
   private long retryTimer = -1;
   private Promise<Void> retryWait;
+  /**
+   * When the lease ends at the latest, by this JVM's clock: the send time of the last successful
+   * claim or checkpoint plus {@code lease_ms} (the store counts from a later instant, so this is
+   * never later than the store's {@code leaseUntil}). Past it another worker may own the reply.
+   */
+  private long leaseExpiresAtMs;
 
   GenerationJob(Runtime rt, GenerateRequest request) {
     this.rt = rt;
@@ -113,7 +119,10 @@ final class GenerationJob {
   // ---- pipeline steps --------------------------------------------------------------------------
 
   private Future<ClaimResult> claimGeneration() {
-    return rt.store().claimGeneration(messageId, rt.workerId(), rt.settings().leaseMs());
+    long sentAt = System.currentTimeMillis();
+    return rt.store()
+        .claimGeneration(messageId, rt.workerId(), rt.settings().leaseMs())
+        .onSuccess(claim -> leaseExpiresAtMs = sentAt + rt.settings().leaseMs());
   }
 
   private Future<GenerationOutcome> generate(ChatMessage claimed) {
@@ -161,7 +170,7 @@ final class GenerationJob {
           if (stopReason != null) {
             return Future.failedFuture(ProviderException.aborted());
           }
-          deltaTimer = rt.vertx().setPeriodic(rt.settings().deltaIntervalMs(), t -> flushDelta());
+          deltaTimer = rt.vertx().setPeriodic(rt.settings().deltaIntervalMs(), t -> onDeltaTick());
           checkpointTimer = rt.vertx().setPeriodic(rt.settings().checkpointIntervalMs(), t -> checkpoint());
           call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), pending::append);
           return call.result();
@@ -296,9 +305,25 @@ final class GenerationJob {
     seq = 0;
   }
 
-  /** Publishes the text gathered since the last delta as one event. */
+  /**
+   * A periodic delta flush, unless the lease ran out without a renewal (checkpoints failing or
+   * stalled): then another worker may already stream this reply, so this one stops publishing.
+   */
+  private void onDeltaTick() {
+    if (stopReason == null && System.currentTimeMillis() > leaseExpiresAtMs) {
+      log.warn("reply {}: lease not renewed in time; stopping before another worker takes over", messageId);
+      requestStop(StopReason.LEASE_LOST);
+      return;
+    }
+    flushDelta();
+  }
+
+  /**
+   * Publishes the text gathered since the last delta as one event; never after the lease was lost,
+   * when the reply (and its stream) belongs to another worker.
+   */
   private void flushDelta() {
-    if (pending.isEmpty()) {
+    if (pending.isEmpty() || stopReason == StopReason.LEASE_LOST) {
       return;
     }
     String text = pending.toString();
@@ -317,9 +342,13 @@ final class GenerationJob {
     }
     flushDelta();
     checkpointInFlight = true;
+    long sentAt = System.currentTimeMillis();
     rt.store()
         .checkpointGeneration(messageId, rt.workerId(), published.toString(), rt.settings().leaseMs())
         .onSuccess(r -> {
+          if (r.leaseHeld()) {
+            leaseExpiresAtMs = Math.max(leaseExpiresAtMs, sentAt + rt.settings().leaseMs());
+          }
           if (!r.leaseHeld()) {
             requestStop(StopReason.LEASE_LOST);
           } else if (r.cancelRequested()) {

@@ -98,12 +98,7 @@ final class ApiErrors {
   }
 
   static String defaultMessage(ErrorCode code) {
-    return switch (code) {
-      case UNAVAILABLE -> "the service is temporarily unavailable; try again";
-      case TIMEOUT -> "the request timed out; try again";
-      case INTERNAL -> "internal error";
-      default -> code.name().toLowerCase().replace('_', ' ');
-    };
+    return code.defaultMessage();
   }
 
   static void write(RoutingContext ctx, int status, String code, String message, JsonObject details) {

@@ -23,7 +23,6 @@ import java.time.Clock;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +60,6 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
   /** How long the worker may take to accept or refuse the job (it answers at once). */
   static final long ACCEPT_TIMEOUT_MS = 10_000;
 
-  private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-fA-F]{24}");
   private static final Set<String> FINAL_STATUSES =
       Set.of(
           MessageStatus.COMPLETED.wire(), MessageStatus.FAILED.wire(), MessageStatus.CANCELLED.wire());
@@ -130,7 +128,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     try {
       JsonObject body = ctx.body().asJsonObject();
       Object id = body == null ? null : body.getValue("messageId");
-      if (id instanceof String s && OBJECT_ID.matcher(s).matches()) {
+      if (id instanceof String s && JsonBody.OBJECT_ID.matcher(s).matches()) {
         return Future.succeededFuture(s);
       }
     } catch (RuntimeException e) {
@@ -157,7 +155,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
         .eventually(consumer::unregister);
   }
 
-  private static void answer(RoutingContext ctx, String taskName, GenerationOutcome o) {
+  static void answer(RoutingContext ctx, String taskName, GenerationOutcome o) {
     int status = switch (o.outcome()) {
       case GenerationOutcome.COMPLETED, GenerationOutcome.FAILED, GenerationOutcome.CANCELLED -> 200;
       // Already final (a duplicate delivery), deleted with its session, or the lease lost to a newer
@@ -174,10 +172,25 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     if (o.status() != null) {
       body.put("status", o.status());
     }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(body.encode());
+    if (status == 200) {
+      ctx.response()
+          .setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(body.encode());
+      return;
+    }
+    // every non-2xx answer uses the one error model; the outcome goes in its details
+    ErrorCode code = switch (status) {
+      case 429 -> ErrorCode.RATE_LIMITED;
+      case 503 -> ErrorCode.UNAVAILABLE;
+      default -> ErrorCode.INTERNAL;
+    };
+    String message = switch (status) {
+      case 429 -> "no worker slot is free; retry later";
+      case 503 -> "the reply is not final yet; retry later";
+      default -> code.defaultMessage();
+    };
+    ApiErrors.write(ctx, status, code.name(), message, body);
   }
 
   /** Renders refusals through the API's one error model ({@link ApiErrors}); no token details leak. */

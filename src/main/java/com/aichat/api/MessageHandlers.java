@@ -7,6 +7,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageStatus;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.SendResult;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -42,7 +43,9 @@ final class MessageHandlers {
     body.validate();
     AuthenticatedUser user = AuthHandler.user(ctx);
     policy.checkQuota(user)
-        .compose(v -> store.sendMessage(user.userId(), sessionId, content, clientMessageId))
+        .compose(
+            v -> store.sendMessage(user.userId(), sessionId, content, clientMessageId),
+            refusal -> replayOverQuota(refusal, user, sessionId, clientMessageId))
         .onSuccess(result -> {
           if (result.created()) {
             dispatch(result);
@@ -52,6 +55,22 @@ final class MessageHandlers {
               .put("reply", result.reply().toJson()));
         })
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A retry of a send that was stored before the quota ran out still gets its stored pair (200); any
+   * other send keeps the quota refusal.
+   */
+  private Future<SendResult> replayOverQuota(
+      Throwable refusal, AuthenticatedUser user, String sessionId, String clientMessageId) {
+    boolean quotaRefusal = refusal instanceof ApiError e && e.code() == ErrorCode.QUOTA_EXCEEDED;
+    if (clientMessageId == null || !quotaRefusal) {
+      return Future.failedFuture(refusal);
+    }
+    return store.findSend(user.userId(), sessionId, clientMessageId)
+        .recover(err -> ErrorCode.fromThrowable(err) == ErrorCode.NOT_FOUND
+            ? Future.failedFuture(refusal)
+            : Future.failedFuture(err));
   }
 
   private void dispatch(SendResult result) {

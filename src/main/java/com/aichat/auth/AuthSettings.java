@@ -37,6 +37,14 @@ public record AuthSettings(
     return devSecretFile != null;
   }
 
+  /** Never prints the secret (a record's default toString would, e.g. inside a logged AppConfig). */
+  @Override
+  public String toString() {
+    return "AuthSettings[hs256Secret=" + (hs256Secret == null ? "unset" : "set") + ", jwksUrl=" + jwksUrl
+        + ", issuer=" + issuer + ", audience=" + audience + ", userIdClaim=" + userIdClaim
+        + ", leewaySeconds=" + leewaySeconds + ", devSecretFile=" + devSecretFile + "]";
+  }
+
   public static AuthSettings from(ConfigReader r, boolean embeddedDefault, Path dataDir) {
     String secret = r.optString("hs256_secret");
     String jwks = r.optUrl("jwks_url");

@@ -57,6 +57,13 @@ public final class Addresses {
    */
   public static final String AI_GENERATE = "chat.ai.generate";
 
+  /**
+   * Published by an AI worker instance each time one of its generation slots frees:
+   * {@code {workerId, free}} ({@code free} = its slots now free). Local dispatchers re-offer waiting
+   * jobs at once instead of waiting for their backoff timers.
+   */
+  public static final String AI_CAPACITY = "chat.ai.capacity";
+
   /** Cancel request, published to every worker: {@code {messageId}}. The owner of the lease stops. */
   public static final String AI_CANCEL = "chat.ai.cancel";
 

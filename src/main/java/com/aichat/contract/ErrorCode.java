@@ -40,6 +40,19 @@ public enum ErrorCode {
     return httpStatus;
   }
 
+  /**
+   * The fixed text shown to clients when a failure's own message may not be shown (every 5xx: a bus
+   * timeout or missing handler names internal addresses, a driver error may quote a query).
+   */
+  public String defaultMessage() {
+    return switch (this) {
+      case UNAVAILABLE -> "the service is temporarily unavailable; try again";
+      case TIMEOUT -> "the request timed out; try again";
+      case INTERNAL -> "internal error";
+      default -> name().toLowerCase().replace('_', ' ');
+    };
+  }
+
   /** A failure to return from a Future chain; its message must be safe to show a client. */
   public ServiceFailure failure(String safeMessage) {
     return new ServiceFailure(this, safeMessage);

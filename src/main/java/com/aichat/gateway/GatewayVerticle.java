@@ -156,7 +156,10 @@ public final class GatewayVerticle extends VerticleBase {
     if (sessionId == null) {
       return;
     }
-    rooms.join(b.sid(), b.userId(), b.client(), sessionId, body -> ack.sendAckData(body))
+    // the socket may go (or be re-bound) while the ownership check is in flight: its leaveAll has
+    // then already run, so the join must not add a membership any more
+    rooms.join(b.sid(), b.userId(), b.client(), sessionId, () -> auth.binding(b.sid()) == b,
+            body -> ack.sendAckData(body))
         .onFailure(err -> ack.sendAckData(error(ErrorCode.fromThrowable(err), safeMessage(err))));
   }
 
@@ -200,12 +203,12 @@ public final class GatewayVerticle extends VerticleBase {
         .put("error", new JsonObject().put("code", code.name()).put("message", message));
   }
 
-  private static String safeMessage(Throwable err) {
+  static String safeMessage(Throwable err) {
     ErrorCode code = ErrorCode.fromThrowable(err);
-    return switch (code) {
-      case NOT_FOUND -> "session not found";
-      case INTERNAL -> "internal error";
-      default -> err.getMessage() == null ? code.name() : err.getMessage();
-    };
+    if (code == ErrorCode.NOT_FOUND) {
+      return "session not found";
+    }
+    // 5xx: a bus timeout or missing handler carries internal addresses in its text; never show it
+    return code.httpStatus() >= 500 || err.getMessage() == null ? code.defaultMessage() : err.getMessage();
   }
 }

@@ -4,6 +4,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.DeltaEvent;
+import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
 import com.aichat.persistence.ChatStore;
 import com.corundumstudio.socketio.SocketIOClient;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,13 +98,22 @@ final class SessionRooms {
   /**
    * Joins {@code sid} to the session after checking that {@code userId} owns it. On success the ack
    * body ({@code {ok:true, session, replies}}) is handed to {@code ack} and only then are the events
-   * buffered during the join released to the socket; on failure nothing is acked here.
+   * buffered during the join released to the socket; on failure nothing is acked here. When
+   * {@code stillBound} is false once the ownership check returns (the socket disconnected or was
+   * re-authenticated meanwhile, so its memberships were already dropped), nothing is joined.
    */
   Future<Void> join(
-      UUID sid, String userId, SocketIOClient client, String sessionId, Consumer<JsonObject> ack) {
+      UUID sid,
+      String userId,
+      SocketIOClient client,
+      String sessionId,
+      BooleanSupplier stillBound,
+      Consumer<JsonObject> ack) {
     return store
         .getSession(userId, sessionId)
-        .compose(session -> snapshotAfterJoining(new Member(sid, userId, sessionId, client), session, ack));
+        .compose(session -> stillBound.getAsBoolean()
+            ? snapshotAfterJoining(new Member(sid, userId, sessionId, client), session, ack)
+            : Future.failedFuture(ErrorCode.UNAUTHENTICATED.failure("the socket is no longer authenticated")));
   }
 
   private Future<Void> snapshotAfterJoining(Member member, ChatSession session, Consumer<JsonObject> ack) {
@@ -340,6 +351,11 @@ final class SessionRooms {
         memberships.remove(m.sid);
       }
     }
+  }
+
+  /** Whether {@code sid} is (or is becoming) a member of the session's room. */
+  boolean isJoined(UUID sid, String sessionId) {
+    return member(sid, sessionId) != null;
   }
 
   private boolean isMember(Member m) {

@@ -57,6 +57,14 @@ public interface ChatStore {
   Future<SendResult> sendMessage(String userId, String sessionId, String content, String clientMessageId);
 
   /**
+   * The pair stored by an earlier {@link #sendMessage} with this {@code clientMessageId}, with
+   * {@code created = false}, without writing anything; {@code NOT_FOUND} when there is none (or the
+   * session is not the user's). Lets a retried send be answered even when a new send would be refused
+   * (e.g. by the daily quota).
+   */
+  Future<SendResult> findSend(String userId, String sessionId, String clientMessageId);
+
+  /**
    * Messages in chronological order ({@code createdAt}, then {@code _id}). {@code after} and
    * {@code before} are cursors (opaque, from a previous page's {@code nextCursor}) or message ids; at
    * most one is given. With {@code before}, the page holds the newest messages older than it, still in

@@ -84,6 +84,9 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
                   a.getString("content"),
                   a.getString("clientMessageId"))
               .map(r -> r.toJson());
+          case "findSend" -> store
+              .findSend(a.getString("userId"), a.getString("sessionId"), a.getString("clientMessageId"))
+              .map(r -> r.toJson());
           case "listMessages" -> store
               .listMessages(
                   a.getString("userId"),

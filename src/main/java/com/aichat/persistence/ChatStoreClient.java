@@ -99,6 +99,17 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
+  public Future<SendResult> findSend(String userId, String sessionId, String clientMessageId) {
+    return request(
+            "findSend",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("clientMessageId", clientMessageId))
+        .map(SendResult::fromJson);
+  }
+
+  @Override
   public Future<Page<ChatMessage>> listMessages(
       String userId, String sessionId, String after, String before, int limit) {
     return request(

@@ -23,6 +23,14 @@ public record MongoSettings(
     int embeddedPort,
     long serverSelectionTimeoutMs) {
 
+  /** Never prints the connection string: it may carry a password. */
+  @Override
+  public String toString() {
+    return "MongoSettings[connectionString=" + (connectionString == null ? "embedded" : "set")
+        + ", database=" + database + ", embeddedBackend=" + embeddedBackend
+        + ", embeddedPort=" + embeddedPort + ", serverSelectionTimeoutMs=" + serverSelectionTimeoutMs + "]";
+  }
+
   public boolean embedded() {
     return connectionString == null;
   }

@@ -97,6 +97,21 @@ class ClaudeFailureTest {
   }
 
   @Test
+  @DisplayName("an SSE event larger than the parser's bound (1 MiB) fails the attempt as a bad stream instead of growing the buffer; the retry succeeds")
+  void oversizedEventIsABadStream(VertxTestContext ctx) {
+    h.fake().script("rhuge",
+        FakeAnthropicServer.stream(List.of("x".repeat(1_200_000)), 2),
+        FakeAnthropicServer.stream(OK, 2));
+    h.ask(user, session, "rhuge").onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
+      assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETED);
+      assertThat(reply.content()).isEqualTo("recovered answer");
+      assertThat(reply.attempts()).isEqualTo(2);
+      assertThat(h.fake().requestsFor("rhuge")).hasSize(2);
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   @DisplayName("retryable failures that never stop end as ai_error after worker.max_attempts attempts")
   void exhaustedRetriesEndAsError(VertxTestContext ctx) {
     h.fake().script("always-overloaded", new Status(529, "overloaded_error", null));

@@ -60,17 +60,7 @@ class ContextWindowMongoContainerTest {
           Instant start = Instant.now().minusSeconds(20_000);
           List<BulkOperation> ops = new ArrayList<>();
           for (int i = 0; i < 10_000; i++) {
-            Instant at = start.plusSeconds(i);
-            ops.add(BulkOperation.createInsert(new JsonObject()
-                .put("_id", new JsonObject().put("$oid", new ObjectId().toHexString()))
-                .put("userId", new JsonObject().put("$oid", user))
-                .put("chatSessionId", new JsonObject().put("$oid", s.id()))
-                .put("messageType", i % 2 == 0 ? "user" : "ai_report")
-                .put("content", "history message " + i)
-                .put("status", "completed")
-                .put("attempts", 0)
-                .put("createdAt", new JsonObject().put("$date", at.toString()))
-                .put("updatedAt", new JsonObject().put("$date", at.toString()))));
+            ops.add(BulkOperation.createInsert(ContextWindowTest.historyDoc(user, s.id(), i, start.plusSeconds(i))));
           }
           return mongo.bulkWrite("prompthistories", ops);
         })

@@ -63,23 +63,27 @@ class ContextWindowTest {
     mongo.close().compose(v -> h.close()).onComplete(ctx.succeedingThenComplete());
   }
 
+  /** History message {@code i} of a seeded session: user and ai_report alternate, all completed. */
+  static JsonObject historyDoc(String userId, String sessionId, int i, Instant at) {
+    return new JsonObject()
+        .put("_id", new JsonObject().put("$oid", new ObjectId().toHexString()))
+        .put("userId", new JsonObject().put("$oid", userId))
+        .put("chatSessionId", new JsonObject().put("$oid", sessionId))
+        .put("messageType", i % 2 == 0 ? "user" : "ai_report")
+        .put("content", "history message " + i)
+        .put("status", "completed")
+        .put("attempts", i % 2 == 0 ? 0 : 1)
+        .put("createdAt", new JsonObject().put("$date", at.toString()))
+        .put("updatedAt", new JsonObject().put("$date", at.toString()));
+  }
+
   /** A session with {@code count} completed messages, user and ai_report alternating, bulk-inserted. */
   private Future<String> seededSession(int count) {
     return h.newSession(user).compose(s -> {
       Instant start = Instant.now().minusSeconds(count + 60L);
       List<BulkOperation> ops = new ArrayList<>();
       for (int i = 0; i < count; i++) {
-        Instant at = start.plusSeconds(i);
-        ops.add(BulkOperation.createInsert(new JsonObject()
-            .put("_id", new JsonObject().put("$oid", new ObjectId().toHexString()))
-            .put("userId", new JsonObject().put("$oid", user))
-            .put("chatSessionId", new JsonObject().put("$oid", s.id()))
-            .put("messageType", i % 2 == 0 ? "user" : "ai_report")
-            .put("content", "history message " + i)
-            .put("status", "completed")
-            .put("attempts", i % 2 == 0 ? 0 : 1)
-            .put("createdAt", new JsonObject().put("$date", at.toString()))
-            .put("updatedAt", new JsonObject().put("$date", at.toString()))));
+        ops.add(BulkOperation.createInsert(historyDoc(user, s.id(), i, start.plusSeconds(i))));
       }
       Future<Void> chain = Future.succeededFuture();
       for (int from = 0; from < ops.size(); from += 1000) {

@@ -113,6 +113,34 @@ class WorkerReliabilityTest {
   }
 
   @Test
+  @DisplayName("a worker that cannot renew its lease (store unreachable) stops publishing deltas once the lease has run out")
+  void unrenewedLeaseStopsTheStream(VertxTestContext ctx) {
+    // 2,000 chunks 10 ms apart: the provider alone would keep the stream going for the whole test
+    h.fake().script("stall-q", FakeAnthropicServer.stream(FakeAnthropicServer.words(2000), 10));
+    String persistenceDeployment = h.app().deploymentIds().get(0);
+    long leaseMs = h.app().config().worker().leaseMs();
+    String[] replyId = new String[1];
+    int[] counted = new int[1];
+    h.send(user, session, "stall-q")
+        .compose(r -> {
+          replyId[0] = r.reply().id();
+          return until(() -> h.deltas(replyId[0]).size() >= 3);
+        })
+        .compose(v -> vertx.undeploy(persistenceDeployment))
+        // past the lease (counted from the last checkpoint, which was before the undeploy)
+        .compose(v -> vertx.timer(leaseMs + 1000))
+        .compose(v -> {
+          counted[0] = h.deltas(replyId[0]).size();
+          return vertx.timer(800);
+        })
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          assertThat(counted[0]).isGreaterThanOrEqualTo(3);
+          assertThat(h.deltas(replyId[0])).hasSize(counted[0]);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("a worker killed while holding the lease: the sweep re-dispatches after the lease expires and the dead worker's late write is refused")
   void killedWorkerLeaseExpires(VertxTestContext ctx) {
     h.fake().script("killed-q", FakeAnthropicServer.stream(List.of("the ", "real ", "answer"), 2));

@@ -101,6 +101,33 @@ class SubscriptionClaimTest {
         })));
   }
 
+  @Test
+  @DisplayName("A retried send (same clientMessageId) still gets its stored pair with 200 after the quota ran out; a new send gets 429")
+  void replaysStoredSendPastTheQuota(Vertx vertx, VertxTestContext ctx) {
+    String free = token(vertx, new JsonObject().put("status", "active"));
+    List<HttpResponse<Buffer>> got = new ArrayList<>();
+    api.createSession(free, "retry")
+        .compose(s -> {
+          String path = "/chats/" + s.getString("id") + "/messages";
+          return api.post(path, free, new JsonObject().put("content", "one").put("clientMessageId", "c-1")).map(got::add)
+              .compose(x -> api.post(path, free, new JsonObject().put("content", "two").put("clientMessageId", "c-2")).map(got::add))
+              .compose(x -> api.post(path, free, new JsonObject().put("content", "one").put("clientMessageId", "c-1")).map(got::add))
+              .compose(x -> api.post(path, free, new JsonObject().put("content", "three").put("clientMessageId", "c-3")).map(got::add))
+              .compose(x -> api.get(path, free)).map(got::add);
+        })
+        .onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+          assertThat(got.get(0).statusCode()).isEqualTo(202);
+          assertThat(got.get(1).statusCode()).isEqualTo(202);
+          assertThat(got.get(2).statusCode()).isEqualTo(200);
+          assertThat(got.get(2).bodyAsJsonObject().getJsonObject("reply").getString("id"))
+              .isEqualTo(got.get(0).bodyAsJsonObject().getJsonObject("reply").getString("id"));
+          assertThat(got.get(3).statusCode()).isEqualTo(429);
+          assertThat(error(got.get(3)).getString("code")).isEqualTo("QUOTA_EXCEEDED");
+          assertThat(got.get(4).bodyAsJsonObject().getJsonArray("items")).hasSize(4);
+          ctx.completeNow();
+        })));
+  }
+
   private static Future<Void> sendTimes(String token, String sessionId, int n, List<Integer> statuses) {
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < n; i++) {

@@ -31,6 +31,27 @@ class ConfigValidationTest {
   }
 
   @Test
+  @DisplayName("The configuration's text form (e.g. a logged AppConfig) never contains the HS256 secret")
+  void secretNeverPrinted() {
+    String secret = "s3cret-s3cret-s3cret-s3cret-s3cret-42";
+    AppConfig cfg = AppConfig.from(defaultsWith(new JsonObject().put("auth", new JsonObject().put("hs256_secret", secret))));
+    assertThat(cfg.auth().hs256Secret()).isEqualTo(secret);
+    assertThat(cfg.auth().toString()).doesNotContain(secret).contains("hs256Secret=set");
+    assertThat(cfg.toString()).doesNotContain(secret);
+  }
+
+  @Test
+  @DisplayName("The configuration's text form never contains the MongoDB connection string (it may carry a password)")
+  void connectionStringNeverPrinted() {
+    String cs = "mongodb://app:pa55w0rd@db.internal:27017/chat";
+    AppConfig cfg = AppConfig.from(defaultsWith(new JsonObject()
+        .put("mongo", new JsonObject().put("connection_string", cs))
+        .put("auth", new JsonObject().put("hs256_secret", "s3cret-s3cret-s3cret-s3cret-s3cret-42"))));
+    assertThat(cfg.mongo().connectionString()).isEqualTo(cs);
+    assertThat(cfg.toString()).doesNotContain("pa55w0rd").contains("connectionString=set");
+  }
+
+  @Test
   @DisplayName("A bad value stops startup with a message naming the key and its environment variable")
   void badValuesNameTheKey() {
     assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("http", new JsonObject().put("port", 70000)))))

@@ -71,7 +71,9 @@ class GatewayRoomsTest {
         .compose(all -> {
           ChatSession sa = all.resultAt(0);
           ChatSession sb = all.resultAt(1);
-          JsonObject args = new JsonObject().put("url", url()).put("settleMs", 300).put("clients", new JsonArray()
+          JsonObject args = new JsonObject().put("url", url()).put("settleMs", 300)
+              .put("awaitEvent", new JsonObject().put("client", "alice").put("event", "message.completed"))
+              .put("clients", new JsonArray()
               .add(new JsonObject().put("name", "alice").put("token", TestTokens.token(vertx, alice))
                   .put("join", new JsonArray().add(sa.id())))
               .add(new JsonObject().put("name", "bob").put("token", TestTokens.token(vertx, bob))

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * (installed by {@code npm ci} in the {@code process-test-resources} phase). The script reports
  * {@code READY <json>} when the test may act and {@code RESULT <json>} at the end.
  */
-final class NodeScenario {
+public final class NodeScenario {
 
   private static final Logger log = LoggerFactory.getLogger(NodeScenario.class);
   static final Path JS_DIR = Path.of("src/test/js");
@@ -34,7 +34,7 @@ final class NodeScenario {
   }
 
   /** Starts the scenario; {@code onReady} runs on a Vert.x context for every READY line. */
-  static NodeScenario start(Vertx vertx, String scenario, JsonObject args, Consumer<JsonObject> onReady) {
+  public static NodeScenario start(Vertx vertx, String scenario, JsonObject args, Consumer<JsonObject> onReady) {
     if (!Files.isDirectory(JS_DIR.resolve("node_modules/socket.io-client"))) {
       throw new IllegalStateException("socket.io-client is not installed: run `npm ci` in src/test/js (mvn verify does)");
     }
@@ -79,7 +79,7 @@ final class NodeScenario {
   }
 
   /** Hex SHA-256 of the UTF-8 bytes of {@code text}, as the scenarios report long texts. */
-  static String sha256(String text) {
+  public static String sha256(String text) {
     try {
       return java.util.HexFormat.of().formatHex(
           java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
@@ -89,7 +89,7 @@ final class NodeScenario {
   }
 
   /** Sends one command line to the script's stdin. */
-  void send(String command) {
+  public void send(String command) {
     try {
       OutputStream os = process.getOutputStream();
       os.write((command + "\n").getBytes(StandardCharsets.UTF_8));
@@ -99,7 +99,7 @@ final class NodeScenario {
     }
   }
 
-  Future<JsonObject> result() {
+  public Future<JsonObject> result() {
     return result.future().onComplete(ar -> process.destroy());
   }
 }

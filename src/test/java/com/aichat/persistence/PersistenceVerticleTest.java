@@ -67,6 +67,19 @@ class PersistenceVerticleTest {
   }
 
   @Test
+  @DisplayName("Main deploys the persistence verticle from the configuration, and the store answers on the bus")
+  void deployedByMain(Vertx vertx, VertxTestContext ctx, @TempDir Path dataDir) {
+    ChatStore store = new ChatStoreClient(vertx);
+    TestApp.start(vertx, dataDir)
+        .compose(app -> store.createSession(userId, null, "wired"))
+        .compose(s -> store.getSession(userId, s.id()))
+        .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
+          assertThat(s.title()).isEqualTo("wired");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("A second store on a data dir that is in use fails to start with a clear message")
   void secondOwnerOfDataDirIsRefused(Vertx vertx, VertxTestContext ctx, @TempDir Path dataDir) {
     MongoSettings h2 = PersistenceTestSupport.embedded("h2", 0);

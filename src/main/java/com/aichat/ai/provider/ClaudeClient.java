@@ -44,6 +44,9 @@ public final class ClaudeClient implements ModelProvider {
   /** At most this much of a non-200 body is kept to read its JSON error. */
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
+  /** One SSE event (its unfinished line plus data) may not hold more than this; Claude's are tiny. */
+  static final long MAX_EVENT_SIZE = 1 << 20;
+
   private final Vertx vertx;
   private final ProviderSettings.Claude cfg;
   private final WebClient client;
@@ -150,6 +153,11 @@ public final class ClaudeClient implements ModelProvider {
           rawBody.appendBuffer(chunk.length() > MAX_ERROR_BODY ? chunk.slice(0, MAX_ERROR_BODY) : chunk);
         }
         parser.feed(chunk);
+        if (parser.pendingSize() > MAX_EVENT_SIZE) {
+          // a stream that never ends its event must not grow this buffer without bound
+          finish(null, ProviderException.retryable("provider_bad_stream", "The AI service sent an unreadable stream."));
+          return Future.failedFuture("SSE event too large");
+        }
         return Future.succeededFuture();
       }
 

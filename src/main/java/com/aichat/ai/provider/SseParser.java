@@ -47,6 +47,14 @@ public final class SseParser {
     }
   }
 
+  /**
+   * Bytes (line) and characters (data) held for the event not yet dispatched. A stream that never
+   * ends its line or event would grow this without bound; the caller checks it after each chunk.
+   */
+  public long pendingSize() {
+    return (long) line.size() + (data == null ? 0 : data.length());
+  }
+
   private void processLine(String text) {
     if (text.isEmpty()) {
       dispatch();

@@ -10,8 +10,6 @@ import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
-import com.aichat.contract.MessageStatus;
-import com.aichat.contract.MessageType;
 import com.aichat.contract.Page;
 import com.aichat.contract.SessionEvent;
 import com.aichat.persistence.ChatStore;
@@ -22,10 +20,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,7 +42,7 @@ import org.bson.types.ObjectId;
  * only documents missing all of its fields), so the second message without a client id would
  * collide.
  */
-public final class MongoChatStore implements ChatStore {
+public final class MongoChatStore extends MongoStoreSupport implements ChatStore {
 
   /** Collection of sessions (Mongoose's name for the ChatSession model). */
   public static final String SESSIONS = "chatsessions";
@@ -63,25 +59,16 @@ public final class MongoChatStore implements ChatStore {
   private static final Pattern COLLECTION_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}");
   private static final Pattern FIELD_PATH = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
 
-  private static final String USER = MessageType.USER.wire();
-  private static final String AI_REPORT = MessageType.AI_REPORT.wire();
-  private static final String PENDING = MessageStatus.PENDING.wire();
-  private static final String PROCESSING = MessageStatus.PROCESSING.wire();
-  private static final String COMPLETED = MessageStatus.COMPLETED.wire();
-  private static final String CANCELLED = MessageStatus.CANCELLED.wire();
 
-  private final Vertx vertx;
-  private final MongoClient mongo;
-  private final Clock clock;
+  private final MongoGenerationStore generations;
 
   public MongoChatStore(Vertx vertx, MongoClient mongo) {
     this(vertx, mongo, Clock.systemUTC());
   }
 
   public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
-    this.vertx = vertx;
-    this.mongo = mongo;
-    this.clock = clock;
+    super(vertx, mongo, clock);
+    this.generations = new MongoGenerationStore(vertx, mongo, clock);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -205,6 +192,19 @@ public final class MongoChatStore implements ChatStore {
                     ? Future.succeededFuture(existing)
                     : insertPair(userId, sessionId, content, clientMessageId)))
         .recover(err -> MongoFailures.classify("sendMessage", err));
+  }
+
+  @Override
+  public Future<SendResult> findSend(String userId, String sessionId, String clientMessageId) {
+    if (clientMessageId == null) {
+      return invalid("clientMessageId is required");
+    }
+    return ownedSession(userId, sessionId)
+        .compose(s -> findPair(userId, sessionId, clientMessageId))
+        .compose(pair -> pair != null
+            ? Future.succeededFuture(pair)
+            : Future.<SendResult>failedFuture(ErrorCode.NOT_FOUND.failure("no message with this clientMessageId")))
+        .recover(err -> MongoFailures.classify("findSend", err));
   }
 
   /**
@@ -427,233 +427,54 @@ public final class MongoChatStore implements ChatStore {
     return current;
   }
 
-  // ---- generation -----------------------------------------------------------------------------
+  // ---- generation (MongoGenerationStore) ------------------------------------------------------
 
   @Override
   public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
-    return cancelOnce(userId, sessionId, messageId, 3)
-        .recover(err -> MongoFailures.classify("requestCancel", err));
-  }
-
-  /** One attempt: read the state, then a write conditional on it; a concurrent change retries. */
-  private Future<ChatMessage> cancelOnce(String userId, String sessionId, String messageId, int triesLeft) {
-    return ownedMessage(userId, sessionId, messageId).compose(doc -> {
-      ChatMessage current = MongoDocs.message(doc);
-      if (current.messageType() == MessageType.USER || current.messageType() == MessageType.SYSTEM) {
-        return invalid("only an AI reply can be cancelled");
-      }
-      if (current.status().isFinal() || current.messageType() != MessageType.AI_REPORT) {
-        return Future.failedFuture(ErrorCode.CONFLICT.failure("the reply is already " + current.status().wire()));
-      }
-      Instant now = now();
-      Future<JsonObject> write;
-      if (current.status() == MessageStatus.PENDING) {
-        write = findAndUpdate(MESSAGES,
-            new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
-            new JsonObject()
-                .put("$set", new JsonObject().put("status", CANCELLED).put("updatedAt", date(now)))
-                .put("$unset", new JsonObject().put("notBefore", "")));
-      } else {
-        write = findAndUpdate(MESSAGES,
-            new JsonObject().put("_id", oid(messageId)).put("status", PROCESSING),
-            new JsonObject().put("$set",
-                new JsonObject().put("cancelRequested", true).put("updatedAt", date(now))));
-      }
-      return write.compose(updated -> {
-        if (updated == null) {
-          return triesLeft > 1
-              ? cancelOnce(userId, sessionId, messageId, triesLeft - 1)
-              : Future.failedFuture(ErrorCode.CONFLICT.failure("the reply changed; try again"));
-        }
-        ChatMessage after = MongoDocs.message(updated);
-        if (after.status() == MessageStatus.CANCELLED) {
-          publishMessage(MessageEvent.CANCELLED, after);
-        }
-        return Future.succeededFuture(after);
-      });
-    });
+    return generations.requestCancel(userId, sessionId, messageId);
   }
 
   @Override
   public Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
-    if (!isId(messageId)) {
-      return notFound("message not found");
-    }
-    if (workerId == null || workerId.isBlank() || leaseMillis <= 0) {
-      return invalid("workerId and a positive leaseMillis are required");
-    }
-    Instant now = now();
-    JsonObject query =
-        new JsonObject()
-            .put("_id", oid(messageId))
-            .put("messageType", AI_REPORT)
-            .put("$or", new JsonArray()
-                .add(new JsonObject().put("status", PENDING)
-                    .put("notBefore", new JsonObject().put("$exists", false)))
-                .add(new JsonObject().put("status", PENDING)
-                    .put("notBefore", new JsonObject().put("$lte", date(now))))
-                .add(new JsonObject().put("status", PROCESSING)
-                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
-    JsonObject update =
-        new JsonObject()
-            .put("$set", new JsonObject()
-                .put("status", PROCESSING)
-                .put("leaseOwner", workerId)
-                .put("leaseUntil", date(now.plusMillis(leaseMillis)))
-                .put("updatedAt", date(now)))
-            .put("$unset", new JsonObject().put("notBefore", ""))
-            .put("$inc", new JsonObject().put("attempts", 1));
-    return findAndUpdate(MESSAGES, query, update)
-        .compose(doc -> doc == null ? notClaimed(messageId) : claimed(doc, workerId))
-        .recover(err -> MongoFailures.classify("claimGeneration", err));
-  }
-
-  private Future<ClaimResult> notClaimed(String messageId) {
-    return mongo
-        .findOne(MESSAGES, new JsonObject().put("_id", oid(messageId)), null)
-        .map(doc -> new ClaimResult(false, doc == null ? null : MongoDocs.message(doc)));
-  }
-
-  /** A claim of a reply whose cancel was requested ends it as cancelled instead of generating. */
-  private Future<ClaimResult> claimed(JsonObject doc, String workerId) {
-    ChatMessage message = MongoDocs.message(doc);
-    if (!doc.getBoolean("cancelRequested", false)) {
-      publishMessage(MessageEvent.PROCESSING, message);
-      return Future.succeededFuture(new ClaimResult(true, message));
-    }
-    return leaseGuarded(message.id(), workerId, finalUpdate(CANCELLED, new JsonObject()), "cancelled")
-        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
-        .map(m -> new ClaimResult(false, m));
+    return generations.claimGeneration(messageId, workerId, leaseMillis);
   }
 
   @Override
   public Future<List<ChatMessage>> loadHistory(
       String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
-    if (!isId(sessionId)) {
-      return notFound("session not found");
-    }
-    if (beforeId != null && !isId(beforeId)) {
-      return invalid("beforeId must be a 24-hex id");
-    }
-    JsonObject query =
-        new JsonObject()
-            .put("chatSessionId", oid(sessionId))
-            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
-            .put("status", COMPLETED);
-    if (beforeCreatedAt != null && beforeId != null) {
-      query = and(query, MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
-    } else if (beforeCreatedAt != null) {
-      query.put("createdAt", new JsonObject().put("$lt", date(beforeCreatedAt)));
-    }
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("createdAt", -1).put("_id", -1))
-            .setLimit(Math.max(1, limit));
-    return mongo
-        .findWithOptions(MESSAGES, query, opts)
-        .map(docs -> docs.stream().map(MongoDocs::message).toList())
-        .recover(err -> MongoFailures.classify("loadHistory", err));
+    return generations.loadHistory(sessionId, beforeCreatedAt, beforeId, limit);
   }
 
   @Override
   public Future<CheckpointResult> checkpointGeneration(
       String messageId, String workerId, String partialContent, long leaseMillis) {
-    if (!isId(messageId)) {
-      return notFound("message not found");
-    }
-    Instant now = now();
-    JsonObject set = new JsonObject()
-        .put("leaseUntil", date(now.plusMillis(Math.max(1, leaseMillis))))
-        .put("updatedAt", date(now));
-    if (partialContent != null) {
-      set.put("content", partialContent);
-    }
-    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("$set", set))
-        .map(doc -> doc == null
-            ? new CheckpointResult(false, false)
-            : new CheckpointResult(true, doc.getBoolean("cancelRequested", false)))
-        .recover(err -> MongoFailures.classify("checkpointGeneration", err));
+    return generations.checkpointGeneration(messageId, workerId, partialContent, leaseMillis);
   }
 
   @Override
   public Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
-    if (completion == null) {
-      return invalid("completion is required");
-    }
-    JsonObject set = new JsonObject().put("content", completion.content() == null ? "" : completion.content());
-    putIfPresent(set, "model", completion.model());
-    putIfPresent(set, "usage", completion.usage() == null ? null : completion.usage().toJson());
-    putIfPresent(set, "stopReason", completion.stopReason());
-    putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
-    return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
-        .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
-        .recover(err -> MongoFailures.classify("completeGeneration", err));
+    return generations.completeGeneration(messageId, workerId, completion);
   }
 
   @Override
   public Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
-    if (error == null) {
-      return invalid("error is required");
-    }
-    JsonObject set = new JsonObject()
-        .put("messageType", MessageType.AI_ERROR.wire())
-        .put("error", error.toJson());
-    return leaseGuarded(messageId, workerId, finalUpdate(MessageStatus.FAILED.wire(), set), "failed")
-        .onSuccess(m -> publishMessage(MessageEvent.FAILED, m))
-        .recover(err -> MongoFailures.classify("failGeneration", err));
+    return generations.failGeneration(messageId, workerId, error);
   }
 
   @Override
   public Future<ChatMessage> releaseForRetry(
       String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
-    Instant now = now();
-    JsonObject set = new JsonObject().put("status", PENDING).put("updatedAt", date(now));
-    JsonObject unset = new JsonObject().put("leaseOwner", "").put("leaseUntil", "");
-    if (notBefore != null) {
-      set.put("notBefore", date(notBefore));
-    } else {
-      unset.put("notBefore", "");
-    }
-    putIfPresent(set, "lastError", lastError == null ? null : lastError.toJson());
-    JsonObject update = new JsonObject().put("$set", set).put("$unset", unset);
-    return leaseGuarded(messageId, workerId, update, "released")
-        .recover(err -> MongoFailures.classify("releaseForRetry", err));
+    return generations.releaseForRetry(messageId, workerId, notBefore, lastError);
   }
 
   @Override
   public Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
-    JsonObject set = new JsonObject();
-    putIfPresent(set, "content", partialContent);
-    return leaseGuarded(messageId, workerId, finalUpdate(CANCELLED, set), "cancelled")
-        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
-        .recover(err -> MongoFailures.classify("cancelGeneration", err));
+    return generations.cancelGeneration(messageId, workerId, partialContent);
   }
 
   @Override
   public Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
-    if (now == null || pendingBefore == null) {
-      return invalid("now and pendingBefore are required");
-    }
-    JsonObject stalePending = new JsonObject().put("$lt", date(pendingBefore));
-    JsonObject query =
-        new JsonObject()
-            .put("messageType", AI_REPORT)
-            .put("$or", new JsonArray()
-                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
-                    .put("notBefore", new JsonObject().put("$exists", false)))
-                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
-                    .put("notBefore", new JsonObject().put("$lte", date(now))))
-                .add(new JsonObject().put("status", PROCESSING)
-                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("updatedAt", 1).put("_id", 1))
-            .setFields(new JsonObject().put("_id", 1))
-            .setLimit(Math.max(1, limit));
-    return mongo
-        .findWithOptions(MESSAGES, query, opts)
-        .map(docs -> docs.stream().map(d -> MongoDocs.id(d.getValue("_id"))).toList())
-        .recover(err -> MongoFailures.classify("findStrandedReplies", err));
+    return generations.findStrandedReplies(now, pendingBefore, limit);
   }
 
   @Override
@@ -671,134 +492,4 @@ public final class MongoChatStore implements ChatStore {
         .recover(err -> MongoFailures.classify("findActiveReplies", err));
   }
 
-  // ---- helpers --------------------------------------------------------------------------------
-
-  /** A write matching only while {@code workerId} holds the lease of a processing reply; else CONFLICT. */
-  private Future<ChatMessage> leaseGuarded(String messageId, String workerId, JsonObject update, String what) {
-    if (!isId(messageId)) {
-      return notFound("message not found");
-    }
-    if (workerId == null) {
-      return invalid("workerId is required");
-    }
-    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), update)
-        .compose(doc -> doc == null
-            ? Future.failedFuture(ErrorCode.CONFLICT.failure("the lease is not held; reply not " + what))
-            : Future.succeededFuture(MongoDocs.message(doc)));
-  }
-
-  private static JsonObject leaseFilter(String messageId, String workerId) {
-    return new JsonObject()
-        .put("_id", oid(messageId))
-        .put("status", PROCESSING)
-        .put("leaseOwner", workerId);
-  }
-
-  /** Sets a final status plus {@code set}, and clears the lease and scheduling fields. */
-  private JsonObject finalUpdate(String status, JsonObject set) {
-    set.put("status", status).put("updatedAt", date(now()));
-    return new JsonObject()
-        .put("$set", set)
-        .put("$unset", new JsonObject()
-            .put("leaseOwner", "")
-            .put("leaseUntil", "")
-            .put("notBefore", ""));
-  }
-
-  private Future<JsonObject> findAndUpdate(String collection, JsonObject query, JsonObject update) {
-    return mongo.findOneAndUpdateWithOptions(
-        collection, query, update, new FindOptions(), new UpdateOptions().setReturningNewDocument(true));
-  }
-
-  private Future<JsonObject> ownedSession(String userId, String sessionId) {
-    if (!isId(userId) || !isId(sessionId)) {
-      return sessionNotFound();
-    }
-    return mongo
-        .findOne(SESSIONS, owned(sessionId, userId), null)
-        .compose(doc -> doc == null ? sessionNotFound() : Future.succeededFuture(doc));
-  }
-
-  private Future<JsonObject> ownedMessage(String userId, String sessionId, String messageId) {
-    if (!isId(userId) || !isId(sessionId) || !isId(messageId)) {
-      return notFound("message not found");
-    }
-    JsonObject query = owned(messageId, userId).put("chatSessionId", oid(sessionId));
-    return mongo
-        .findOne(MESSAGES, query, null)
-        .compose(doc -> doc == null ? notFound("message not found") : Future.succeededFuture(doc));
-  }
-
-  private static JsonObject owned(String id, String userId) {
-    return new JsonObject().put("_id", oid(id)).put("userId", oid(userId));
-  }
-
-  private static JsonObject messageDoc(
-      String id, String userId, String sessionId, String type, String status, String content, Instant at) {
-    return new JsonObject()
-        .put("_id", oid(id))
-        .put("userId", oid(userId))
-        .put("chatSessionId", oid(sessionId))
-        .put("messageType", type)
-        .put("content", content)
-        .put("status", status)
-        .put("attempts", 0)
-        .put("createdAt", date(at))
-        .put("updatedAt", date(at));
-  }
-
-  static String userMessageKey(String sessionId, String clientMessageId) {
-    return "u:" + sessionId + ":" + clientMessageId;
-  }
-
-  static String replyKey(String sessionId, String clientMessageId) {
-    return "r:" + sessionId + ":" + clientMessageId;
-  }
-
-  private static JsonObject and(JsonObject a, JsonObject b) {
-    return new JsonObject().put("$and", new JsonArray().add(a).add(b));
-  }
-
-  private static void putIfPresent(JsonObject o, String key, Object value) {
-    if (value != null) {
-      o.put(key, value);
-    }
-  }
-
-  private static int clampLimit(int limit) {
-    return Math.max(1, Math.min(MAX_PAGE, limit));
-  }
-
-  /** Millisecond precision: what a BSON date holds, so returned values equal stored ones. */
-  private Instant now() {
-    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
-  }
-
-  private static String newId() {
-    return new ObjectId().toHexString();
-  }
-
-  private void publishSession(String type, ChatSession s) {
-    publish(Addresses.EVENTS_SESSION, new SessionEvent(type, s.userId(), s.id(), s).toJson());
-  }
-
-  private void publishMessage(String type, ChatMessage m) {
-    publish(Addresses.EVENTS_MESSAGE, new MessageEvent(type, m.userId(), m.sessionId(), m).toJson());
-  }
-
-  private void publish(String address, JsonObject event) {
-    vertx.eventBus().publish(address, event);
-  }
-
-  private static <T> Future<T> invalid(String message) {
-    return Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure(message));
-  }
-
-  private static <T> Future<T> notFound(String message) {
-    return Future.failedFuture(ErrorCode.NOT_FOUND.failure(message));
-  }
-
-  private static <T> Future<T> sessionNotFound() {
-    return notFound("session not found");
-  }
 }

@@ -64,4 +64,18 @@ class SseParserTest {
   void waitsForBlankLine() {
     assertThat(parse(List.of("event: x\ndata: {}\n".getBytes(StandardCharsets.UTF_8)))).isEmpty();
   }
+
+  @Test
+  @DisplayName("what it holds for an unfinished event is measurable, and released once the event is dispatched")
+  void pendingSizeIsBounded() {
+    List<SseParser.Event> events = new ArrayList<>();
+    SseParser parser = new SseParser(events::add);
+    parser.feed(Buffer.buffer("data: " + "x".repeat(5000)));
+    assertThat(parser.pendingSize()).isEqualTo(5006);
+    parser.feed(Buffer.buffer("\ndata: y\n"));
+    assertThat(parser.pendingSize()).isEqualTo(5002);
+    parser.feed(Buffer.buffer("\n"));
+    assertThat(events).hasSize(1);
+    assertThat(parser.pendingSize()).isZero();
+  }
 }

@@ -1,0 +1,291 @@
+package com.aichat.persistence.impl;
+
+import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
+import static com.aichat.persistence.impl.MongoDocs.date;
+import static com.aichat.persistence.impl.MongoDocs.isId;
+import static com.aichat.persistence.impl.MongoDocs.oid;
+
+import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.MessageEvent;
+import com.aichat.contract.MessageStatus;
+import com.aichat.contract.MessageType;
+import com.aichat.persistence.ChatStore.CheckpointResult;
+import com.aichat.persistence.ChatStore.ClaimResult;
+import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.impl.MongoDocs.SortKey;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The generation half of {@link MongoChatStore} (DESIGN.md §3): the atomic claim, lease-guarded
+ * writes, cancel, the history window and the sweep's query. Semantics are documented on
+ * {@link com.aichat.persistence.ChatStore}.
+ */
+final class MongoGenerationStore extends MongoStoreSupport {
+
+  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock) {
+    super(vertx, mongo, clock);
+  }
+
+  Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
+    return cancelOnce(userId, sessionId, messageId, 3)
+        .recover(err -> MongoFailures.classify("requestCancel", err));
+  }
+
+  /** One attempt: read the state, then a write conditional on it; a concurrent change retries. */
+  private Future<ChatMessage> cancelOnce(String userId, String sessionId, String messageId, int triesLeft) {
+    return ownedMessage(userId, sessionId, messageId).compose(doc -> {
+      ChatMessage current = MongoDocs.message(doc);
+      if (current.messageType() == MessageType.USER || current.messageType() == MessageType.SYSTEM) {
+        return invalid("only an AI reply can be cancelled");
+      }
+      if (current.status().isFinal() || current.messageType() != MessageType.AI_REPORT) {
+        return Future.failedFuture(ErrorCode.CONFLICT.failure("the reply is already " + current.status().wire()));
+      }
+      Instant now = now();
+      Future<JsonObject> write;
+      if (current.status() == MessageStatus.PENDING) {
+        write = findAndUpdate(MESSAGES,
+            new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
+            new JsonObject()
+                .put("$set", new JsonObject().put("status", CANCELLED).put("updatedAt", date(now)))
+                .put("$unset", new JsonObject().put("notBefore", "")));
+      } else {
+        write = findAndUpdate(MESSAGES,
+            new JsonObject().put("_id", oid(messageId)).put("status", PROCESSING),
+            new JsonObject().put("$set",
+                new JsonObject().put("cancelRequested", true).put("updatedAt", date(now))));
+      }
+      return write.compose(updated -> {
+        if (updated == null) {
+          return triesLeft > 1
+              ? cancelOnce(userId, sessionId, messageId, triesLeft - 1)
+              : Future.failedFuture(ErrorCode.CONFLICT.failure("the reply changed; try again"));
+        }
+        ChatMessage after = MongoDocs.message(updated);
+        if (after.status() == MessageStatus.CANCELLED) {
+          publishMessage(MessageEvent.CANCELLED, after);
+        }
+        return Future.succeededFuture(after);
+      });
+    });
+  }
+
+  Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null || workerId.isBlank() || leaseMillis <= 0) {
+      return invalid("workerId and a positive leaseMillis are required");
+    }
+    Instant now = now();
+    JsonObject query =
+        new JsonObject()
+            .put("_id", oid(messageId))
+            .put("messageType", AI_REPORT)
+            .put("$or", new JsonArray()
+                .add(new JsonObject().put("status", PENDING)
+                    .put("notBefore", new JsonObject().put("$exists", false)))
+                .add(new JsonObject().put("status", PENDING)
+                    .put("notBefore", new JsonObject().put("$lte", date(now))))
+                .add(new JsonObject().put("status", PROCESSING)
+                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
+    JsonObject update =
+        new JsonObject()
+            .put("$set", new JsonObject()
+                .put("status", PROCESSING)
+                .put("leaseOwner", workerId)
+                .put("leaseUntil", date(now.plusMillis(leaseMillis)))
+                .put("updatedAt", date(now)))
+            .put("$unset", new JsonObject().put("notBefore", ""))
+            .put("$inc", new JsonObject().put("attempts", 1));
+    return findAndUpdate(MESSAGES, query, update)
+        .compose(doc -> doc == null ? notClaimed(messageId) : claimed(doc, workerId))
+        .recover(err -> MongoFailures.classify("claimGeneration", err));
+  }
+
+  private Future<ClaimResult> notClaimed(String messageId) {
+    return mongo
+        .findOne(MESSAGES, new JsonObject().put("_id", oid(messageId)), null)
+        .map(doc -> new ClaimResult(false, doc == null ? null : MongoDocs.message(doc)));
+  }
+
+  /** A claim of a reply whose cancel was requested ends it as cancelled instead of generating. */
+  private Future<ClaimResult> claimed(JsonObject doc, String workerId) {
+    ChatMessage message = MongoDocs.message(doc);
+    if (!doc.getBoolean("cancelRequested", false)) {
+      publishMessage(MessageEvent.PROCESSING, message);
+      return Future.succeededFuture(new ClaimResult(true, message));
+    }
+    return leaseGuarded(message.id(), workerId, finalUpdate(CANCELLED, new JsonObject()), "cancelled")
+        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
+        .map(m -> new ClaimResult(false, m));
+  }
+
+  Future<List<ChatMessage>> loadHistory(
+      String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
+    if (!isId(sessionId)) {
+      return notFound("session not found");
+    }
+    if (beforeId != null && !isId(beforeId)) {
+      return invalid("beforeId must be a 24-hex id");
+    }
+    JsonObject query =
+        new JsonObject()
+            .put("chatSessionId", oid(sessionId))
+            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
+            .put("status", COMPLETED);
+    if (beforeCreatedAt != null && beforeId != null) {
+      query = and(query, MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
+    } else if (beforeCreatedAt != null) {
+      query.put("createdAt", new JsonObject().put("$lt", date(beforeCreatedAt)));
+    }
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("createdAt", -1).put("_id", -1))
+            .setLimit(Math.max(1, limit));
+    return mongo
+        .findWithOptions(MESSAGES, query, opts)
+        .map(docs -> docs.stream().map(MongoDocs::message).toList())
+        .recover(err -> MongoFailures.classify("loadHistory", err));
+  }
+
+  Future<CheckpointResult> checkpointGeneration(
+      String messageId, String workerId, String partialContent, long leaseMillis) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    Instant now = now();
+    JsonObject set = new JsonObject()
+        .put("leaseUntil", date(now.plusMillis(Math.max(1, leaseMillis))))
+        .put("updatedAt", date(now));
+    if (partialContent != null) {
+      set.put("content", partialContent);
+    }
+    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("$set", set))
+        .map(doc -> doc == null
+            ? new CheckpointResult(false, false)
+            : new CheckpointResult(true, doc.getBoolean("cancelRequested", false)))
+        .recover(err -> MongoFailures.classify("checkpointGeneration", err));
+  }
+
+  Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
+    if (completion == null) {
+      return invalid("completion is required");
+    }
+    JsonObject set = new JsonObject().put("content", completion.content() == null ? "" : completion.content());
+    putIfPresent(set, "model", completion.model());
+    putIfPresent(set, "usage", completion.usage() == null ? null : completion.usage().toJson());
+    putIfPresent(set, "stopReason", completion.stopReason());
+    putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
+    return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
+        .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+        .recover(err -> MongoFailures.classify("completeGeneration", err));
+  }
+
+  Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
+    if (error == null) {
+      return invalid("error is required");
+    }
+    JsonObject set = new JsonObject()
+        .put("messageType", MessageType.AI_ERROR.wire())
+        .put("error", error.toJson());
+    return leaseGuarded(messageId, workerId, finalUpdate(MessageStatus.FAILED.wire(), set), "failed")
+        .onSuccess(m -> publishMessage(MessageEvent.FAILED, m))
+        .recover(err -> MongoFailures.classify("failGeneration", err));
+  }
+
+  Future<ChatMessage> releaseForRetry(
+      String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
+    Instant now = now();
+    JsonObject set = new JsonObject().put("status", PENDING).put("updatedAt", date(now));
+    JsonObject unset = new JsonObject().put("leaseOwner", "").put("leaseUntil", "");
+    if (notBefore != null) {
+      set.put("notBefore", date(notBefore));
+    } else {
+      unset.put("notBefore", "");
+    }
+    putIfPresent(set, "lastError", lastError == null ? null : lastError.toJson());
+    JsonObject update = new JsonObject().put("$set", set).put("$unset", unset);
+    return leaseGuarded(messageId, workerId, update, "released")
+        .recover(err -> MongoFailures.classify("releaseForRetry", err));
+  }
+
+  Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
+    JsonObject set = new JsonObject();
+    putIfPresent(set, "content", partialContent);
+    return leaseGuarded(messageId, workerId, finalUpdate(CANCELLED, set), "cancelled")
+        .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
+        .recover(err -> MongoFailures.classify("cancelGeneration", err));
+  }
+
+  Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
+    if (now == null || pendingBefore == null) {
+      return invalid("now and pendingBefore are required");
+    }
+    JsonObject stalePending = new JsonObject().put("$lt", date(pendingBefore));
+    JsonObject query =
+        new JsonObject()
+            .put("messageType", AI_REPORT)
+            .put("$or", new JsonArray()
+                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
+                    .put("notBefore", new JsonObject().put("$exists", false)))
+                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
+                    .put("notBefore", new JsonObject().put("$lte", date(now))))
+                .add(new JsonObject().put("status", PROCESSING)
+                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("updatedAt", 1).put("_id", 1))
+            .setFields(new JsonObject().put("_id", 1))
+            .setLimit(Math.max(1, limit));
+    return mongo
+        .findWithOptions(MESSAGES, query, opts)
+        .map(docs -> docs.stream().map(d -> MongoDocs.id(d.getValue("_id"))).toList())
+        .recover(err -> MongoFailures.classify("findStrandedReplies", err));
+  }
+
+  // ---- lease guard ------------------------------------------------------------------------------
+
+  /** A write matching only while {@code workerId} holds the lease of a processing reply; else CONFLICT. */
+  private Future<ChatMessage> leaseGuarded(String messageId, String workerId, JsonObject update, String what) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null) {
+      return invalid("workerId is required");
+    }
+    return findAndUpdate(MESSAGES, leaseFilter(messageId, workerId), update)
+        .compose(doc -> doc == null
+            ? Future.failedFuture(ErrorCode.CONFLICT.failure("the lease is not held; reply not " + what))
+            : Future.succeededFuture(MongoDocs.message(doc)));
+  }
+
+  private static JsonObject leaseFilter(String messageId, String workerId) {
+    return new JsonObject()
+        .put("_id", oid(messageId))
+        .put("status", PROCESSING)
+        .put("leaseOwner", workerId);
+  }
+
+  /** Sets a final status plus {@code set}, and clears the lease and scheduling fields. */
+  private JsonObject finalUpdate(String status, JsonObject set) {
+    set.put("status", status).put("updatedAt", date(now()));
+    return new JsonObject()
+        .put("$set", set)
+        .put("$unset", new JsonObject()
+            .put("leaseOwner", "")
+            .put("leaseUntil", "")
+            .put("notBefore", ""));
+  }
+
+}
