@@ -114,23 +114,17 @@ public final class Main {
 
   /** The verticle kinds in deployment order. */
   public static List<VerticleSpec> verticles(AppConfig cfg) {
-    // An array initializer, so every line (each added by a different branch) may end with a comma.
-    return List.of(new VerticleSpec[] {
-        // persistence
+    return List.of(
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
-        // worker
         new VerticleSpec(
             "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
-        // dispatcher
         new VerticleSpec(
             "dispatcher",
             cfg.deployment().dispatcher(),
             () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
-        // api
         new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
-        // gateway
-        new VerticleSpec("gateway", cfg.deployment().gateway(),
-            () -> new GatewayVerticle(cfg.gateway(), cfg.auth())),
-        });
+        new VerticleSpec(
+            "gateway", cfg.deployment().gateway(), () -> new GatewayVerticle(cfg.gateway(), cfg.auth())));
   }
+
 }
