@@ -1,11 +1,16 @@
 package com.aichat.persistence.impl;
 
+import com.aichat.persistence.impl.index.IndexedBackends;
+import com.aichat.persistence.impl.index.PlanLog;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
 
@@ -21,6 +26,11 @@ import org.h2.mvstore.MVStore;
  * <p>Commits are grouped: each write takes a ticket after its in-memory change is done; the thread
  * that gets the sync lock commits and fsyncs everything done so far, and writers whose ticket is
  * already covered return without another fsync.
+ *
+ * <p>A commit never captures half of a write: writes run under the shared side of {@link #commitLock}
+ * and the commit takes its exclusive side, so a document and its index entries (kept in the same
+ * MVStore, see {@link IndexedBackends}) are always committed together. The store is opened with
+ * auto-commit off ({@link EmbeddedMongo}) for the same reason.
  */
 final class DurableH2Backend extends H2Backend {
 
@@ -31,11 +41,12 @@ final class DurableH2Backend extends H2Backend {
           "listdatabases", "ping", "ismaster", "hello", "buildinfo", "whatsmyuri", "serverstatus",
           "killcursors", "endsessions", "getlasterror", "dbstats", "collstats", "connectionstatus",
           "getparameter", "getcmdlineopts", "hostinfo", "getlog", "getfreemonitoringstatus",
-          "currentop", "explain");
+          "currentop", "explain", PlanLog.COMMAND.toLowerCase(Locale.ROOT));
 
   private final MVStore store;
   private final AtomicLong writesDone = new AtomicLong();
   private final Object syncLock = new Object();
+  private final ReadWriteLock commitLock = new ReentrantReadWriteLock();
   private long durableUpTo; // guarded by syncLock
   private final AtomicLong syncs = new AtomicLong();
 
@@ -67,13 +78,25 @@ final class DurableH2Backend extends H2Backend {
   }
 
   @Override
+  protected MongoDatabase openOrCreateDatabase(String databaseName) {
+    // Called from H2Backend's constructor too (stored databases), before this class's fields are set.
+    return IndexedBackends.h2Database(databaseName, getMvStore(), getCursorRegistry());
+  }
+
+  @Override
   public Document handleCommand(Channel channel, String database, String command, Document query) {
+    Document plans = IndexedBackends.planCommand(this, database, command, query);
+    if (plans != null) {
+      return plans;
+    }
     if (READ_ONLY_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
       return super.handleCommand(channel, database, command, query);
     }
+    commitLock.readLock().lock();
     try {
       return super.handleCommand(channel, database, command, query);
     } finally {
+      commitLock.readLock().unlock();
       // Also after a failed command: an ordered batch may have applied part of its writes.
       makeDurable();
     }
@@ -90,8 +113,14 @@ final class DurableH2Backend extends H2Backend {
       if (durableUpTo >= ticket) {
         return;
       }
-      long target = writesDone.get();
-      store.commit();
+      long target;
+      commitLock.writeLock().lock();
+      try {
+        target = writesDone.get();
+        store.commit();
+      } finally {
+        commitLock.writeLock().unlock();
+      }
       FileStore<?> fileStore = store.getFileStore();
       if (fileStore != null) {
         // The background writer may have handed our changes to its asynchronous pipeline just before

@@ -2,7 +2,7 @@ package com.aichat.persistence.impl;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import com.aichat.persistence.impl.index.IndexedBackends;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -54,7 +54,7 @@ public final class EmbeddedMongo {
     MongoBackend mongoBackend;
     String description;
     if ("memory".equals(backend)) {
-      mongoBackend = new MemoryBackend();
+      mongoBackend = IndexedBackends.memory();
       description = "in-memory";
     } else {
       Path file = dataDir.resolve(STORE_FILE).toAbsolutePath();
@@ -81,7 +81,8 @@ public final class EmbeddedMongo {
       throw new UncheckedIOException("cannot create data directory " + file.getParent(), e);
     }
     try {
-      return new MVStore.Builder().fileName(file.toString()).open();
+      // No background auto-commit: DurableH2Backend commits after every write, and only between writes.
+      return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
     } catch (MVStoreException e) {
       throw new IllegalStateException(
           "cannot open embedded database " + file + " (is another instance using this data dir?)", e);
