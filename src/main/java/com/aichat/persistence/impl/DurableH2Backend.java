@@ -89,6 +89,10 @@ final class DurableH2Backend extends H2Backend {
     if (plans != null) {
       return plans;
     }
+    Document count = IndexedBackends.countDocuments(this, database, command, query);
+    if (count != null) {
+      return count;
+    }
     if (READ_ONLY_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
       return super.handleCommand(channel, database, command, query);
     }

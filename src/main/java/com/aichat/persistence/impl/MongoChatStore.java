@@ -276,8 +276,12 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
    */
   private Future<ChatMessage> replyOf(
       String userId, String sessionId, ChatMessage user, String clientMessageId, int triesLeft) {
+    // The placeholder of an idempotent send carries its own unique key: one index lookup, whatever
+    // the length of the session.
     JsonObject query =
-        new JsonObject().put("chatSessionId", oid(sessionId)).put("replyTo", oid(user.id()));
+        new JsonObject()
+            .put("clientMessageKey", replyKey(sessionId, clientMessageId))
+            .put("replyTo", oid(user.id()));
     return mongo.findOne(MESSAGES, query, null).compose(reply -> {
       if (reply != null) {
         return Future.succeededFuture(MongoDocs.message(reply));

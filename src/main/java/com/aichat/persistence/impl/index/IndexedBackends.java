@@ -5,6 +5,7 @@ import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
+import java.util.List;
 import java.util.Objects;
 import org.h2.mvstore.MVStore;
 
@@ -33,6 +34,9 @@ public final class IndexedBackends {
       @Override
       public Document handleCommand(io.netty.channel.Channel channel, String database, String command, Document query) {
         Document answer = planCommand(this, database, command, query);
+        if (answer == null) {
+          answer = countDocuments(this, database, command, query);
+        }
         return answer != null ? answer : super.handleCommand(channel, database, command, query);
       }
     };
@@ -55,6 +59,82 @@ public final class IndexedBackends {
       return new Document("ok", 0.0).append("errmsg", "this database does not log query plans");
     }
     return db.planLog().command(query);
+  }
+
+  /**
+   * Answers the driver's {@code countDocuments} pipeline ({@code $match}, optional {@code $skip} and
+   * {@code $limit}, then {@code $group} of a constant {@code _id} with {@code {$sum: 1}}) through the
+   * collection's planned count, or returns null for any other command. mongo-java-server runs every
+   * pipeline over a scan of the whole collection, so counts (the daily quota) would otherwise read
+   * every stored message.
+   */
+  @SuppressWarnings("unchecked")
+  public static Document countDocuments(MongoBackend backend, String database, String command, Document query) {
+    if (!"aggregate".equalsIgnoreCase(command) || !(query.get("pipeline") instanceof List<?> pipeline)
+        || !(query.get(command) instanceof String collectionName)
+        || !(backend instanceof de.bwaldvogel.mongo.backend.AbstractMongoBackend b)) {
+      return null;
+    }
+    Document filter = new Document();
+    int skip = 0;
+    int limit = 0;
+    Document group = null;
+    for (int i = 0; i < pipeline.size(); i++) {
+      if (!(pipeline.get(i) instanceof Document stage) || stage.size() != 1 || group != null) {
+        return null;
+      }
+      Object arg = stage.values().iterator().next();
+      switch (stage.keySet().iterator().next()) {
+        case "$match" -> {
+          if (i != 0 || !(arg instanceof Document d)) {
+            return null;
+          }
+          filter = d;
+        }
+        case "$skip" -> {
+          if (!(arg instanceof Number n) || limit != 0) {
+            return null;
+          }
+          skip = n.intValue();
+        }
+        case "$limit" -> {
+          if (!(arg instanceof Number n)) {
+            return null;
+          }
+          limit = n.intValue();
+        }
+        case "$group" -> {
+          if (!(arg instanceof Document d) || d.size() != 2 || !(d.get("_id") instanceof Number)) {
+            return null;
+          }
+          group = d;
+        }
+        default -> {
+          return null;
+        }
+      }
+    }
+    if (group == null) {
+      return null;
+    }
+    String field = null;
+    for (String k : group.keySet()) {
+      if (!k.equals("_id")) {
+        field = k;
+      }
+    }
+    Object sum = group.get(field) instanceof Document acc && acc.size() == 1 ? acc.get("$sum") : null;
+    if (!(sum instanceof Number one) || one.intValue() != 1 || field.startsWith("$")) {
+      return null;
+    }
+    MongoDatabase db = b.resolveDatabase(database);
+    MongoCollection<?> collection = db.resolveCollection(collectionName, false);
+    int count = collection == null ? 0 : collection.count(filter, skip, limit);
+    List<Document> batch = count == 0
+        ? List.of()
+        : List.of(new Document("_id", group.get("_id")).append(field, count));
+    Document cursor = new Document("firstBatch", batch).append("id", 0L).append("ns", database + "." + collectionName);
+    return new Document("cursor", cursor).append("ok", 1.0);
   }
 
   /** A database whose collections record their plans. */
