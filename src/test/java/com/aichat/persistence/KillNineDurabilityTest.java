@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bson.types.ObjectId;
@@ -67,11 +68,23 @@ class KillNineDurabilityTest {
     assertThat(child.exitValue()).isEqualTo(137);
 
     ChatStore store = new ChatStoreClient(vertx);
-    PersistenceTestSupport.deploy(vertx, PersistenceTestSupport.embedded("h2", 0), dataDir)
+    int port = com.aichat.testing.TestApp.freePort();
+    io.vertx.ext.mongo.MongoClient direct = io.vertx.ext.mongo.MongoClient.create(vertx,
+        new io.vertx.core.json.JsonObject().put("connection_string", "mongodb://127.0.0.1:" + port)
+            .put("db_name", "chat"));
+    PersistenceTestSupport.deploy(vertx, PersistenceTestSupport.embedded("h2", port), dataDir)
         .compose(id -> allSessions(store, userId, null, new ArrayList<>()))
-        .onComplete(ctx.succeeding(found -> ctx.verify(() -> {
+        .compose(found -> direct
+            .runCommand("validate", new io.vertx.core.json.JsonObject().put("validate", "chatsessions"))
+            .map(validation -> Map.entry(found, validation)))
+        .onComplete(ctx.succeeding(result -> ctx.verify(() -> {
+          List<ChatSession> found = result.getKey();
           Set<String> ids = new HashSet<>(found.stream().map(ChatSession::id).toList());
           assertThat(ids).hasSameSizeAs(found).containsAll(acked);
+          // The indexes agree with the documents: no missing and no phantom entries.
+          assertThat(result.getValue().getBoolean("valid")).as("validate %s", result.getValue()).isTrue();
+          assertThat(result.getValue().getJsonObject("keysPerIndex").getLong("userId_updatedAt_id"))
+              .isEqualTo(found.size());
           ctx.completeNow();
         })));
     assertThat(ctx.awaitCompletion(60, TimeUnit.SECONDS)).isTrue();
