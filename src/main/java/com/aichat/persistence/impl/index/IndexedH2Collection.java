@@ -16,12 +16,41 @@ import java.util.stream.Stream;
 /** The H2 backend's collection, with queries planned over its indexes ({@link QueryPlanner}). */
 final class IndexedH2Collection extends H2Collection implements IndexedQueries.Access<Object> {
 
+  /** Meta-map key marking an index whose entries are complete, so reopening the store never rebuilds it. */
+  private static final String BUILT = "indexBuilt:";
+
   private final PlanLog planLog;
+  private final MVMap<String, Object> meta;
 
   IndexedH2Collection(MongoDatabase database, String name, CollectionOptions options,
       MVMap<Object, Document> data, MVMap<String, Object> meta, CursorRegistry cursors, PlanLog planLog) {
     super(database, name, options, data, meta, cursors);
     this.planLog = planLog;
+    this.meta = meta;
+  }
+
+  /**
+   * mongo-java-server builds an index from every document whenever the index is empty when it is
+   * added, and it adds every stored index again each time the store opens: an index that is empty
+   * because no document has its (sparse) field was rebuilt by two full scans at every start (measured:
+   * 45 s with 1,000,000 messages). An index built once is marked in the collection's meta map, in
+   * the same commits as its entries, and is attached as it is from then on.
+   */
+  @Override
+  public synchronized void addIndex(Index<Object> index) {
+    boolean attached = getIndexes().stream().anyMatch(i -> i.getName().equals(index.getName()));
+    if (!attached && Boolean.TRUE.equals(meta.get(BUILT + index.getName()))) {
+      getIndexes().add(index);
+      return;
+    }
+    super.addIndex(index);
+    meta.put(BUILT + index.getName(), Boolean.TRUE);
+  }
+
+  @Override
+  public synchronized void dropIndex(String indexName) {
+    super.dropIndex(indexName);
+    meta.remove(BUILT + indexName);
   }
 
   @Override
