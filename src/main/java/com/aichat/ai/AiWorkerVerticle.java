@@ -50,6 +50,9 @@ public final class AiWorkerVerticle extends VerticleBase {
   /** How long {@link #stop()} waits for running jobs to hand their replies back. */
   private static final long STOP_GRACE_MS = 3000;
 
+  /** How often a busy instance logs its load (jobs on the wire, jobs waiting for a connection). */
+  private static final long LOAD_LOG_INTERVAL_MS = 10_000;
+
   private final WorkerSettings settings;
   private final ProviderSettings providers;
 
@@ -92,9 +95,31 @@ public final class AiWorkerVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion())
-        .onSuccess(v -> log.info("AI worker {} started: provider {}, {} jobs max, {} per user",
-            workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
-            settings.maxPerUser()));
+        .onSuccess(v -> {
+          logLimits();
+          vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
+        });
+  }
+
+  private void logLimits() {
+    log.info("AI worker {} started: provider {}, {} jobs max ({} per node, heap {} MB), {} per user",
+        workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
+        settings.maxConcurrentPerNode(), java.lang.Runtime.getRuntime().maxMemory() >> 20, settings.maxPerUser());
+    if (providers.useClaude() && providers.claude().maxConnections() < settings.maxConcurrent()) {
+      log.warn("AI worker {}: claude.max_connections ({}) is below worker.max_concurrent ({}); jobs beyond it "
+              + "wait for a connection (their provider timeouts start once they have one)",
+          workerId, providers.claude().maxConnections(), settings.maxConcurrent());
+    }
+  }
+
+  /** Load of a busy instance: how many jobs are streaming and how many wait for a provider connection. */
+  private void logLoad() {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    long waiting = jobs.values().stream().filter(GenerationJob::waitingForConnection).count();
+    log.info("AI worker {}: {} jobs of {}, {} waiting for a provider connection", workerId, jobs.size(),
+        settings.maxConcurrent(), waiting);
   }
 
   @Override
