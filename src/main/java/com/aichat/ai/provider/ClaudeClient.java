@@ -172,8 +172,10 @@ public final class ClaudeClient implements ModelProvider {
     /** Only a non-200 response's body is kept (bounded), to read its JSON error. */
     private Buffer errorBody;
     private long totalTimer = -1;
+    /** The first-event timer, then the idle watchdog; one timer per idle period, not one per event. */
     private long eventTimer = -1;
     private boolean sawEvent;
+    private long lastEventNs;
     private String model = cfg.model();
     private long inputTokens;
     private long outputTokens;
@@ -316,6 +318,22 @@ public final class ClaudeClient implements ModelProvider {
       }
     }
 
+    /**
+     * Fires after {@code delayMs}; fails the attempt if no event came for {@code idle_timeout_ms} by
+     * then, else waits for the rest of the window. Events only record their time, so a fast token
+     * stream does not cancel and re-arm a timer per token.
+     */
+    private void watchIdle(long delayMs) {
+      eventTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+        long idleMs = (System.nanoTime() - lastEventNs) / 1_000_000;
+        if (idleMs >= cfg.idleTimeoutMs()) {
+          timedOut("the stream stalled");
+        } else if (!done()) {
+          watchIdle(cfg.idleTimeoutMs() - idleMs);
+        }
+      });
+    }
+
     private void timedOut(String what) {
       finish(null, ProviderException.retryable("provider_timeout", "The AI service timed out: " + what + "."));
     }
@@ -347,9 +365,12 @@ public final class ClaudeClient implements ModelProvider {
       if (done()) {
         return;
       }
-      sawEvent = true;
-      vertx.cancelTimer(eventTimer);
-      eventTimer = vertx.setTimer(cfg.idleTimeoutMs(), t -> timedOut("the stream stalled"));
+      lastEventNs = System.nanoTime();
+      if (!sawEvent) {
+        sawEvent = true;
+        vertx.cancelTimer(eventTimer);
+        watchIdle(cfg.idleTimeoutMs());
+      }
       JsonObject data;
       try {
         data = new JsonObject(event.data());
