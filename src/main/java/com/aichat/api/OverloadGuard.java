@@ -134,7 +134,13 @@ final class OverloadGuard {
   }
 
   private static Long max(Long a, Long b) {
-    return a == null ? b : b == null ? a : Math.max(a, b);
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return Long.valueOf(Math.max(a, b));
   }
 
   private static ApiError refusal(String reason, String message, long retryAfterMs, int queued) {

@@ -79,6 +79,13 @@ public final class Addresses {
   public static final String AI_CAPACITY = "chat.ai.capacity";
 
   /**
+   * Published by a local dispatcher when it starts ({@code {}}): every AI worker instance answers by
+   * publishing its {@link #AI_CAPACITY}, so a dispatcher that starts after the workers knows them at
+   * once.
+   */
+  public static final String AI_CAPACITY_QUERY = "chat.ai.capacity.query";
+
+  /**
    * Prefix of each AI worker instance's own job address {@code chat.ai.generate.<workerId>}: the same
    * contract as {@link #AI_GENERATE}, but reaching that one instance, so a dispatcher can send a job to
    * the worker it knows has a free slot.

@@ -121,6 +121,36 @@ final class FairQueue {
     return null;
   }
 
+  /** The reply {@link #poll} would take, left in place; null when none. */
+  Entry peek(Predicate<String> skip) {
+    for (String user : ring) {
+      if (!skip.test(user)) {
+        return byUser.get(user).peekFirst();
+      }
+    }
+    return null;
+  }
+
+  /** Takes a given reply out of the queue (a probe that a worker accepted); false when not queued. */
+  boolean remove(Entry e) {
+    ArrayDeque<Entry> q = byUser.get(e.user());
+    if (q == null || !ids.contains(e.messageId())) {
+      return false;
+    }
+    int len = q.size();
+    if (!q.remove(e)) {
+      return false;
+    }
+    shrank(len);
+    if (q.isEmpty()) {
+      byUser.remove(e.user());
+      ring.remove(e.user());
+    }
+    ids.remove(e.messageId());
+    size--;
+    return true;
+  }
+
   /** Puts back a reply that a worker refused: first of its user, and its user first in the ring. */
   void pushFront(Entry e) {
     ArrayDeque<Entry> q = byUser.get(e.user());

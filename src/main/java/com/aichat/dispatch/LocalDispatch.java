@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * was off, or the user is at {@code worker.max_per_user} there) puts the job back first in line; a user
  * refused as {@code user_busy} is skipped until a worker announces a freed slot. While no known worker
  * has a slot, one job at a time is offered on the shared {@link Addresses#AI_GENERATE} address, at most
- * every {@value #PROBE_MS} ms: that finds workers that started before this dispatcher, and recovers from
- * a lost announcement.
+ * every {@value #PROBE_MS} ms: that recovers from a lost announcement and finds workers that did not
+ * answer the {@link Addresses#AI_CAPACITY_QUERY} this dispatcher publishes when it starts.
  *
  * <p><b>Visibility.</b> A reply that has to wait gets one {@code message.queued} event
  * ({@link QueuedEvent}) with its position and expected start, and the receipt carries the same. The
@@ -103,7 +103,8 @@ final class LocalDispatch implements Dispatch {
   private final long loadTimer;
   /** Mean time a job of this dispatcher held a worker slot, ms; null until one finished. */
   private Double jobMs;
-  private boolean probing;
+  /** The user whose first job a discovery offer is out for; null when none is. */
+  private String probing;
   private long probeTimer = -1;
   private long lastProbeAt;
   private long version;
@@ -116,6 +117,7 @@ final class LocalDispatch implements Dispatch {
     this.settings = settings;
     this.capacity = vertx.eventBus().consumer(Addresses.AI_CAPACITY, this::onCapacity);
     this.loadTimer = vertx.setPeriodic(settings.loadIntervalMs(), t -> publishLoad());
+    capacity.completion().onSuccess(v -> vertx.eventBus().publish(Addresses.AI_CAPACITY_QUERY, new JsonObject()));
   }
 
   @Override
@@ -158,9 +160,9 @@ final class LocalDispatch implements Dispatch {
       if (w == null) {
         break;
       }
-      FairQueue.Entry e = queue.poll(parkedUsers::contains);
+      FairQueue.Entry e = queue.poll(this::skipped);
       if (e == null) {
-        return; // every waiting user is at its per-user cap; the next freed slot wakes them
+        return; // every waiting user is at its per-user cap (or probed); the next freed slot wakes them
       }
       changed = true;
       offer(w, e);
@@ -200,7 +202,7 @@ final class LocalDispatch implements Dispatch {
 
   /** While no known worker has room: one job on the shared address, to find workers and lost slots. */
   private void scheduleProbe() {
-    if (probing || probeTimer >= 0 || roomiestWorker() != null) {
+    if (probing != null || probeTimer >= 0 || roomiestWorker() != null) {
       return;
     }
     long wait = Math.max(0, lastProbeAt + PROBE_MS - System.currentTimeMillis());
@@ -214,31 +216,49 @@ final class LocalDispatch implements Dispatch {
     }
   }
 
+  /**
+   * The probe's job stays queued (its user is skipped meanwhile, so it is offered nowhere else and the
+   * positions stay right) and leaves the queue only when a worker accepts it.
+   */
   private void probe() {
     if (closed || roomiestWorker() != null) {
       pump();
       return;
     }
-    FairQueue.Entry e = queue.poll(parkedUsers::contains);
+    FairQueue.Entry e = queue.peek(this::skipped);
     if (e == null) {
       return;
     }
-    probing = true;
+    probing = e.user();
     lastProbeAt = System.currentTimeMillis();
     vertx.eventBus()
         .<JsonObject>request(Addresses.AI_GENERATE, generateRequest(e), new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS))
         .map(reply -> GenerateRequest.Answer.fromJson(reply.body()))
         .onComplete(ar -> {
-          probing = false;
+          probing = null;
           if (ar.succeeded()) {
             learn(ar.result());
-            settle(e, ar.result());
+            if (ar.result().accepted() && queue.remove(e)) {
+              changed = true;
+            }
+            if (ar.result().accepted()) {
+              startedAt.put(e.messageId(), System.currentTimeMillis());
+            } else if (GenerateRequest.Answer.USER_BUSY.equals(ar.result().reason())) {
+              parkedUsers.add(e.user());
+            }
           } else {
             log.debug("no worker took reply {} now: {}", e.messageId(), ar.cause().getMessage());
-            putBack(e);
+          }
+          if (!e.announced && queue.contains(e.messageId())) {
+            announce(e, positionOf(1));
           }
           pump();
         });
+  }
+
+  /** Users not offered now: at a worker's per-user cap, or the one whose job a probe is asking about. */
+  private boolean skipped(String user) {
+    return parkedUsers.contains(user) || user.equals(probing);
   }
 
   private static JsonObject generateRequest(FairQueue.Entry e) {
