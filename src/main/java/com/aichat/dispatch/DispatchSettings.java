@@ -19,7 +19,7 @@ import java.util.Set;
  *     not queued but left {@code pending} for the sweep, so the queue's memory stays bounded.
  * @param maxQueuedPerUser {@code dispatch.max_queued_per_user} (default 50, 1–100,000): waiting
  *     replies of one user; that user's next send is refused with {@code 503 OVERLOADED} (others go on)
- * @param maxQueueWaitMs {@code dispatch.max_queue_wait_ms} (default 30000, 0 = no limit, at most one
+ * @param maxQueueWaitMs {@code dispatch.max_queue_wait_ms} (default 10000, 0 = no limit, at most one
  *     day): a send whose expected start (its place in the fair queue times the measured time per job,
  *     over the known worker slots) is further away than this is refused with {@code 503 OVERLOADED}
  * @param loadIntervalMs {@code dispatch.load_interval_ms} (default 100, 10–10,000): how often a local
@@ -49,7 +49,7 @@ public record DispatchSettings(
         r.intValue("sweep_batch", 100, 1, 10_000),
         maxQueued,
         maxPerUser,
-        r.longValue("max_queue_wait_ms", 30_000, 0, 86_400_000),
+        r.longValue("max_queue_wait_ms", 10_000, 0, 86_400_000),
         r.longValue("load_interval_ms", 100, 10, 10_000));
   }
 

@@ -37,7 +37,7 @@ public final class OverloadBenchmark {
   private static final Logger log = LoggerFactory.getLogger(OverloadBenchmark.class);
   static final int USERS = 50;
   static final int LOAD_SECONDS = 10;
-  static final int DRAIN_SECONDS = 20;
+  static final int DRAIN_SECONDS = 45;
   static final int CHUNKS = 5;
   static final long TICK_MS = 10;
 

@@ -18,12 +18,12 @@ class DispatchSettingsTest {
   }
 
   @Test
-  @DisplayName("the shipped config queues at most 10,000 replies, 50 per user, 30 s of expected wait, load every 100 ms")
+  @DisplayName("the shipped config queues at most 10,000 replies, 50 per user, 10 s of expected wait, load every 100 ms")
   void shippedDefaults() {
     DispatchSettings d = AppConfig.from(TestApp.defaults()).dispatch();
     assertThat(d.maxQueued()).isEqualTo(10_000);
     assertThat(d.maxQueuedPerUser()).isEqualTo(50);
-    assertThat(d.maxQueueWaitMs()).isEqualTo(30_000);
+    assertThat(d.maxQueueWaitMs()).isEqualTo(10_000);
     assertThat(d.loadIntervalMs()).isEqualTo(100);
     assertThat(d.loadStaleAfterMs()).isEqualTo(5_000);
   }
