@@ -31,12 +31,20 @@ import org.slf4j.LoggerFactory;
  * ends it sends a {@link GenerationOutcome} to the request's {@code outcomeAddress}, if any. Listens to
  * {@link Addresses#AI_CANCEL} and stops the stream of a reply it holds.
  *
- * <p>Limits per instance: {@code worker.max_concurrent} jobs, {@code worker.max_per_user} per user. A
- * job over a limit is answered {@code busy} and nothing is written, so the reply stays {@code pending}
- * and the dispatcher offers it again (its re-offer, then the recovery sweep). The worker learns a
- * reply's user from the {@code message.created} event of its placeholder, so the per-user cap is
- * checked before the claim; for a reply it has not seen (e.g. created before this instance started) it
- * checks after the claim and, over the cap, releases it back to {@code pending}.
+ * <p>Limits per instance: {@code worker.max_concurrent} jobs (as {@link WorkerSettings} resolves it: by
+ * default the heap-derived node limit split across the instances), {@code worker.max_per_user} per user. A
+ * job over a limit is answered {@code busy} (or {@code user_busy}) and nothing is written, so the reply
+ * stays {@code pending} and the dispatcher keeps it queued. The worker takes a reply's user from the
+ * request ({@code userId}, which the local dispatcher sends) or else from the {@code message.created}
+ * event of its placeholder, so the per-user cap is checked before the claim; for a reply whose user it
+ * does not know (e.g. a Cloud Tasks job created before this instance started) it checks after the claim
+ * and, over the cap, releases it back to {@code pending}.
+ *
+ * <p>Besides {@link Addresses#AI_GENERATE} it consumes its own {@link Addresses#aiWorker} address, and
+ * it publishes its free slots (that resolved limit minus the jobs it holds, whether streaming or still
+ * waiting for a provider connection) on {@link Addresses#AI_CAPACITY} when it starts, when asked on
+ * {@link Addresses#AI_CAPACITY_QUERY} and whenever a job ends, which is what the local dispatcher's
+ * credit counting runs on.
  *
  * <p>Each instance has its own worker id ({@code deploymentID-random}), the lease owner in the store.
  */
@@ -49,6 +57,9 @@ public final class AiWorkerVerticle extends VerticleBase {
 
   /** How long {@link #stop()} waits for running jobs to hand their replies back. */
   private static final long STOP_GRACE_MS = 3000;
+
+  /** How often a busy instance logs its load (jobs on the wire, jobs waiting for a connection). */
+  private static final long LOAD_LOG_INTERVAL_MS = 10_000;
 
   private final WorkerSettings settings;
   private final ProviderSettings providers;
@@ -90,11 +101,36 @@ public final class AiWorkerVerticle extends VerticleBase {
         this::holdUserSlot);
     return Future.all(
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
+            vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
+            vertx.eventBus().<JsonObject>consumer(Addresses.AI_CAPACITY_QUERY, m -> announceCapacity(null)).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion())
-        .onSuccess(v -> log.info("AI worker {} started: provider {}, {} jobs max, {} per user",
-            workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
-            settings.maxPerUser()));
+        .onSuccess(v -> {
+          logLimits();
+          vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
+          announceCapacity(null);
+        });
+  }
+
+  private void logLimits() {
+    log.info("AI worker {} started: provider {}, {} jobs max ({} per node, heap {} MB), {} per user",
+        workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
+        settings.maxConcurrentPerNode(), java.lang.Runtime.getRuntime().maxMemory() >> 20, settings.maxPerUser());
+    if (providers.useClaude() && providers.claude().maxConnections() < settings.maxConcurrent()) {
+      log.warn("AI worker {}: claude.max_connections ({}) is below worker.max_concurrent ({}); jobs beyond it "
+              + "wait for a connection (their provider timeouts start once they have one)",
+          workerId, providers.claude().maxConnections(), settings.maxConcurrent());
+    }
+  }
+
+  /** Load of a busy instance: how many jobs are streaming and how many wait for a provider connection. */
+  private void logLoad() {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    long waiting = jobs.values().stream().filter(GenerationJob::waitingForConnection).count();
+    log.info("AI worker {}: {} jobs of {}, {} waiting for a provider connection", workerId, jobs.size(),
+        settings.maxConcurrent(), waiting);
   }
 
   @Override
@@ -119,20 +155,23 @@ public final class AiWorkerVerticle extends VerticleBase {
     String id = request.messageId();
     if (jobs.containsKey(id)) {
       // a duplicate dispatch of a job this instance already runs
-      msg.reply(new GenerateRequest.Answer(true, null).toJson());
+      msg.reply(answer(true, null));
       sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.NOT_CLAIMED, "processing", null));
       return;
     }
-    String owner = knownOwners.get(id);
-    if (jobs.size() >= settings.maxConcurrent() || (owner != null && !acquireUserSlot(id, owner))) {
-      log.debug("reply {}: busy ({} jobs running)", id, jobs.size());
-      msg.reply(new GenerateRequest.Answer(false, GenerateRequest.Answer.BUSY).toJson());
+    String owner = request.userId() != null ? request.userId() : knownOwners.get(id);
+    String refusal = jobs.size() >= settings.maxConcurrent()
+        ? GenerateRequest.Answer.BUSY
+        : owner != null && !acquireUserSlot(id, owner) ? GenerateRequest.Answer.USER_BUSY : null;
+    if (refusal != null) {
+      log.debug("reply {}: {} ({} jobs running)", id, refusal, jobs.size());
+      msg.reply(answer(false, refusal));
       sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.BUSY, null, null));
       return;
     }
     GenerationJob job = new GenerationJob(runtime, request);
     jobs.put(id, job);
-    msg.reply(new GenerateRequest.Answer(true, null).toJson());
+    msg.reply(answer(true, null));
     Future<GenerationOutcome> end = job.run();
     running.put(id, end);
     end.onSuccess(outcome -> {
@@ -140,8 +179,14 @@ public final class AiWorkerVerticle extends VerticleBase {
       running.remove(id);
       releaseUserSlot(id);
       sendOutcome(request, outcome);
-      announceCapacity();
+      announceCapacity(id);
     });
+  }
+
+  /** The immediate answer, with this instance's address and free slots so a dispatcher can count them. */
+  private JsonObject answer(boolean accepted, String reason) {
+    return new GenerateRequest.Answer(accepted, reason, workerId, Addresses.aiWorker(workerId),
+        Math.max(0, settings.maxConcurrent() - jobs.size()), settings.maxConcurrent()).toJson();
   }
 
   private void handleCancel(Message<JsonObject> msg) {
@@ -189,11 +234,17 @@ public final class AiWorkerVerticle extends VerticleBase {
     }
   }
 
-  /** Lets local dispatchers re-offer jobs that were refused as busy, now that a slot is free. */
-  private void announceCapacity() {
-    vertx.eventBus().publish(Addresses.AI_CAPACITY, new JsonObject()
+  /**
+   * Tells local dispatchers how many slots this instance has free (at start, and when the job
+   * {@code endedJob} ended), so they offer exactly that many waiting jobs.
+   */
+  private void announceCapacity(String endedJob) {
+    JsonObject capacity = new JsonObject()
         .put("workerId", workerId)
-        .put("free", settings.maxConcurrent() - jobs.size()));
+        .put("address", Addresses.aiWorker(workerId))
+        .put("free", Math.max(0, settings.maxConcurrent() - jobs.size()))
+        .put("max", settings.maxConcurrent());
+    vertx.eventBus().publish(Addresses.AI_CAPACITY, endedJob == null ? capacity : capacity.put("messageId", endedJob));
   }
 
   private void sendOutcome(GenerateRequest request, GenerationOutcome outcome) {

@@ -34,10 +34,23 @@ import org.slf4j.LoggerFactory;
  * lease loss handled in {@link #handleFailure}. Each attempt streams coalesced deltas (seq from 1,
  * offset = characters before the delta), checkpoints the partial text and renews the lease, and
  * serves the text so far on {@link Addresses#aiProgress}.
+ *
+ * <p>Deltas are throttled on the leading edge: text that arrives when no delta was published in the
+ * last {@code worker.delta_interval_ms} (the first text of an attempt, or text after a pause) is
+ * published at once; text that follows within the window is buffered and published when the window
+ * closes, or at once when the buffer reaches {@code worker.delta_max_chars}. One one-shot timer per job
+ * at most, and none while nothing is buffered.
+ *
+ * <p>An attempt may first wait for a provider connection ({@link ModelCall#onWire()}). The checkpoint
+ * timer runs from before the request, so the lease is renewed while the job waits; the wait is logged
+ * with the reply's id and counted by the worker ({@link #waitingForConnection()}).
  */
 final class GenerationJob {
 
   private static final Logger log = LoggerFactory.getLogger(GenerationJob.class);
+
+  /** A connection wait at least this long is logged at INFO. */
+  private static final long SLOW_CONNECTION_WAIT_MS = 100;
 
   /** Why the worker stopped the job itself. */
   enum StopReason {
@@ -74,8 +87,17 @@ final class GenerationJob {
   private final StringBuilder published = new StringBuilder();
   private final StringBuilder pending = new StringBuilder();
   private long seq;
-  private long deltaTimer = -1;
+  /** When the last delta was published (nanoTime); only meaningful once {@code seq > 0}. */
+  private long lastFlushNs;
+  /** The pending trailing flush, or -1. */
+  private long flushTimer = -1;
+  private final long deltaIntervalNs;
+  private final int deltaMaxChars;
   private long checkpointTimer = -1;
+  /** True from the provider request until its connection is acquired. */
+  private boolean waitingForConnection;
+  /** Time the last attempt waited for a provider connection. */
+  private long connectionWaitMs;
   private boolean checkpointInFlight;
   private MessageConsumer<JsonObject> progressConsumer;
   private long retryTimer = -1;
@@ -91,6 +113,13 @@ final class GenerationJob {
     this.rt = rt;
     this.request = request;
     this.messageId = request.messageId();
+    this.deltaIntervalNs = rt.settings().deltaIntervalMs() * 1_000_000L;
+    this.deltaMaxChars = rt.settings().deltaMaxChars();
+  }
+
+  /** True while the current attempt waits for a provider connection (not yet on the wire). */
+  boolean waitingForConnection() {
+    return waitingForConnection;
   }
 
   /** Runs the job to its end; never fails (unexpected errors end as outcome {@code retry}). */
@@ -170,9 +199,11 @@ final class GenerationJob {
           if (stopReason != null) {
             return Future.failedFuture(ProviderException.aborted());
           }
-          deltaTimer = rt.vertx().setPeriodic(rt.settings().deltaIntervalMs(), t -> onDeltaTick());
+          // checkpoints (and so lease renewals) run while the request waits for a connection, too
           checkpointTimer = rt.vertx().setPeriodic(rt.settings().checkpointIntervalMs(), t -> checkpoint());
-          call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), pending::append);
+          waitingForConnection = true;
+          call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), this::onText);
+          call.onWire().onComplete(ar -> onWire(ar.succeeded() ? ar.result() : null));
           return call.result();
         })
         .andThen(ar -> endAttempt());
@@ -185,8 +216,8 @@ final class GenerationJob {
     return rt.store()
         .completeGeneration(messageId, rt.workerId(), completion)
         .map(m -> {
-          log.info("reply {} completed: {} chars, model {}, stop {}", messageId, published.length(),
-              result.model(), result.stopReason());
+          log.info("reply {} completed: {} chars in {} deltas, model {}, stop {}, waited {} ms for a provider connection",
+              messageId, published.length(), seq, result.model(), result.stopReason(), connectionWaitMs);
           return outcome(GenerationOutcome.COMPLETED, m.status().wire(), null);
         });
   }
@@ -303,29 +334,64 @@ final class GenerationJob {
     published.setLength(0);
     pending.setLength(0);
     seq = 0;
+    connectionWaitMs = 0;
+  }
+
+  /** The request is on the wire ({@code waitedMs}), or the attempt ended before it was (null). */
+  private void onWire(Long waitedMs) {
+    waitingForConnection = false;
+    if (waitedMs == null) {
+      return;
+    }
+    connectionWaitMs = waitedMs;
+    if (waitedMs >= SLOW_CONNECTION_WAIT_MS) {
+      log.info("reply {}: waited {} ms for a provider connection (attempt {})", messageId, waitedMs, reply.attempts());
+    } else {
+      log.debug("reply {}: provider connection after {} ms", messageId, waitedMs);
+    }
   }
 
   /**
-   * A periodic delta flush, unless the lease ran out without a renewal (checkpoints failing or
-   * stalled): then another worker may already stream this reply, so this one stops publishing.
+   * Text from the provider: published at once when the coalescing window is open (nothing published
+   * in the last interval, e.g. the first text) or the buffer reached its size limit; otherwise a
+   * flush is scheduled for when the window closes.
    */
-  private void onDeltaTick() {
+  private void onText(String text) {
+    pending.append(text);
+    boolean windowOpen = seq == 0 || System.nanoTime() - lastFlushNs >= deltaIntervalNs;
+    if (pending.length() >= deltaMaxChars || (flushTimer == -1 && windowOpen)) {
+      flushDelta();
+    } else if (flushTimer == -1) {
+      long waitMs = Math.max(1, (lastFlushNs + deltaIntervalNs - System.nanoTime() + 999_999) / 1_000_000);
+      flushTimer = rt.vertx().setTimer(waitMs, t -> {
+        flushTimer = -1;
+        flushDelta();
+      });
+    }
+  }
+
+  /** True (and the job stops) when the lease ran out without a renewal: another worker may own it now. */
+  private boolean leaseRanOut() {
     if (stopReason == null && System.currentTimeMillis() > leaseExpiresAtMs) {
       log.warn("reply {}: lease not renewed in time; stopping before another worker takes over", messageId);
       requestStop(StopReason.LEASE_LOST);
-      return;
     }
-    flushDelta();
+    return stopReason == StopReason.LEASE_LOST;
   }
 
   /**
-   * Publishes the text gathered since the last delta as one event; never after the lease was lost,
-   * when the reply (and its stream) belongs to another worker.
+   * Publishes the text gathered since the last delta as one event; never after the lease was lost or
+   * ran out unrenewed, when the reply (and its stream) may belong to another worker.
    */
   private void flushDelta() {
-    if (pending.isEmpty() || stopReason == StopReason.LEASE_LOST) {
+    if (flushTimer != -1) {
+      rt.vertx().cancelTimer(flushTimer);
+      flushTimer = -1;
+    }
+    if (pending.isEmpty() || leaseRanOut()) {
       return;
     }
+    lastFlushNs = System.nanoTime();
     String text = pending.toString();
     pending.setLength(0);
     long offset = published.length();
@@ -337,7 +403,7 @@ final class GenerationJob {
 
   /** Saves the text published so far and renews the lease; learns about cancels and lost leases. */
   private void checkpoint() {
-    if (checkpointInFlight || stopReason != null) {
+    if (checkpointInFlight || stopReason != null || leaseRanOut()) {
       return;
     }
     flushDelta();
@@ -369,8 +435,8 @@ final class GenerationJob {
   }
 
   private void endAttempt() {
-    rt.vertx().cancelTimer(deltaTimer);
     rt.vertx().cancelTimer(checkpointTimer);
+    waitingForConnection = false;
     flushDelta();
     call = null;
     if (progressConsumer != null) {

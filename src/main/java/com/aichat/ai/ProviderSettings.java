@@ -26,7 +26,21 @@ public record ProviderSettings(String provider, Claude claude, Offline offline) 
    * @param connectTimeoutMs {@code claude.connect_timeout_ms} (default 10000)
    * @param firstEventTimeoutMs {@code claude.first_event_timeout_ms} (default 60000)
    * @param idleTimeoutMs {@code claude.idle_timeout_ms} (default 30000): between two stream events
-   * @param totalTimeoutMs {@code claude.total_timeout_ms} (default 600000): one attempt at most
+   * @param totalTimeoutMs {@code claude.total_timeout_ms} (default 600000): one attempt at most, counted
+   *     from the moment the request is on the wire (time spent waiting for a connection is not counted)
+   * @param maxConnections {@code claude.max_connections} (default 0 = {@code worker.max_concurrent}, so
+   *     the pool never caps a worker instance below its job limit): connections to the Messages API per
+   *     worker instance. Over HTTP/1.1 each carries one stream at a time; over HTTP/2 each carries as
+   *     many streams as the server allows, and new connections open only when those are full
+   * @param connectionWaitTimeoutMs {@code claude.connection_wait_timeout_ms} (default 300000): how long
+   *     a request may wait for a pooled connection (including opening a new one) before the attempt
+   *     fails, retryable, as {@code provider_pool_exhausted}. Not part of the first-event, idle or
+   *     total timeouts; at least {@code claude.connect_timeout_ms}
+   * @param http2 {@code claude.http2} (default true): offer HTTP/2 by ALPN on an {@code https} base URL,
+   *     falling back to HTTP/1.1 when the server does not select it. An {@code http} base URL always
+   *     speaks HTTP/1.1 (no cleartext h2c upgrade)
+   * @param maxWaitQueue the pool's wait queue: {@code worker.max_concurrent}, the most requests one
+   *     worker instance can have at once, so the queue never refuses one of its jobs (derived, no key)
    */
   public record Claude(
       String apiKey,
@@ -40,12 +54,17 @@ public record ProviderSettings(String provider, Claude claude, Offline offline) 
       long connectTimeoutMs,
       long firstEventTimeoutMs,
       long idleTimeoutMs,
-      long totalTimeoutMs) {
+      long totalTimeoutMs,
+      int maxConnections,
+      long connectionWaitTimeoutMs,
+      boolean http2,
+      int maxWaitQueue) {
 
     /** Never prints the key. */
     @Override
     public String toString() {
-      return "Claude[baseUrl=" + baseUrl + ", model=" + model + ", apiKey=" + (apiKey == null ? "unset" : "set") + "]";
+      return "Claude[baseUrl=" + baseUrl + ", model=" + model + ", maxConnections=" + maxConnections
+          + ", http2=" + http2 + ", apiKey=" + (apiKey == null ? "unset" : "set") + "]";
     }
   }
 
@@ -57,6 +76,11 @@ public record ProviderSettings(String provider, Claude claude, Offline offline) 
    */
   public record Offline(int chunkChars, long chunkDelayMs) {}
 
+  private static int resolveMaxConnections(ConfigReader c, int workerMaxConcurrent) {
+    int configured = c.intValue("max_connections", 0, 0, 100_000);
+    return configured == 0 ? Math.max(1, workerMaxConcurrent) : configured;
+  }
+
   /** True when replies come from Claude, false for the offline model. */
   public boolean useClaude() {
     return switch (provider) {
@@ -66,7 +90,12 @@ public record ProviderSettings(String provider, Claude claude, Offline offline) 
     };
   }
 
-  public static ProviderSettings from(ConfigReader ai, ConfigReader c, ConfigReader o) {
+  /**
+   * Reads the provider sections. {@code workerMaxConcurrent} is the resolved per-instance job limit
+   * ({@link WorkerSettings#maxConcurrent()}): the default connection pool and its wait queue are sized
+   * from it.
+   */
+  public static ProviderSettings from(ConfigReader ai, ConfigReader c, ConfigReader o, int workerMaxConcurrent) {
     String provider = ai.oneOf("provider", "auto", Set.of("auto", "claude", "offline"));
     String baseUrl = c.optUrl("base_url");
     Claude claude =
@@ -82,7 +111,15 @@ public record ProviderSettings(String provider, Claude claude, Offline offline) 
             c.longValue("connect_timeout_ms", 10_000, 100, 600_000),
             c.longValue("first_event_timeout_ms", 60_000, 100, 3_600_000),
             c.longValue("idle_timeout_ms", 30_000, 100, 3_600_000),
-            c.longValue("total_timeout_ms", 600_000, 1000, 86_400_000));
+            c.longValue("total_timeout_ms", 600_000, 1000, 86_400_000),
+            resolveMaxConnections(c, workerMaxConcurrent),
+            c.longValue("connection_wait_timeout_ms", 300_000, 100, 86_400_000),
+            c.bool("http2", true),
+            Math.max(1, workerMaxConcurrent));
+    if (claude.connectionWaitTimeoutMs() < claude.connectTimeoutMs()) {
+      throw c.error("connection_wait_timeout_ms",
+          "must be at least claude.connect_timeout_ms (" + claude.connectTimeoutMs() + ")");
+    }
     if (provider.equals("claude") && claude.apiKey() == null) {
       throw c.error("api_key", "is required when ai.provider is claude (or set ANTHROPIC_API_KEY)");
     }

@@ -38,7 +38,8 @@ public final class ApiRouter {
     AccessPolicy policy = new AccessPolicy(
         cfg.subscription(), store, RateLimiter.shared(vertx, cfg.http().requestsPerMinute()));
     SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
-    MessageHandlers messages = new MessageHandlers(vertx, store, policy);
+    MessageHandlers messages = new MessageHandlers(vertx, store, policy, new OverloadGuard(vertx, cfg.dispatch()),
+        !cfg.dispatch().cloudTasks());
 
     if (!cfg.http().corsOrigins().isEmpty()) {
       router.route().handler(cors(cfg));

@@ -3,12 +3,16 @@ package com.aichat.api;
 import com.aichat.auth.AuthenticatedUser;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
+import com.aichat.contract.DispatchReceipt;
+import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageStatus;
+import com.aichat.contract.QueuePosition;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.SendResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
@@ -26,15 +30,26 @@ final class MessageHandlers {
 
   private final Vertx vertx;
   private final ChatStore store;
-  private final AccessPolicy policy;
+  /** How long a send waits for the dispatcher's receipt before answering 202 without a queue place. */
+  static final long DISPATCH_ANSWER_TIMEOUT_MS = 2_000;
 
-  MessageHandlers(Vertx vertx, ChatStore store, AccessPolicy policy) {
+  private final AccessPolicy policy;
+  private final OverloadGuard overload;
+  private final boolean awaitDispatch;
+
+  MessageHandlers(Vertx vertx, ChatStore store, AccessPolicy policy, OverloadGuard overload, boolean awaitDispatch) {
     this.vertx = vertx;
     this.store = store;
     this.policy = policy;
+    this.overload = overload;
+    this.awaitDispatch = awaitDispatch;
   }
 
-  /** 202 with the new pair (then dispatch), or 200 with the stored pair for a repeated clientMessageId. */
+  /**
+   * 202 with the new pair and, when the reply has to wait for a worker, its {@code queue} place; 200
+   * with the stored pair for a repeated clientMessageId; 503 OVERLOADED (nothing stored) past a queue
+   * limit.
+   */
   void send(RoutingContext ctx) {
     String sessionId = Params.pathId(ctx, "sessionId", "session");
     JsonBody body = JsonBody.read(ctx, Set.of("content", "clientMessageId"), true);
@@ -42,29 +57,46 @@ final class MessageHandlers {
     String clientMessageId = body.string("clientMessageId", 1, MAX_CLIENT_MESSAGE_ID, false, false);
     body.validate();
     AuthenticatedUser user = AuthHandler.user(ctx);
-    policy.checkQuota(user)
+    admit(user)
         .compose(
             v -> store.sendMessage(user.userId(), sessionId, content, clientMessageId),
-            refusal -> replayOverQuota(refusal, user, sessionId, clientMessageId))
-        .onSuccess(result -> {
-          if (result.created()) {
-            dispatch(result);
-          }
-          Responses.json(ctx, result.created() ? 202 : 200, new JsonObject()
-              .put("userMessage", result.userMessage().toJson())
-              .put("reply", result.reply().toJson()));
-        })
+            refusal -> replayRefused(refusal, user, sessionId, clientMessageId))
+        .compose(result -> result.created()
+            ? dispatch(result).map(queue -> new Sent(result, queue))
+            : Future.succeededFuture(new Sent(result, null)))
+        .onSuccess(sent -> Responses.json(ctx, sent.result().created() ? 202 : 200, sent.toJson()))
         .onFailure(ctx::fail);
   }
 
+  /** A stored send and, when its reply has to wait for a worker, its place in the queue. */
+  private record Sent(SendResult result, QueuePosition queue) {
+    JsonObject toJson() {
+      JsonObject o = new JsonObject()
+          .put("userMessage", result.userMessage().toJson())
+          .put("reply", result.reply().toJson());
+      return queue == null ? o : o.put("queue", queue.toJson());
+    }
+  }
+
+  /** Overload first (in memory, nothing stored), then the daily quota (a store count). */
+  private Future<Void> admit(AuthenticatedUser user) {
+    try {
+      overload.check(user.userId());
+    } catch (ApiError refused) {
+      return Future.failedFuture(refused);
+    }
+    return policy.checkQuota(user);
+  }
+
   /**
-   * A retry of a send that was stored before the quota ran out still gets its stored pair (200); any
-   * other send keeps the quota refusal.
+   * A retry of a send that was stored before the quota ran out or the queue filled still gets its
+   * stored pair (200); any other send keeps the refusal.
    */
-  private Future<SendResult> replayOverQuota(
+  private Future<SendResult> replayRefused(
       Throwable refusal, AuthenticatedUser user, String sessionId, String clientMessageId) {
-    boolean quotaRefusal = refusal instanceof ApiError e && e.code() == ErrorCode.QUOTA_EXCEEDED;
-    if (clientMessageId == null || !quotaRefusal) {
+    boolean replayable = refusal instanceof ApiError e
+        && (e.code() == ErrorCode.QUOTA_EXCEEDED || e.code() == ErrorCode.OVERLOADED);
+    if (clientMessageId == null || !replayable) {
       return Future.failedFuture(refusal);
     }
     return store.findSend(user.userId(), sessionId, clientMessageId)
@@ -73,10 +105,29 @@ final class MessageHandlers {
             : Future.failedFuture(err));
   }
 
-  private void dispatch(SendResult result) {
-    // Fire and forget: the dispatcher's sweep picks up a pending reply even if this send is lost.
-    vertx.eventBus().send(Addresses.DISPATCH, new JsonObject().put("messageId", result.reply().id()));
-    log.debug("reply {} of session {} sent to dispatch", result.reply().id(), result.reply().sessionId());
+  /**
+   * One bus hop to the dispatcher. In local mode the answer (given as soon as the reply is handed over
+   * or queued) names its place in the queue and refreshes {@link OverloadGuard}; a failed or late answer
+   * still answers 202, because the reply is stored and the dispatcher's sweep picks it up. In
+   * {@code cloud-tasks} mode the dispatch is fire and forget (task creation is a remote call).
+   */
+  private Future<QueuePosition> dispatch(SendResult result) {
+    ChatMessage reply = result.reply();
+    JsonObject request = new DispatchRequest(reply.id(), reply.userId(), reply.sessionId()).toJson();
+    if (!awaitDispatch) {
+      vertx.eventBus().send(Addresses.DISPATCH, request);
+      return Future.succeededFuture();
+    }
+    overload.dispatchSent();
+    return vertx.eventBus()
+        .<JsonObject>request(Addresses.DISPATCH, request, new DeliveryOptions().setSendTimeout(DISPATCH_ANSWER_TIMEOUT_MS))
+        .map(answer -> DispatchReceipt.fromJson(answer.body()))
+        .andThen(ar -> overload.dispatchAnswered(reply.userId(), ar.succeeded() ? ar.result() : null))
+        .map(DispatchReceipt::queue)
+        .recover(err -> {
+          log.debug("reply {}: no dispatch receipt ({}); the sweep will pick it up", reply.id(), err.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   void list(RoutingContext ctx) {

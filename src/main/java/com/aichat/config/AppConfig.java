@@ -33,16 +33,18 @@ public record AppConfig(
     NodeSettings node = NodeSettings.from(root.section("node"));
     MongoSettings mongo = MongoSettings.from(root.section("mongo"));
     DispatchSettings dispatch = DispatchSettings.from(root.section("dispatch"));
+    DeploymentSettings deployment = DeploymentSettings.from(root.section("verticles"), root.section("cluster"));
+    WorkerSettings worker = WorkerSettings.from(root.section("worker"), root.section("context"), deployment.worker());
     return new AppConfig(
         node,
-        DeploymentSettings.from(root.section("verticles"), root.section("cluster")),
+        deployment,
         HttpSettings.from(root.section("http"), root.section("rate_limit")),
         mongo,
         AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir()),
         SubscriptionSettings.from(root.section("subscription"), root.section("quota")),
         dispatch,
-        WorkerSettings.from(root.section("worker"), root.section("context")),
-        ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline")),
+        worker,
+        ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent()),
         GatewaySettings.from(root.section("gateway")),
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()));
   }

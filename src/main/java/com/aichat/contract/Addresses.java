@@ -30,7 +30,9 @@ public final class Addresses {
   /**
    * Message domain events, published after each committed write: {@link MessageEvent} JSON
    * {@code {type: message.created|message.processing|message.completed|message.failed|message.cancelled,
-   * userId, sessionId, message}} where {@code message} is the REST rendering.
+   * userId, sessionId, message}} where {@code message} is the REST rendering. The local dispatcher also
+   * publishes {@link QueuedEvent} JSON {@code {type: message.queued, userId, sessionId, messageId, queue}}
+   * here (no {@code message}) when a reply has to wait for a worker slot.
    */
   public static final String EVENTS_MESSAGE = "chat.events.message";
 
@@ -41,28 +43,59 @@ public final class Addresses {
   public static final String EVENTS_DELTA = "chat.events.delta";
 
   /**
-   * Dispatcher request (point-to-point, fire-and-forget is allowed): {@code {messageId}} of an
-   * {@code ai_report} placeholder that is pending. The dispatcher hands it to a worker (local mode)
-   * or creates a Cloud Task. Replies {@code {dispatched: true}} once handed over.
+   * Dispatcher request (point-to-point, fire-and-forget is allowed): {@link DispatchRequest}
+   * {@code {messageId, userId?, sessionId?}} of an {@code ai_report} placeholder that is pending. The
+   * dispatcher hands it to a worker or queues it (local mode), or creates a Cloud Task. Replies a
+   * {@link DispatchReceipt} {@code {dispatched: true, queue?, load?, userRetryAfterMs?}} once handed
+   * over or queued.
    */
   public static final String DISPATCH = "chat.dispatch";
 
   /**
-   * AI worker job (point-to-point): {@code {messageId, retryInProcess?: boolean (default true),
-   * outcomeAddress?: string}}. The worker answers at once with {@code {accepted: boolean, reason?}}
-   * ({@code reason: "busy"} when it has no free slot) and never holds the request open for the
-   * generation itself. With {@code retryInProcess: false} a retryable failure releases the reply to
+   * Published by each local dispatcher instance while its queue changes (at most every
+   * {@code dispatch.load_interval_ms}, and at least once a second): {@link DispatchLoad} JSON. HTTP API
+   * instances cache it to refuse sends with {@code 503 OVERLOADED} without a bus round trip.
+   */
+  public static final String DISPATCH_LOAD = "chat.dispatch.load";
+
+  /**
+   * AI worker job (point-to-point, any worker instance): {@code {messageId, userId?, retryInProcess?:
+   * boolean (default true), outcomeAddress?: string}}. The worker answers at once with
+   * {@code {accepted: boolean, reason?, workerId, address, free, max}} ({@code reason: "busy"} when it
+   * has no free slot, {@code "user_busy"} when the user is at {@code worker.max_per_user} there) and
+   * never holds the request open for the generation itself. With {@code retryInProcess: false} a retryable failure releases the reply to
    * {@code pending} instead of retrying inside the worker (Cloud Tasks then retries). With an
    * {@code outcomeAddress}, the worker sends a {@link GenerationOutcome} there when the job ends.
    */
   public static final String AI_GENERATE = "chat.ai.generate";
 
   /**
-   * Published by an AI worker instance each time one of its generation slots frees:
-   * {@code {workerId, free}} ({@code free} = its slots now free). Local dispatchers re-offer waiting
-   * jobs at once instead of waiting for their backoff timers.
+   * Published by an AI worker instance when it starts and each time one of its generation slots frees:
+   * {@code {workerId, address, free, max, messageId?}} ({@code address} = its {@link #aiWorker} address,
+   * {@code free} = its slots now free, {@code max} = {@code worker.max_concurrent}, {@code messageId} =
+   * the job that just ended). Local dispatchers count each worker's free slots from it and offer
+   * exactly that many waiting jobs, so a full worker is not asked again until it has room.
    */
   public static final String AI_CAPACITY = "chat.ai.capacity";
+
+  /**
+   * Published by a local dispatcher when it starts ({@code {}}): every AI worker instance answers by
+   * publishing its {@link #AI_CAPACITY}, so a dispatcher that starts after the workers knows them at
+   * once.
+   */
+  public static final String AI_CAPACITY_QUERY = "chat.ai.capacity.query";
+
+  /**
+   * Prefix of each AI worker instance's own job address {@code chat.ai.generate.<workerId>}: the same
+   * contract as {@link #AI_GENERATE}, but reaching that one instance, so a dispatcher can send a job to
+   * the worker it knows has a free slot.
+   */
+  public static final String AI_WORKER_PREFIX = "chat.ai.generate.";
+
+  /** The job address of one AI worker instance. */
+  public static String aiWorker(String workerId) {
+    return AI_WORKER_PREFIX + workerId;
+  }
 
   /** Cancel request, published to every worker: {@code {messageId}}. The owner of the lease stops. */
   public static final String AI_CANCEL = "chat.ai.cancel";

@@ -21,6 +21,12 @@ public enum ErrorCode {
   RATE_LIMITED(4291, 429),
   INTERNAL(500, 500),
   UNAVAILABLE(503, 503),
+  /**
+   * The dispatcher's queue is past a configured limit ({@code dispatch.max_queued},
+   * {@code dispatch.max_queued_per_user}, {@code dispatch.max_queue_wait_ms}): the send was refused
+   * before anything was stored; the answer carries {@code Retry-After}.
+   */
+  OVERLOADED(5031, 503),
   TIMEOUT(504, 504);
 
   private final int failureCode;
@@ -47,6 +53,7 @@ public enum ErrorCode {
   public String defaultMessage() {
     return switch (this) {
       case UNAVAILABLE -> "the service is temporarily unavailable; try again";
+      case OVERLOADED -> "the service is at capacity; try again later";
       case TIMEOUT -> "the request timed out; try again";
       case INTERNAL -> "internal error";
       default -> name().toLowerCase().replace('_', ' ');

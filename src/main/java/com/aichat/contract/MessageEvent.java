@@ -10,6 +10,11 @@ public record MessageEvent(String type, String userId, String sessionId, ChatMes
 
   /** A message was stored (user message or pending placeholder). */
   public static final String CREATED = "message.created";
+  /**
+   * The reply waits for a worker slot; published by the dispatcher as a {@link QueuedEvent}, which has
+   * a {@code messageId} and a {@code queue} instead of a {@code message}.
+   */
+  public static final String QUEUED = "message.queued";
   /** A worker claimed the reply and started generating. */
   public static final String PROCESSING = "message.processing";
   /** The reply is final and completed. */

@@ -1,5 +1,7 @@
 package com.aichat.dispatch;
 
+import com.aichat.contract.DispatchReceipt;
+import com.aichat.contract.DispatchRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -20,6 +22,16 @@ public interface Dispatch {
    * scheduled, in which case the sweep will find it again.
    */
   Future<Void> dispatch(String messageId);
+
+  /**
+   * A {@link com.aichat.contract.Addresses#DISPATCH} request: hands the reply over (or queues it) and
+   * answers the receipt for the sender. Fails like {@link #dispatch}, or with {@code OVERLOADED} when a
+   * bounded queue is full (the reply stays {@code pending} for the sweep). By default the same as
+   * {@link #dispatch}, with no queue information.
+   */
+  default Future<DispatchReceipt> accept(DispatchRequest request) {
+    return dispatch(request.messageId()).map(v -> DispatchReceipt.HANDED_OVER);
+  }
 
   /** Releases clients and timers; called when the dispatcher verticle stops. */
   default Future<Void> close() {

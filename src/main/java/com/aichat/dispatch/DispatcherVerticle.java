@@ -1,6 +1,7 @@
 package com.aichat.dispatch;
 
 import com.aichat.contract.Addresses;
+import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
@@ -15,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns "this AI reply is pending" into work. Consumes {@link Addresses#DISPATCH} {@code {messageId}}
- * and hands the reply to the {@link Dispatch} strategy of {@code dispatch.mode}, replying
- * {@code {dispatched: true}}.
+ * Turns "this AI reply is pending" into work. Consumes {@link Addresses#DISPATCH}
+ * {@link DispatchRequest} {@code {messageId, userId?, sessionId?}} and hands the reply to the
+ * {@link Dispatch} strategy of {@code dispatch.mode}, replying its
+ * {@link com.aichat.contract.DispatchReceipt} {@code {dispatched: true, queue?, load?}}.
  *
  * <p>It also runs the recovery sweep every {@code dispatch.sweep_interval_ms}: replies still
  * {@code pending} after {@code dispatch.pending_grace_ms} (never dispatched, or left by a busy worker or
@@ -65,17 +67,19 @@ public final class DispatcherVerticle extends VerticleBase {
   }
 
   private void handleDispatch(Message<JsonObject> msg) {
-    String messageId = msg.body() == null ? null : msg.body().getString("messageId");
-    if (messageId == null || messageId.isBlank()) {
+    DispatchRequest request = msg.body() == null ? null : DispatchRequest.fromJson(msg.body());
+    if (request == null || request.messageId() == null || request.messageId().isBlank()) {
       msg.fail(ErrorCode.VALIDATION_FAILED.failureCode(), "messageId is required");
       return;
     }
     strategy
-        .dispatch(messageId)
-        .onSuccess(v -> msg.reply(new JsonObject().put("dispatched", true)))
+        .accept(request)
+        .onSuccess(receipt -> msg.reply(receipt.toJson()))
         .onFailure(err -> {
-          log.warn("dispatch of reply {} failed, the sweep will retry it: {}", messageId, err.getMessage());
-          msg.fail(ErrorCode.UNAVAILABLE.failureCode(), "the reply could not be dispatched now; it will be retried");
+          ErrorCode code = ErrorCode.fromThrowable(err) == ErrorCode.OVERLOADED ? ErrorCode.OVERLOADED : ErrorCode.UNAVAILABLE;
+          log.warn("dispatch of reply {} failed ({}), the sweep will retry it: {}", request.messageId(), code,
+              err.getMessage());
+          msg.fail(code.failureCode(), "the reply could not be dispatched now; it will be retried");
         });
   }
 

@@ -7,6 +7,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
+import com.aichat.contract.QueuedEvent;
 import com.aichat.contract.SessionEvent;
 import com.aichat.persistence.ChatStoreClient;
 import com.corundumstudio.socketio.AckRequest;
@@ -106,8 +107,13 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Future<Void> registerConsumers() {
     List<MessageConsumer<JsonObject>> consumers = List.of(
-        vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE,
-            m -> rooms.onMessageEvent(MessageEvent.fromJson(m.body()))),
+        vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, m -> {
+          if (MessageEvent.QUEUED.equals(m.body().getString("type"))) {
+            rooms.onQueued(QueuedEvent.fromJson(m.body()));
+          } else {
+            rooms.onMessageEvent(MessageEvent.fromJson(m.body()));
+          }
+        }),
         vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_DELTA,
             m -> rooms.onDelta(DeltaEvent.fromJson(m.body()))),
         vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION,

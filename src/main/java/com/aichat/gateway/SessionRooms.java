@@ -6,6 +6,7 @@ import com.aichat.contract.ChatSession;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
+import com.aichat.contract.QueuedEvent;
 import com.aichat.persistence.ChatStore;
 import com.corundumstudio.socketio.SocketIOClient;
 import io.vertx.core.Future;
@@ -57,7 +58,7 @@ final class SessionRooms {
     final String userId;
     final String sessionId;
     final SocketIOClient client;
-    /** Events of the session that arrived while the join was in flight (MessageEvent or DeltaEvent). */
+    /** Events of the session that arrived while the join was in flight (MessageEvent, QueuedEvent or DeltaEvent). */
     List<Object> syncBuffer = new ArrayList<>();
     final Map<String, ReplyCursor> cursors = new HashMap<>();
 
@@ -164,6 +165,10 @@ final class SessionRooms {
   private void dispatch(Member m, Object event) {
     if (event instanceof DeltaEvent d) {
       deliverDelta(m, d);
+    } else if (event instanceof QueuedEvent q) {
+      if (isMember(m) && !sender.send(m.client, SocketEvents.MESSAGE_QUEUED, q.socketPayload())) {
+        removeMember(m);
+      }
     } else {
       deliverMessage(m, (MessageEvent) event);
     }
@@ -193,6 +198,11 @@ final class SessionRooms {
   /** A message domain event from the bus. */
   void onMessageEvent(MessageEvent e) {
     forEachMember(e.sessionId(), e);
+  }
+
+  /** A reply of the session waits for a worker slot. */
+  void onQueued(QueuedEvent q) {
+    forEachMember(q.sessionId(), q);
   }
 
   /** A streaming delta from the bus. */

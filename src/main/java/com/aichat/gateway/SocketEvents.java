@@ -15,6 +15,11 @@ public final class SocketEvents {
 
   /** Session room: a message was stored; payload = REST message JSON. */
   public static final String MESSAGE_CREATED = "message.created";
+  /**
+   * Session room: the reply waits for a worker slot; payload {@code {messageId, sessionId, position,
+   * queued, expectedStartMs?, expectedStartAt?}} (sent once, when it is queued).
+   */
+  public static final String MESSAGE_QUEUED = "message.queued";
   /** Session room: a worker started (or restarted) generating a reply; reset its text. */
   public static final String MESSAGE_PROCESSING = "message.processing";
   /** Session room: {@code {messageId, sessionId, seq, offset, text}}. */

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class BackoffTest {
 
   private static final WorkerSettings SETTINGS =
-      new WorkerSettings(8, 2, 30_000, 1000, 50, 4, 100, 1000, 40, 12_000, 4);
+      new WorkerSettings(8, 16, 64, 2, 30_000, 1000, 50, 1024, 4, 100, 1000, 40, 12_000, 4);
 
   @Test
   @DisplayName("delays stay within [0, min(max, initial * 2^(n-1))] and are spread out")

@@ -127,6 +127,21 @@ class ClaudeFailureTest {
   }
 
   @Test
+  @DisplayName("a stream that goes quiet mid-way for longer than claude.idle_timeout_ms fails as provider_timeout on every attempt")
+  void stalledStreamTimesOut(VertxTestContext ctx) {
+    // message_start, content_block_start and ping come at once, then 700 ms of silence (idle is 400 ms)
+    h.fake().script("stall", FakeAnthropicServer.stream(FakeAnthropicServer.words(5), 700));
+    h.ask(user, session, "stall").onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
+      assertThat(reply.messageType()).isEqualTo(MessageType.AI_ERROR);
+      assertThat(reply.error().code()).isEqualTo("provider_timeout");
+      assertThat(reply.error().message()).contains("stalled");
+      assertThat(reply.attempts()).isEqualTo(3);
+      assertThat(h.fake().requestsFor("stall")).hasSize(3);
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   @DisplayName("400, 401, 403, 404 and 413 end as ai_error at once, after one request, with a user-safe message")
   void nonRetryableFailuresEndAtOnce(VertxTestContext ctx) {
     Map<String, Scenario> failures = new LinkedHashMap<>();

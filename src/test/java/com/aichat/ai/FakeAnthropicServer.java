@@ -6,7 +6,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -30,8 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeAnthropicServer {
 
-  /** One recorded request. */
-  public record Recorded(MultiMap headers, JsonObject body, long receivedAtMs) {
+  /** One recorded request, with the HTTP version it came over. */
+  public record Recorded(MultiMap headers, JsonObject body, long receivedAtMs, HttpVersion version) {
 
     /** Text of the last user turn (string content or text blocks joined). */
     public String lastUserText() {
@@ -74,6 +76,7 @@ public final class FakeAnthropicServer {
 
   private final Vertx vertx;
   private HttpServer server;
+  private boolean tls;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final Map<String, List<Scenario>> scripts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> scriptPositions = new ConcurrentHashMap<>();
@@ -100,7 +103,16 @@ public final class FakeAnthropicServer {
   }
 
   public Future<FakeAnthropicServer> start() {
-    return vertx.createHttpServer()
+    return start(new HttpServerOptions());
+  }
+
+  /**
+   * Starts with the given server options, e.g. TLS with ALPN ({@code h2} and/or {@code http/1.1}); then
+   * {@link #baseUrl()} is {@code https://localhost:port}.
+   */
+  public Future<FakeAnthropicServer> start(HttpServerOptions options) {
+    tls = options.isSsl();
+    return vertx.createHttpServer(options)
         .requestHandler(this::handle)
         .listen(0, "127.0.0.1")
         .map(s -> {
@@ -114,7 +126,12 @@ public final class FakeAnthropicServer {
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return tls ? "https://localhost:" + server.actualPort() : "http://127.0.0.1:" + server.actualPort();
+  }
+
+  /** Requests streaming right now. */
+  public int inFlight() {
+    return inFlight.get();
   }
 
   public FakeAnthropicServer defaultScenario(Scenario s) {
@@ -155,7 +172,8 @@ public final class FakeAnthropicServer {
         return;
       }
       JsonObject body = buf.toJsonObject();
-      Recorded rec = new Recorded(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body, System.currentTimeMillis());
+      Recorded rec = new Recorded(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body,
+          System.currentTimeMillis(), req.version());
       requests.add(rec);
       Scenario scenario = pick(rec.lastUserText());
       maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);

@@ -4,7 +4,9 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.DeltaEvent;
+import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.MessageEvent;
+import com.aichat.contract.QueuedEvent;
 import com.aichat.persistence.ChatStore.SendResult;
 import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
@@ -33,6 +35,7 @@ public final class GenerationHarness {
   private final Map<String, List<DeltaEvent>> deltas = new ConcurrentHashMap<>();
   private final Map<String, Promise<ChatMessage>> finals = new ConcurrentHashMap<>();
   private final Map<String, List<String>> finalEventTypes = new ConcurrentHashMap<>();
+  private final Map<String, QueuedEvent> queued = new ConcurrentHashMap<>();
 
   private GenerationHarness(Vertx vertx, TestApp app, FakeAnthropicServer fake) {
     this.vertx = vertx;
@@ -44,6 +47,11 @@ public final class GenerationHarness {
       deltas.computeIfAbsent(d.messageId(), k -> new ArrayList<>()).add(d);
     });
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, m -> {
+      if (MessageEvent.QUEUED.equals(m.body().getString("type"))) {
+        QueuedEvent q = QueuedEvent.fromJson(m.body());
+        queued.put(q.messageId(), q);
+        return;
+      }
       MessageEvent e = MessageEvent.fromJson(m.body());
       if (e.message().status().isFinal() && !e.type().equals(MessageEvent.CREATED)) {
         finalEventTypes.computeIfAbsent(e.message().id(), k -> new ArrayList<>()).add(e.type());
@@ -112,7 +120,13 @@ public final class GenerationHarness {
   /** Stores the user message and its placeholder, then dispatches it as the HTTP API does. */
   public Future<SendResult> send(String userId, String sessionId, String text) {
     return store.sendMessage(userId, sessionId, text, null)
-        .onSuccess(r -> vertx.eventBus().send(Addresses.DISPATCH, new JsonObject().put("messageId", r.reply().id())));
+        .onSuccess(r -> vertx.eventBus().send(Addresses.DISPATCH,
+            new DispatchRequest(r.reply().id(), userId, sessionId).toJson()));
+  }
+
+  /** The {@code message.queued} event seen for a reply, or null when it was handed to a worker at once. */
+  public QueuedEvent queuedEvent(String replyId) {
+    return queued.get(replyId);
   }
 
   /** Sends, then waits until the reply is final. */

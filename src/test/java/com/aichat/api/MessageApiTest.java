@@ -41,7 +41,10 @@ class MessageApiTest {
   @BeforeAll
   static void start(Vertx vertx, VertxTestContext ctx) {
     MessageConsumer<JsonObject> c = vertx.eventBus().consumer(Addresses.DISPATCH,
-        m -> dispatched.add(m.body().getString("messageId")));
+        m -> {
+          dispatched.add(m.body().getString("messageId"));
+          m.reply(new JsonObject().put("dispatched", true));
+        });
     c.completion()
         .compose(v -> TestApp.start(vertx, dataDir, ApiClient.apiOnly()))
         .onComplete(ctx.succeeding(a -> {

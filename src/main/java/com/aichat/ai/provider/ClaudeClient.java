@@ -5,37 +5,50 @@ import com.aichat.ai.provider.ProviderException.Kind;
 import com.aichat.contract.ChatMessage.Usage;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.ext.web.codec.BodyCodec;
-import io.vertx.ext.web.codec.spi.BodyStream;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Claude through the Anthropic Messages API ({@code POST {base_url}/v1/messages}, {@code stream: true})
- * on the Vert.x WebClient. The response body is piped into a {@link BodyStream} that parses the SSE
- * stream as chunks arrive ({@link SseParser}), so text reaches the worker while Claude is still
- * writing.
+ * on a Vert.x HTTP client. Response chunks go to the SSE parser ({@link SseParser}) as they arrive, so
+ * text reaches the worker while Claude is still writing.
  *
- * <p>Timeouts ({@code claude.*_timeout_ms}): connect (the client's), first event and idle-between-events
- * and total (timers here; when one fires the attempt fails at once as retryable, and the connection is
- * reset by the next chunk or by the client's idle timeout, set to the larger of first-event and idle).
- * Errors are classified into {@link ProviderException}s whose messages are safe for users; the API key
- * is only ever put in the {@code x-api-key} header.
+ * <p>Connections. One pool per worker instance, sized by {@code claude.max_connections} (by default the
+ * instance's {@code worker.max_concurrent}, so it never caps the worker below its own limit), with a
+ * wait queue as long as the instance's job limit. An {@code https} base URL offers HTTP/2 by ALPN
+ * ({@code claude.http2}) and falls back to HTTP/1.1; an {@code http} one speaks HTTP/1.1 only, no h2c.
+ * The core {@code HttpClient} is used rather than the WebClient because it tells when a connection is
+ * acquired ({@link ModelCall#onWire()}) and lets an ended attempt reset its stream at once, which gives
+ * the connection back to the pool.
+ *
+ * <p>Timeouts ({@code claude.*_timeout_ms}): waiting for a connection ({@code connection_wait}, which
+ * includes the TCP connect, itself bounded by {@code connect}); then, from the moment the request is on
+ * the wire, first event, idle between events, and total (timers here; when one fires the attempt fails
+ * at once as retryable and its stream is reset). Errors are classified into {@link ProviderException}s
+ * whose messages are safe for users; the API key is only ever put in the {@code x-api-key} header.
  */
 public final class ClaudeClient implements ModelProvider {
 
@@ -49,39 +62,61 @@ public final class ClaudeClient implements ModelProvider {
 
   private final Vertx vertx;
   private final ProviderSettings.Claude cfg;
-  private final WebClient client;
+  private final HttpClientAgent client;
+  private final String messagesUrl;
 
   public ClaudeClient(Vertx vertx, ProviderSettings.Claude cfg) {
+    this(vertx, cfg, options -> {});
+  }
+
+  /** With a last say on the client options (tests: trust a self-signed fake). */
+  ClaudeClient(Vertx vertx, ProviderSettings.Claude cfg, Consumer<HttpClientOptions> customizer) {
     this.vertx = vertx;
     this.cfg = cfg;
-    this.client =
-        WebClient.create(
-            vertx,
-            new WebClientOptions()
-                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.connectTimeoutMs()))
-                .setKeepAlive(true)
-                .setUserAgent("chat-service"));
+    this.messagesUrl = cfg.baseUrl() + "/v1/messages";
+    HttpClientOptions options = clientOptions(cfg);
+    customizer.accept(options);
+    this.client = vertx.httpClientBuilder().with(options).with(poolOptions(cfg)).build();
+  }
+
+  /** HTTP/2 by ALPN with HTTP/1.1 fallback for https (when enabled); plain HTTP/1.1 otherwise, never h2c. */
+  static HttpClientOptions clientOptions(ProviderSettings.Claude cfg) {
+    boolean https = "https".equalsIgnoreCase(URI.create(cfg.baseUrl()).getScheme());
+    HttpClientOptions options = new HttpClientOptions()
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.connectTimeoutMs()))
+        .setKeepAlive(true)
+        .setHttp2ClearTextUpgrade(false)
+        .setSsl(https);
+    if (https && cfg.http2()) {
+      options.setUseAlpn(true)
+          .setProtocolVersion(HttpVersion.HTTP_2)
+          .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
+    } else {
+      options.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+    return options;
+  }
+
+  /** {@code claude.max_connections} for either protocol; the wait queue fits every job of the instance. */
+  static PoolOptions poolOptions(ProviderSettings.Claude cfg) {
+    return new PoolOptions()
+        .setHttp1MaxSize(cfg.maxConnections())
+        .setHttp2MaxSize(cfg.maxConnections())
+        .setMaxWaitQueueSize(cfg.maxWaitQueue());
   }
 
   @Override
   public ModelCall stream(ModelRequest request, Consumer<String> onText) {
-    ClaudeCall call = new ClaudeCall(onText);
+    ClaudeCall call = new ClaudeCall(onText, requestBody(request).toBuffer());
     client
-        .postAbs(cfg.baseUrl() + "/v1/messages")
-        .putHeader("x-api-key", cfg.apiKey())
-        .putHeader("anthropic-version", cfg.anthropicVersion())
-        .putHeader("content-type", "application/json")
-        .putHeader("accept", "text/event-stream")
-        .connectTimeout(cfg.connectTimeoutMs())
-        .idleTimeout(Math.max(cfg.firstEventTimeoutMs(), cfg.idleTimeoutMs()))
-        .as(codecOf(call))
-        .sendBuffer(requestBody(request).toBuffer())
-        .onComplete(call::responseEnded);
+        .request(new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(messagesUrl)
+            // on a pooled client this bounds the wait for a connection (queue + connect), nothing else
+            .setConnectTimeout(cfg.connectionWaitTimeoutMs())
+            .setIdleTimeout(Math.max(cfg.firstEventTimeoutMs(), cfg.idleTimeoutMs())))
+        .onComplete(call::connectionObtained);
     return call;
-  }
-
-  private static BodyCodec<Void> codecOf(ClaudeCall call) {
-    return () -> call.sink;
   }
 
   /** The Messages API request body, with a cache breakpoint on the history prefix when enabled. */
@@ -119,96 +154,46 @@ public final class ClaudeClient implements ModelProvider {
 
   @Override
   public Future<Void> close() {
-    client.close();
-    return Future.succeededFuture();
+    return client.close();
   }
 
-  /** One attempt: the body sink, the SSE state machine and the timers. */
+  /** One attempt: waiting for a connection, then the response, the SSE state machine and the timers. */
   private final class ClaudeCall implements ModelCall {
 
     private final Consumer<String> onText;
+    private final Buffer body;
+    private final long waitStartedNs = System.nanoTime();
     private final Promise<ModelResult> result = Promise.promise();
+    private final Promise<Long> onWire = Promise.promise();
     private final SseParser parser = new SseParser(this::handleEvent);
-    private final Buffer rawBody = Buffer.buffer();
-    private final long totalTimer;
-    private long eventTimer;
+    /** The request once a connection is held; reset when the attempt ends before its response does. */
+    private HttpClientRequest request;
+    private boolean responseEnded;
+    /** Only a non-200 response's body is kept (bounded), to read its JSON error. */
+    private Buffer errorBody;
+    private long totalTimer = -1;
+    /** The first-event timer, then the idle watchdog; one timer per idle period, not one per event. */
+    private long eventTimer = -1;
     private boolean sawEvent;
+    private long lastEventNs;
     private String model = cfg.model();
     private long inputTokens;
     private long outputTokens;
     private String stopReason;
-    private ProviderException streamError;
 
-    /** The response body arrives here chunk by chunk. */
-    private final BodyStream<Void> sink = new BodyStream<>() {
-
-      @Override
-      public Future<Void> write(Buffer chunk) {
-        if (done()) {
-          // Failing the write makes the WebClient reset the request: an aborted or timed-out attempt
-          // stops reading from the connection.
-          return Future.failedFuture("attempt already ended");
-        }
-        if (rawBody.length() < MAX_ERROR_BODY) {
-          rawBody.appendBuffer(chunk.length() > MAX_ERROR_BODY ? chunk.slice(0, MAX_ERROR_BODY) : chunk);
-        }
-        parser.feed(chunk);
-        if (parser.pendingSize() > MAX_EVENT_SIZE) {
-          // a stream that never ends its event must not grow this buffer without bound
-          finish(null, ProviderException.retryable("provider_bad_stream", "The AI service sent an unreadable stream."));
-          return Future.failedFuture("SSE event too large");
-        }
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public Future<Void> end() {
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public Future<Void> result() {
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public void handle(Throwable err) {
-        // the response failed while streaming: responseEnded receives the same failure
-      }
-
-      @Override
-      public BodyStream<Void> exceptionHandler(Handler<Throwable> handler) {
-        return this;
-      }
-
-      @Override
-      public BodyStream<Void> setWriteQueueMaxSize(int maxSize) {
-        return this;
-      }
-
-      @Override
-      public boolean writeQueueFull() {
-        return false;
-      }
-
-      @Override
-      public BodyStream<Void> drainHandler(Handler<Void> handler) {
-        return this;
-      }
-    };
-
-
-    ClaudeCall(Consumer<String> onText) {
+    ClaudeCall(Consumer<String> onText, Buffer body) {
       this.onText = onText;
-      this.totalTimer =
-          vertx.setTimer(cfg.totalTimeoutMs(), t -> timedOut("the model took too long to answer"));
-      this.eventTimer =
-          vertx.setTimer(cfg.firstEventTimeoutMs(), t -> timedOut("the model did not start answering in time"));
+      this.body = body;
     }
 
     @Override
     public Future<ModelResult> result() {
       return result.future();
+    }
+
+    @Override
+    public Future<Long> onWire() {
+      return onWire.future();
     }
 
     @Override
@@ -220,17 +205,157 @@ public final class ClaudeClient implements ModelProvider {
       return result.future().isComplete();
     }
 
+    // ---- connection, then request ----
+
+    private void connectionObtained(AsyncResult<HttpClientRequest> ar) {
+      long waitedMs = (System.nanoTime() - waitStartedNs) / 1_000_000;
+      if (ar.failed()) {
+        finish(null, connectionFailure(ar.cause(), waitedMs));
+        return;
+      }
+      HttpClientRequest req = ar.result();
+      if (done()) {
+        // aborted while waiting: hand the connection straight back
+        req.reset();
+        return;
+      }
+      request = req;
+      // the attempt runs from here: the provider timeouts start now, not when the job asked for a connection
+      totalTimer = vertx.setTimer(cfg.totalTimeoutMs(), t -> timedOut("the model took too long to answer"));
+      eventTimer = vertx.setTimer(cfg.firstEventTimeoutMs(), t -> timedOut("the model did not start answering in time"));
+      onWire.tryComplete(waitedMs);
+      req.putHeader("x-api-key", cfg.apiKey())
+          .putHeader("anthropic-version", cfg.anthropicVersion())
+          .putHeader("content-type", "application/json")
+          .putHeader("accept", "text/event-stream")
+          .putHeader("user-agent", "chat-service")
+          .send(body)
+          .onComplete(this::responseStarted);
+    }
+
+    private ProviderException connectionFailure(Throwable err, long waitedMs) {
+      log.debug("no Claude connection after {} ms: {}", waitedMs, err.toString());
+      if (err instanceof ConnectionPoolTooBusyException) {
+        return ProviderException.retryable("provider_pool_exhausted",
+            "Too many requests to the AI service are waiting on this server; the reply will be retried.");
+      }
+      if (err instanceof TimeoutException) {
+        return ProviderException.retryable("provider_pool_exhausted",
+            "No connection to the AI service became free in time; the reply will be retried.");
+      }
+      if (err instanceof io.netty.channel.ConnectTimeoutException) {
+        return ProviderException.retryable("provider_timeout", "The AI service timed out: connecting took too long.");
+      }
+      return ProviderException.retryable("provider_unreachable", "The AI service could not be reached.");
+    }
+
+    private void responseStarted(AsyncResult<HttpClientResponse> ar) {
+      if (done()) {
+        return;
+      }
+      if (ar.failed()) {
+        log.debug("Claude request failed: {}", ar.cause().getClass().getSimpleName());
+        finish(null, ar.cause() instanceof TimeoutException
+            ? ProviderException.retryable("provider_timeout", "The AI service timed out.")
+            : ProviderException.retryable("provider_unreachable", "The AI service could not be reached."));
+        return;
+      }
+      HttpClientResponse response = ar.result();
+      if (response.statusCode() != 200) {
+        readError(response);
+        return;
+      }
+      response.handler(this::onChunk);
+      response.exceptionHandler(this::streamBroke);
+      response.endHandler(v -> {
+        responseEnded = true;
+        finish(null, sawEvent
+            ? ProviderException.retryable("provider_stream_cut", "The AI service's stream ended before the reply was complete.")
+            : ProviderException.retryable("provider_bad_stream", "The AI service sent an empty stream."));
+      });
+    }
+
+    private void readError(HttpClientResponse response) {
+      int status = response.statusCode();
+      long retryAfterMs = retryAfterMs(response.getHeader("retry-after"));
+      errorBody = Buffer.buffer();
+      response.handler(chunk -> {
+        int room = MAX_ERROR_BODY - errorBody.length();
+        if (room > 0) {
+          errorBody.appendBuffer(chunk.length() > room ? chunk.slice(0, room) : chunk);
+        }
+      });
+      response.exceptionHandler(this::streamBroke);
+      response.endHandler(v -> {
+        responseEnded = true;
+        finish(null, classifyStatus(status, retryAfterMs));
+      });
+    }
+
+    private void onChunk(Buffer chunk) {
+      if (done()) {
+        return;
+      }
+      parser.feed(chunk);
+      if (parser.pendingSize() > MAX_EVENT_SIZE) {
+        // a stream that never ends its event must not grow this buffer without bound
+        finish(null, ProviderException.retryable("provider_bad_stream", "The AI service sent an unreadable stream."));
+      }
+    }
+
+    private void streamBroke(Throwable err) {
+      responseEnded = true;
+      if (done()) {
+        return;
+      }
+      log.debug("Claude stream broke: {}", err.getClass().getSimpleName());
+      if (err instanceof TimeoutException) {
+        finish(null, ProviderException.retryable("provider_timeout", "The AI service timed out: the stream stalled."));
+      } else {
+        finish(null, sawEvent
+            ? ProviderException.retryable("provider_stream_cut", "The AI service's stream ended before the reply was complete.")
+            : ProviderException.retryable("provider_unreachable", "The AI service could not be reached."));
+      }
+    }
+
+    /**
+     * Fires after {@code delayMs}; fails the attempt if no event came for {@code idle_timeout_ms} by
+     * then, else waits for the rest of the window. Events only record their time, so a fast token
+     * stream does not cancel and re-arm a timer per token.
+     */
+    private void watchIdle(long delayMs) {
+      eventTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+        long idleMs = (System.nanoTime() - lastEventNs) / 1_000_000;
+        if (idleMs >= cfg.idleTimeoutMs()) {
+          timedOut("the stream stalled");
+        } else if (!done()) {
+          watchIdle(cfg.idleTimeoutMs() - idleMs);
+        }
+      });
+    }
+
     private void timedOut(String what) {
       finish(null, ProviderException.retryable("provider_timeout", "The AI service timed out: " + what + "."));
     }
 
+    /**
+     * Ends the attempt once. A failure before the response ended resets the stream, so an aborted or
+     * timed-out attempt stops reading and its connection (HTTP/1.1) or stream slot (HTTP/2) is free.
+     */
     private void finish(ModelResult ok, ProviderException err) {
+      if (done()) {
+        return;
+      }
       vertx.cancelTimer(totalTimer);
       vertx.cancelTimer(eventTimer);
       if (ok != null) {
         result.tryComplete(ok);
-      } else {
-        result.tryFail(err);
+        return;
+      }
+      onWire.tryFail(err);
+      result.tryFail(err);
+      if (request != null && !responseEnded) {
+        request.reset();
       }
     }
 
@@ -240,9 +365,12 @@ public final class ClaudeClient implements ModelProvider {
       if (done()) {
         return;
       }
-      sawEvent = true;
-      vertx.cancelTimer(eventTimer);
-      eventTimer = vertx.setTimer(cfg.idleTimeoutMs(), t -> timedOut("the stream stalled"));
+      lastEventNs = System.nanoTime();
+      if (!sawEvent) {
+        sawEvent = true;
+        vertx.cancelTimer(eventTimer);
+        watchIdle(cfg.idleTimeoutMs());
+      }
       JsonObject data;
       try {
         data = new JsonObject(event.data());
@@ -288,47 +416,18 @@ public final class ClaudeClient implements ModelProvider {
         }
         case "message_stop" ->
             finish(new ModelResult(model, new Usage(inputTokens, outputTokens), stopReason), null);
-        case "error" -> {
-          streamError = classifyErrorType(data.getJsonObject("error", new JsonObject()), 0, -1, true);
-          finish(null, streamError);
-        }
+        case "error" -> finish(null, classifyErrorType(data.getJsonObject("error", new JsonObject()), 0, -1, true));
         default -> {
           // ping, content_block_stop and event types added later carry nothing we need
         }
       }
     }
 
-    // ---- end of the HTTP exchange ----
-
-    private void responseEnded(AsyncResult<HttpResponse<Void>> ar) {
-      if (done()) {
-        return;
-      }
-      if (ar.failed()) {
-        log.debug("Claude request failed: {}", ar.cause().getClass().getSimpleName());
-        boolean timeout = ar.cause() instanceof java.util.concurrent.TimeoutException
-            || String.valueOf(ar.cause().getMessage()).toLowerCase().contains("timeout");
-        finish(null, timeout
-            ? ProviderException.retryable("provider_timeout", "The AI service timed out.")
-            : ProviderException.retryable("provider_unreachable", "The AI service could not be reached."));
-        return;
-      }
-      HttpResponse<Void> response = ar.result();
-      int status = response.statusCode();
-      if (status != 200) {
-        finish(null, classifyStatus(status, retryAfterMs(response.getHeader("retry-after"))));
-        return;
-      }
-      finish(null, sawEvent
-          ? ProviderException.retryable("provider_stream_cut", "The AI service's stream ended before the reply was complete.")
-          : ProviderException.retryable("provider_bad_stream", "The AI service sent an empty stream."));
-    }
-
     private ProviderException classifyStatus(int status, long retryAfterMs) {
       JsonObject error = new JsonObject();
       try {
-        JsonObject body = new JsonObject(rawBody);
-        error = body.getJsonObject("error", error);
+        JsonObject parsed = new JsonObject(errorBody);
+        error = parsed.getJsonObject("error", error);
       } catch (DecodeException | ClassCastException e) {
         // not the documented JSON error; the status alone classifies it
       }

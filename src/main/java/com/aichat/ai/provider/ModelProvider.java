@@ -29,6 +29,17 @@ public interface ModelProvider {
     Future<ModelResult> result();
 
     /**
+     * Completes once the request is on the wire (a connection was acquired and the request is being
+     * sent), with the milliseconds spent waiting for that connection: in the pool's queue and opening
+     * it. Only from then on does the attempt count as running and do the provider timeouts run. Fails
+     * with the attempt's error if the attempt ends before (e.g. aborted or timed out while waiting).
+     * Providers without connections answer at once with 0.
+     */
+    default Future<Long> onWire() {
+      return Future.succeededFuture(0L);
+    }
+
+    /**
      * Stops the attempt: no more text is delivered and {@link #result()} fails with
      * {@link ProviderException.Kind#ABORTED} (unless it already ended).
      */
