@@ -183,10 +183,13 @@ public final class AiWorkerVerticle extends VerticleBase {
     });
   }
 
-  /** The immediate answer, with this instance's address and free slots so a dispatcher can count them. */
+  /**
+   * The immediate answer, with this instance's address, free slots and per-user cap, so a dispatcher
+   * can count its slots and estimate how fast a capped user's backlog drains.
+   */
   private JsonObject answer(boolean accepted, String reason) {
     return new GenerateRequest.Answer(accepted, reason, workerId, Addresses.aiWorker(workerId),
-        Math.max(0, settings.maxConcurrent() - jobs.size()), settings.maxConcurrent()).toJson();
+        Math.max(0, settings.maxConcurrent() - jobs.size()), settings.maxConcurrent(), settings.maxPerUser()).toJson();
   }
 
   private void handleCancel(Message<JsonObject> msg) {
@@ -235,15 +238,17 @@ public final class AiWorkerVerticle extends VerticleBase {
   }
 
   /**
-   * Tells local dispatchers how many slots this instance has free (at start, and when the job
-   * {@code endedJob} ended), so they offer exactly that many waiting jobs.
+   * Tells local dispatchers how many slots this instance has free (at start, on a query, and when the
+   * job {@code endedJob} ended), so they offer exactly that many waiting jobs, and its per-user cap, so
+   * they can estimate the wait of a user held back by it.
    */
   private void announceCapacity(String endedJob) {
     JsonObject capacity = new JsonObject()
         .put("workerId", workerId)
         .put("address", Addresses.aiWorker(workerId))
         .put("free", Math.max(0, settings.maxConcurrent() - jobs.size()))
-        .put("max", settings.maxConcurrent());
+        .put("max", settings.maxConcurrent())
+        .put("maxPerUser", settings.maxPerUser());
     vertx.eventBus().publish(Addresses.AI_CAPACITY, endedJob == null ? capacity : capacity.put("messageId", endedJob));
   }
 

@@ -61,7 +61,7 @@ public final class Addresses {
   /**
    * AI worker job (point-to-point, any worker instance): {@code {messageId, userId?, retryInProcess?:
    * boolean (default true), outcomeAddress?: string}}. The worker answers at once with
-   * {@code {accepted: boolean, reason?, workerId, address, free, max}} ({@code reason: "busy"} when it
+   * {@code {accepted: boolean, reason?, workerId, address, free, max, maxPerUser}} ({@code reason: "busy"} when it
    * has no free slot, {@code "user_busy"} when the user is at {@code worker.max_per_user} there) and
    * never holds the request open for the generation itself. With {@code retryInProcess: false} a retryable failure releases the reply to
    * {@code pending} instead of retrying inside the worker (Cloud Tasks then retries). With an
@@ -71,8 +71,9 @@ public final class Addresses {
 
   /**
    * Published by an AI worker instance when it starts and each time one of its generation slots frees:
-   * {@code {workerId, address, free, max, messageId?}} ({@code address} = its {@link #aiWorker} address,
-   * {@code free} = its slots now free, {@code max} = {@code worker.max_concurrent}, {@code messageId} =
+   * {@code {workerId, address, free, max, maxPerUser, messageId?}} ({@code address} = its
+   * {@link #aiWorker} address, {@code free} = its slots now free, {@code max} = {@code
+   * worker.max_concurrent}, {@code maxPerUser} = {@code worker.max_per_user}, {@code messageId} =
    * the job that just ended). Local dispatchers count each worker's free slots from it and offer
    * exactly that many waiting jobs, so a full worker is not asked again until it has room.
    */

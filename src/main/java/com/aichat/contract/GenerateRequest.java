@@ -34,21 +34,23 @@ public record GenerateRequest(String messageId, String userId, boolean retryInPr
   }
 
   /**
-   * The worker's immediate answer: {@code {accepted, reason?, workerId?, address?, free?, max?}}.
+   * The worker's immediate answer: {@code {accepted, reason?, workerId?, address?, free?, max?,
+   * maxPerUser?}}.
    * {@code accepted = true} means the job is now in this worker's hands (it may still end as
    * {@code not_claimed} if another worker holds it); {@code false} with {@code reason = "busy"} means no
    * free slot, {@code "user_busy"} that the user is at {@code worker.max_per_user} on this instance, and
    * nothing was done: the reply stays {@code pending}. {@code free} is the answering worker's free slots
-   * after this answer, {@code max} its {@code worker.max_concurrent}, {@code address} its
-   * {@link Addresses#aiWorker} address.
+   * after this answer, {@code max} its {@code worker.max_concurrent}, {@code maxPerUser} its
+   * {@code worker.max_per_user}, {@code address} its {@link Addresses#aiWorker} address.
    */
-  public record Answer(boolean accepted, String reason, String workerId, String address, Integer free, Integer max) {
+  public record Answer(
+      boolean accepted, String reason, String workerId, String address, Integer free, Integer max, Integer maxPerUser) {
 
     public static final String BUSY = "busy";
     public static final String USER_BUSY = "user_busy";
 
     public Answer(boolean accepted, String reason) {
-      this(accepted, reason, null, null, null, null);
+      this(accepted, reason, null, null, null, null, null);
     }
 
     public JsonObject toJson() {
@@ -56,12 +58,13 @@ public record GenerateRequest(String messageId, String userId, boolean retryInPr
       Json.putOpt(o, "workerId", workerId);
       Json.putOpt(o, "address", address);
       Json.putOpt(o, "free", free);
-      return Json.putOpt(o, "max", max);
+      Json.putOpt(o, "max", max);
+      return Json.putOpt(o, "maxPerUser", maxPerUser);
     }
 
     public static Answer fromJson(JsonObject o) {
       return new Answer(o.getBoolean("accepted", false), o.getString("reason"), o.getString("workerId"),
-          o.getString("address"), o.getInteger("free"), o.getInteger("max"));
+          o.getString("address"), o.getInteger("free"), o.getInteger("max"), o.getInteger("maxPerUser"));
     }
   }
 }

@@ -11,8 +11,8 @@ import java.time.Instant;
  *     users) order, so a later first message of another user may still be placed ahead of a user's
  *     deep backlog
  * @param queued replies waiting in that dispatcher in all
- * @param expectedStartMs the expected wait until generation starts, from the measured time per job and
- *     the known worker slots; absent while the dispatcher has not measured it yet (no job finished, or no
+ * @param expectedStartMs the expected wait until generation starts, from the measured time per job,
+ *     the known worker slots and the slots one user may hold; absent while the dispatcher has not measured it yet (no job finished, or no
  *     worker known)
  * @param expectedStartAt now + {@code expectedStartMs}, ISO-8601; absent with it
  */

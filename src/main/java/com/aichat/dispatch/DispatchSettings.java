@@ -21,7 +21,9 @@ import java.util.Set;
  *     replies of one user; that user's next send is refused with {@code 503 OVERLOADED} (others go on)
  * @param maxQueueWaitMs {@code dispatch.max_queue_wait_ms} (default 10000, 0 = no limit, at most one
  *     day): a send whose expected start (its place in the fair queue times the measured time per job,
- *     over the known worker slots) is further away than this is refused with {@code 503 OVERLOADED}
+ *     over the known worker slots; or, when longer, its place among its user's waiting replies times the
+ *     time per job, over the slots one user may hold, {@code worker.max_per_user} per worker instance)
+ *     is further away than this is refused with {@code 503 OVERLOADED}
  * @param loadIntervalMs {@code dispatch.load_interval_ms} (default 100, 10–10,000): how often a local
  *     dispatcher publishes its queue on {@code chat.dispatch.load} while it changes (and at least once a
  *     second); API instances that hear nothing for ten intervals (at least 5 s) stop refusing

@@ -16,10 +16,9 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +32,15 @@ import org.slf4j.LoggerFactory;
  * answer. The dispatcher counts them per worker ({@code free} minus its own offers still unanswered)
  * and sends a job to a worker's own address ({@link Addresses#aiWorker}) only while that worker has a
  * slot, so a full node is never asked again and again (measured before: 27 refused offers per started
- * job at 500 msg/s, see docs/benchmarks.md), and no job keeps a timer of its own. A refusal (the count
- * was off, or the user is at {@code worker.max_per_user} there) puts the job back first in line; a user
- * refused as {@code user_busy} is skipped until a worker announces a freed slot. While no known worker
+ * job at 500 msg/s, see docs/benchmarks.md), and no job keeps a timer of its own. The same goes for the
+ * per-user cap: each worker announces its {@code worker.max_per_user}, and the dispatcher counts each
+ * user's jobs it has on each worker (offered or running), so a user at the cap there is not offered to
+ * that worker until one of those jobs ends. Without that, heap-derived limits (thousands of free slots)
+ * would let every capacity announcement re-offer the whole queue of capped users. A refusal (the count
+ * was off, or the user's slots there are held by jobs this dispatcher did not start) puts the job back
+ * first in line; a user refused as {@code user_busy} is not offered to that worker again until it
+ * announces the end of one of that user's jobs or of a job this dispatcher does not know, and at most
+ * {@value #PARK_MS} ms later in any case (a lost announcement). While no known worker
  * has a slot, one job at a time is offered on the shared {@link Addresses#AI_GENERATE} address, at most
  * every {@value #PROBE_MS} ms: that recovers from a lost announcement and finds workers that did not
  * answer the {@link Addresses#AI_CAPACITY_QUERY} this dispatcher publishes when it starts.
@@ -69,6 +74,15 @@ final class LocalDispatch implements Dispatch {
   /** Jobs whose start time is kept to measure their duration; older ones are forgotten. */
   private static final int MAX_TIMED_JOBS = 100_000;
 
+  /** End announcements of jobs not (yet) known here, kept in case the job's acceptance is still on its way. */
+  private static final int MAX_UNMATCHED_ENDS = 10_000;
+
+  /** Longest time a user refused as {@code user_busy} by a worker is kept from offers to that worker. */
+  static final long PARK_MS = 1_000;
+
+  /** A job this dispatcher handed to a worker, until the worker announces its end. */
+  private record Started(long atMs, String user, String workerId) {}
+
   /** One worker instance as this dispatcher sees it. */
   private static final class Worker {
     final String id;
@@ -76,6 +90,12 @@ final class LocalDispatch implements Dispatch {
     int max;
     int free;
     int inFlight;
+    /** Its {@code worker.max_per_user}; 0 while not announced (an older worker). */
+    int maxPerUser;
+    /** Jobs of each user this dispatcher has offered to this worker or that run there. */
+    final Map<String, Integer> userJobs = new HashMap<>();
+    /** Users this worker refused as {@code user_busy}, with when. */
+    final Map<String, Long> parkedAt = new HashMap<>();
 
     Worker(String id) {
       this.id = id;
@@ -84,6 +104,29 @@ final class LocalDispatch implements Dispatch {
     int available() {
       return free - inFlight;
     }
+
+    /** True when this worker has a slot for one more job of {@code user}, as far as this dispatcher knows. */
+    boolean hasRoomFor(String user, long now) {
+      if (available() <= 0) {
+        return false;
+      }
+      Long parked = parkedAt.get(user);
+      if (parked != null) {
+        if (now - parked < PARK_MS) {
+          return false;
+        }
+        parkedAt.remove(user);
+      }
+      return maxPerUser <= 0 || FairQueue.UNKNOWN_USER.equals(user) || userJobs.getOrDefault(user, 0) < maxPerUser;
+    }
+
+    void addUserJob(String user) {
+      userJobs.merge(user, 1, Integer::sum);
+    }
+
+    void removeUserJob(String user) {
+      userJobs.computeIfPresent(user, (u, n) -> n <= 1 ? null : n - 1);
+    }
   }
 
   private final Vertx vertx;
@@ -91,12 +134,26 @@ final class LocalDispatch implements Dispatch {
   private final String dispatcherId = UUID.randomUUID().toString();
   private final FairQueue queue = new FairQueue();
   private final Map<String, Worker> workers = new LinkedHashMap<>();
-  private final Set<String> parkedUsers = new HashSet<>();
-  private final Map<String, Long> startedAt =
+  private final Map<String, Started> startedAt =
       new LinkedHashMap<>(256, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-          return size() > MAX_TIMED_JOBS;
+        protected boolean removeEldestEntry(Map.Entry<String, Started> eldest) {
+          if (size() <= MAX_TIMED_JOBS) {
+            return false;
+          }
+          Worker w = workers.get(eldest.getValue().workerId());
+          if (w != null) {
+            w.removeUserJob(eldest.getValue().user());
+          }
+          return true;
+        }
+      };
+  /** Jobs whose end was announced before this dispatcher saw them accepted (an answer still on its way). */
+  private final Map<String, Boolean> unmatchedEnds =
+      new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > MAX_UNMATCHED_ENDS;
         }
       };
   private final MessageConsumer<JsonObject> capacity;
@@ -146,7 +203,7 @@ final class LocalDispatch implements Dispatch {
     if (!queue.contains(request.messageId())) {
       return Future.succeededFuture(receipt(null, user)); // a worker with a free slot is being offered it
     }
-    QueuePosition where = positionOf(position);
+    QueuePosition where = positionOf(position, FairQueue.UNKNOWN_USER.equals(user) ? 0 : queue.length(user));
     announce(entry, where);
     return Future.succeededFuture(receipt(where, user));
   }
@@ -156,20 +213,31 @@ final class LocalDispatch implements Dispatch {
   /** Offers waiting jobs, in fair order, to workers while they have free slots. */
   private void pump() {
     while (!closed && !queue.isEmpty()) {
-      Worker w = roomiestWorker();
-      if (w == null) {
+      if (roomiestWorker() == null) {
         break;
       }
-      FairQueue.Entry e = queue.poll(this::skipped);
+      long now = System.currentTimeMillis();
+      FairQueue.Entry e = queue.poll(user -> skipped(user, now));
       if (e == null) {
         return; // every waiting user is at its per-user cap (or probed); the next freed slot wakes them
       }
       changed = true;
-      offer(w, e);
+      offer(workerFor(e.user(), now), e);
     }
     if (!closed && !queue.isEmpty()) {
       scheduleProbe();
     }
+  }
+
+  /** The worker with the most free slots that has room for one more job of {@code user}; null when none. */
+  private Worker workerFor(String user, long now) {
+    Worker best = null;
+    for (Worker w : workers.values()) {
+      if (w.hasRoomFor(user, now) && (best == null || w.available() > best.available())) {
+        best = w;
+      }
+    }
+    return best;
   }
 
   private Worker roomiestWorker() {
@@ -184,6 +252,7 @@ final class LocalDispatch implements Dispatch {
 
   private void offer(Worker w, FairQueue.Entry e) {
     w.inFlight++;
+    w.addUserJob(e.user());
     vertx.eventBus()
         .<JsonObject>request(w.address, generateRequest(e), new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS))
         .map(reply -> GenerateRequest.Answer.fromJson(reply.body()))
@@ -191,8 +260,9 @@ final class LocalDispatch implements Dispatch {
           w.inFlight--;
           if (ar.succeeded()) {
             learn(ar.result());
-            settle(e, ar.result());
+            settle(w, e, ar.result());
           } else {
+            w.removeUserJob(e.user());
             forgetWorker(w, ar.cause());
             putBack(e);
           }
@@ -225,7 +295,8 @@ final class LocalDispatch implements Dispatch {
       pump();
       return;
     }
-    FairQueue.Entry e = queue.peek(this::skipped);
+    long now = System.currentTimeMillis();
+    FairQueue.Entry e = queue.peek(user -> user.equals(probing) || cappedEverywhere(user, now));
     if (e == null) {
       return;
     }
@@ -241,24 +312,61 @@ final class LocalDispatch implements Dispatch {
             if (ar.result().accepted() && queue.remove(e)) {
               changed = true;
             }
+            Worker w = ar.result().workerId() == null ? null : workers.get(ar.result().workerId());
             if (ar.result().accepted()) {
-              startedAt.put(e.messageId(), System.currentTimeMillis());
-            } else if (GenerateRequest.Answer.USER_BUSY.equals(ar.result().reason())) {
-              parkedUsers.add(e.user());
+              if (w != null) {
+                w.addUserJob(e.user());
+              }
+              started(w, e);
+            } else if (w != null && GenerateRequest.Answer.USER_BUSY.equals(ar.result().reason())) {
+              w.parkedAt.put(e.user(), System.currentTimeMillis());
             }
           } else {
             log.debug("no worker took reply {} now: {}", e.messageId(), ar.cause().getMessage());
           }
           if (!e.announced && queue.contains(e.messageId())) {
-            announce(e, positionOf(1));
+            announce(e, positionOf(1, e.request.userId() == null ? 0 : 1));
           }
           pump();
         });
   }
 
-  /** Users not offered now: at a worker's per-user cap, or the one whose job a probe is asking about. */
-  private boolean skipped(String user) {
-    return parkedUsers.contains(user) || user.equals(probing);
+  /**
+   * Users not offered now: no known worker has room for one more of their jobs (per-user cap), or a
+   * probe is asking about their job.
+   */
+  private boolean skipped(String user, long now) {
+    return user.equals(probing) || workerFor(user, now) == null;
+  }
+
+  /** True when every known worker (at least one) is, for {@code user}, at its per-user cap or parked. */
+  private boolean cappedEverywhere(String user, long now) {
+    if (workers.isEmpty()) {
+      return false;
+    }
+    for (Worker w : workers.values()) {
+      Long parked = w.parkedAt.get(user);
+      boolean atCap = w.maxPerUser > 0 && !FairQueue.UNKNOWN_USER.equals(user)
+          && w.userJobs.getOrDefault(user, 0) >= w.maxPerUser;
+      if (!atCap && (parked == null || now - parked >= PARK_MS)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Counts a job a worker accepted (its user's job at {@code w} is counted already), until that worker
+   * announces its end; if the end came first, the job is uncounted at once.
+   */
+  private void started(Worker w, FairQueue.Entry e) {
+    if (unmatchedEnds.remove(e.messageId()) != null) {
+      if (w != null) {
+        w.removeUserJob(e.user());
+      }
+      return;
+    }
+    startedAt.put(e.messageId(), new Started(System.currentTimeMillis(), e.user(), w == null ? null : w.id));
   }
 
   private static JsonObject generateRequest(FairQueue.Entry e) {
@@ -266,13 +374,14 @@ final class LocalDispatch implements Dispatch {
   }
 
   /** The outcome of one offer: started, or back first in line. */
-  private void settle(FairQueue.Entry e, GenerateRequest.Answer answer) {
+  private void settle(Worker w, FairQueue.Entry e, GenerateRequest.Answer answer) {
     if (answer.accepted()) {
-      startedAt.put(e.messageId(), System.currentTimeMillis());
+      started(w, e); // its user's job at w stays counted until w announces its end
       return;
     }
+    w.removeUserJob(e.user());
     if (GenerateRequest.Answer.USER_BUSY.equals(answer.reason())) {
-      parkedUsers.add(e.user());
+      w.parkedAt.put(e.user(), System.currentTimeMillis());
     }
     putBack(e);
   }
@@ -284,7 +393,7 @@ final class LocalDispatch implements Dispatch {
     queue.pushFront(e);
     changed = true;
     if (!e.announced && e.request.userId() != null) {
-      announce(e, positionOf(1));
+      announce(e, positionOf(1, 1));
     }
   }
 
@@ -297,6 +406,9 @@ final class LocalDispatch implements Dispatch {
     w.address = a.address();
     w.free = a.free();
     w.max = a.max() == null ? Math.max(w.max, a.free()) : a.max();
+    if (a.maxPerUser() != null) {
+      w.maxPerUser = a.maxPerUser();
+    }
   }
 
   private void forgetWorker(Worker w, Throwable err) {
@@ -316,12 +428,26 @@ final class LocalDispatch implements Dispatch {
     w.address = c.getString("address");
     w.free = c.getInteger("free", 0);
     w.max = c.getInteger("max", Math.max(w.max, w.free));
-    Long started = c.getString("messageId") == null ? null : startedAt.remove(c.getString("messageId"));
+    w.maxPerUser = c.getInteger("maxPerUser", w.maxPerUser);
+    Started started = c.getString("messageId") == null ? null : startedAt.remove(c.getString("messageId"));
     if (started != null) {
-      long ms = Math.max(0, System.currentTimeMillis() - started);
+      long ms = Math.max(0, System.currentTimeMillis() - started.atMs());
       jobMs = jobMs == null ? ms : jobMs * (1 - JOB_MS_WEIGHT) + ms * JOB_MS_WEIGHT;
+      Worker ran = started.workerId() == null ? null : workers.get(started.workerId());
+      if (ran != null) {
+        ran.removeUserJob(started.user());
+      }
+      w.parkedAt.remove(started.user()); // that user has a slot there again
+    } else {
+      // a start, a query answer, or a job this dispatcher did not hand out: anyone may have room now
+      w.parkedAt.clear();
+      if (c.getString("messageId") != null) {
+        unmatchedEnds.put(c.getString("messageId"), Boolean.TRUE);
+      }
     }
-    parkedUsers.clear();
+    if (w.free >= w.max && w.inFlight == 0) {
+      w.userJobs.clear(); // an idle worker runs no one's jobs: drop counts an announcement lost
+    }
     changed = true;
     pump();
   }
@@ -336,17 +462,50 @@ final class LocalDispatch implements Dispatch {
     return n;
   }
 
-  /** Expected wait until the reply at {@code position} starts; null while unmeasured. */
+  /**
+   * Slots one user can hold at once: each worker's {@code worker.max_per_user} (its whole {@code max}
+   * when it does not say), summed over the known workers.
+   */
+  private int userSlots() {
+    int n = 0;
+    for (Worker w : workers.values()) {
+      n += w.maxPerUser > 0 ? Math.min(w.maxPerUser, w.max) : w.max;
+    }
+    return n;
+  }
+
+  /** Expected wait until the reply at {@code position} starts, counting only the shared slots. */
   private Long expectedWaitMs(int position) {
+    return expectedWaitMs(position, 0);
+  }
+
+  /**
+   * Expected wait until the reply at {@code position} starts, when it is its user's {@code userRank}-th
+   * waiting reply (0: not counted per user); null while unmeasured. It is the longer of two bounds: the
+   * queue drains through all slots ({@code position × jobMs / slots}), and one user's backlog drains only
+   * through the slots that user may hold ({@code userRank × jobMs / userSlots}). The second one binds
+   * when the workers have far more slots than the waiting users may use, e.g. heap-derived limits of
+   * thousands with {@code worker.max_per_user} 2.
+   */
+  private Long expectedWaitMs(int position, int userRank) {
     int slots = slots();
     if (jobMs == null || slots == 0) {
       return null;
     }
-    return Math.round(position * jobMs / slots);
+    double wait = position * jobMs / slots;
+    int userSlots = userSlots();
+    if (userRank > 0 && userSlots > 0) {
+      wait = Math.max(wait, userRank * jobMs / Math.min(userSlots, slots));
+    }
+    return Math.round(wait);
   }
 
   private QueuePosition positionOf(int position) {
-    Long wait = expectedWaitMs(position);
+    return positionOf(position, 0);
+  }
+
+  private QueuePosition positionOf(int position, int userRank) {
+    Long wait = expectedWaitMs(position, userRank);
     return new QueuePosition(position, queue.size(), wait,
         wait == null ? null : Instant.now().plusMillis(wait));
   }
@@ -372,7 +531,7 @@ final class LocalDispatch implements Dispatch {
       Long round = expectedWaitMs(Math.max(1, queue.users()));
       return Math.max(1000, round == null ? 1000 : round);
     }
-    Long wait = settings.maxQueueWaitMs() > 0 ? expectedWaitMs(nextPosition) : null;
+    Long wait = settings.maxQueueWaitMs() > 0 ? expectedWaitMs(nextPosition, length + 1) : null;
     if (wait != null && wait > settings.maxQueueWaitMs()) {
       return Math.max(1000, wait - settings.maxQueueWaitMs());
     }
@@ -401,6 +560,9 @@ final class LocalDispatch implements Dispatch {
   }
 
   private void publishLoad() {
+    if (!queue.isEmpty()) {
+      pump(); // users parked by a refusal become eligible again after PARK_MS
+    }
     long now = System.currentTimeMillis();
     if (!changed && now - lastPublishedAt < LOAD_HEARTBEAT_MS) {
       return;
