@@ -286,6 +286,25 @@ const scenarios = {
     return result;
   },
 
+  // Arrival times (Date.now(), ms) of each reply's first message.delta and of its message.completed in
+  // one session, until the Java side sends a line (com.aichat.bench.StoreScaleBenchmark). Bounded by
+  // args.maxMs, and ends when stdin closes (the JVM went away).
+  async timeline() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const firstDelta = {};
+    const completed = {};
+    socket.on('message.delta', (d) => { if (!(d.messageId in firstDelta)) firstDelta[d.messageId] = Date.now(); });
+    socket.on('message.completed', (m) => { if (!(m.id in completed)) completed[m.id] = Date.now(); });
+    const ack = await withTimeout(join(socket, args.sessionId, null), args.joinTimeoutMs || 60000, 'join');
+    if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+    process.stdin.once('end', () => process.exit(0));
+    out('READY', {});
+    await withTimeout(nextCommand(), args.maxMs || 600000, 'stop command');
+    socket.disconnect();
+    return { firstDelta, completed };
+  },
+
   // Connects and reports what happens when the token expires.
   async expiry() {
     const { socket, connected } = connect({ auth: { token: args.token } });
