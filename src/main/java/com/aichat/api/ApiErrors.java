@@ -1,6 +1,7 @@
 package com.aichat.api;
 
 import com.aichat.contract.ErrorCode;
+import io.vertx.core.Handler;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -34,6 +35,18 @@ final class ApiErrors {
 
   /** Failure handler and router error handler alike. */
   void handle(RoutingContext ctx) {
+    handle(ctx, ctx.statusCode());
+  }
+
+  /**
+   * The router's error handler for {@code status}: vertx-web may call it with a context that carries
+   * neither the failure nor the status (an illegal %-escape in the path), so the status is given here.
+   */
+  Handler<RoutingContext> forStatus(int status) {
+    return ctx -> handle(ctx, ctx.statusCode() == -1 ? status : ctx.statusCode());
+  }
+
+  private void handle(RoutingContext ctx, int status) {
     HttpServerResponse resp = ctx.response();
     if (resp.ended()) {
       return;
@@ -46,10 +59,14 @@ final class ApiErrors {
     if (failure instanceof ApiError e) {
       e.headers().forEach(resp::putHeader);
       write(ctx, e.code().httpStatus(), e.code().name(), e.getMessage(), e.details());
+    } else if (failure != null && status >= 400 && status < 500
+        && ErrorCode.fromThrowable(failure) == ErrorCode.INTERNAL) {
+      // vertx-web's router refused the request itself (e.g. no Host header: 400).
+      handleStatus(ctx, status);
     } else if (failure != null) {
       handleThrowable(ctx, failure);
     } else {
-      handleStatus(ctx, ctx.statusCode());
+      handleStatus(ctx, status);
     }
   }
 
@@ -58,6 +75,13 @@ final class ApiErrors {
     if (failure instanceof HttpException he && he.getStatusCode() < 500) {
       // vertx-web's own refusals: body too large, illegal URL escapes, ...
       handleStatus(ctx, he.getStatusCode());
+      return;
+    }
+    if (code == ErrorCode.INTERNAL && !(failure instanceof ReplyException) && !ctx.request().isEnded()) {
+      // The request failed while its body was still being read: bad chunked framing or a reset, a
+      // client protocol error rather than ours.
+      log.debug("malformed request body on {} {}: {}", ctx.request().method(), ctx.request().path(), failure.toString());
+      ProtocolGuard.closeWith(ctx, ErrorCode.MALFORMED_REQUEST, "the request body is not well-formed HTTP");
       return;
     }
     if (code == ErrorCode.INTERNAL && !(failure instanceof ReplyException)) {
@@ -88,6 +112,8 @@ final class ApiErrors {
         write(ctx, 401, ErrorCode.UNAUTHENTICATED.name(), "authentication required", null);
       }
       case 400 -> write(ctx, 400, ErrorCode.VALIDATION_FAILED.name(), "malformed request", null);
+      case 414 -> write(ctx, 414, ErrorCode.URI_TOO_LONG.name(), "the request line is too long", null);
+      case 431 -> write(ctx, 431, ErrorCode.HEADERS_TOO_LARGE.name(), "the request headers are too large", null);
       default -> {
         if (status != 500 && status != -1) {
           log.warn("unclassified status {} on {} {}", status, ctx.request().method(), ctx.request().path());

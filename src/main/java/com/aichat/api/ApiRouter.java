@@ -41,6 +41,7 @@ public final class ApiRouter {
     MessageHandlers messages = new MessageHandlers(vertx, store, policy, new OverloadGuard(vertx, cfg.dispatch()),
         !cfg.dispatch().cloudTasks());
 
+    router.route().handler(ProtocolGuard.requestShape());
     if (!cfg.http().corsOrigins().isEmpty()) {
       router.route().handler(cors(cfg));
     }
@@ -72,9 +73,10 @@ public final class ApiRouter {
     CloudTasksWorkerHandler.mountIfEnabled(vertx, router, cfg.cloudTasks());
 
     router.route().failureHandler(errors::handle);
-    router.errorHandler(404, errors::handle);
-    router.errorHandler(405, errors::handle);
-    router.errorHandler(500, errors::handle);
+    router.errorHandler(400, errors.forStatus(400));
+    router.errorHandler(404, errors.forStatus(404));
+    router.errorHandler(405, errors.forStatus(405));
+    router.errorHandler(500, errors.forStatus(500));
     return router;
   }
 

@@ -49,7 +49,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   private Future<HttpServer> listen(Router router) {
     server = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true));
-    return server.requestHandler(router).listen(cfg.http().port(), cfg.http().host());
+    return server.requestHandler(router).invalidRequestHandler(ProtocolGuard::invalidRequest).listen(cfg.http().port(), cfg.http().host());
   }
 
   private void logStarted(int port) {

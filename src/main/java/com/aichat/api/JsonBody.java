@@ -6,6 +6,10 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +49,9 @@ final class JsonBody {
     if (empty) {
       throw ApiError.of(ErrorCode.VALIDATION_FAILED, "request body must be a JSON object");
     }
+    if (!isUtf8(buf)) {
+      throw ApiError.of(ErrorCode.VALIDATION_FAILED, "request body is not valid UTF-8");
+    }
     Object parsed;
     try {
       parsed = io.vertx.core.json.Json.decodeValue(buf);
@@ -64,6 +71,38 @@ final class JsonBody {
       throw ApiError.invalidFields(unknown);
     }
     return new JsonBody(obj);
+  }
+
+  /** Strict UTF-8: a malformed byte would otherwise be stored as U+FFFD, silently changing the text. */
+  static boolean isUtf8(Buffer buf) {
+    try {
+      StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(buf.getBytes()));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The first reason {@code s} cannot be stored as text, or null: an unpaired surrogate (a JSON
+   * {@code \ud800} escape, which no store can encode as UTF-8) or a control character other than tab,
+   * line feed and carriage return.
+   */
+  static String textProblem(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return "must be valid Unicode (no unpaired surrogates)";
+      } else if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r') {
+        return "must not contain control characters";
+      }
+    }
+    return null;
   }
 
   static boolean isJson(String contentType) {
@@ -92,6 +131,11 @@ final class JsonBody {
     }
     if (!(json.getValue(field) instanceof String raw)) {
       problems.put(field, "must be a string");
+      return null;
+    }
+    String bad = textProblem(raw);
+    if (bad != null) {
+      problems.put(field, bad);
       return null;
     }
     String s = trim ? raw.strip() : raw;

@@ -10,15 +10,24 @@ import io.vertx.core.eventbus.ReplyFailure;
  */
 public enum ErrorCode {
   VALIDATION_FAILED(400, 400),
+  /**
+   * The request is not well-formed HTTP: bad framing (chunk sizes, conflicting lengths), a missing
+   * {@code Host}, an undecodable request line. The connection is closed after the answer.
+   */
+  MALFORMED_REQUEST(4001, 400),
   UNAUTHENTICATED(401, 401),
   SUBSCRIPTION_REQUIRED(402, 402),
   FORBIDDEN(403, 403),
   NOT_FOUND(404, 404),
   CONFLICT(409, 409),
   PAYLOAD_TOO_LARGE(413, 413),
+  /** The request line (path and query) is longer than the HTTP server accepts. */
+  URI_TOO_LONG(414, 414),
   UNSUPPORTED_MEDIA_TYPE(415, 415),
   QUOTA_EXCEEDED(429, 429),
   RATE_LIMITED(4291, 429),
+  /** The request headers are larger than the HTTP server accepts. */
+  HEADERS_TOO_LARGE(431, 431),
   INTERNAL(500, 500),
   UNAVAILABLE(503, 503),
   /**
