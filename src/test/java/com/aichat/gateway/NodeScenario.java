@@ -35,12 +35,23 @@ public final class NodeScenario {
 
   /** Starts the scenario; {@code onReady} runs on a Vert.x context for every READY line. */
   public static NodeScenario start(Vertx vertx, String scenario, JsonObject args, Consumer<JsonObject> onReady) {
+    return run(vertx, scenario, onReady, "scenarios.js", scenario, args.encode());
+  }
+
+  /** Runs another script of {@code src/test/js} with one JSON argument (e.g. {@code fuzz.js}). */
+  public static NodeScenario script(Vertx vertx, String script, JsonObject args) {
+    return run(vertx, script, ready -> { }, script, args.encode());
+  }
+
+  private static NodeScenario run(Vertx vertx, String scenario, Consumer<JsonObject> onReady, String... command) {
     if (!Files.isDirectory(JS_DIR.resolve("node_modules/socket.io-client"))) {
       throw new IllegalStateException("socket.io-client is not installed: run `npm ci` in src/test/js (mvn verify does)");
     }
     Process p;
     try {
-      p = new ProcessBuilder("node", "scenarios.js", scenario, args.encode())
+      java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("node"));
+      cmd.addAll(java.util.List.of(command));
+      p = new ProcessBuilder(cmd)
           .directory(JS_DIR.toFile())
           .redirectError(ProcessBuilder.Redirect.INHERIT)
           .start();
