@@ -4,6 +4,8 @@ import com.aichat.ai.AiWorkerVerticle;
 import com.aichat.api.HttpApiVerticle;
 import com.aichat.auth.DevTokenCommand;
 import com.aichat.config.AppConfig;
+import com.aichat.config.ClusterSettings;
+import com.aichat.config.ClusterSetup;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
 import com.aichat.dispatch.DispatcherVerticle;
@@ -13,8 +15,6 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,23 +67,19 @@ public final class Main {
    * a clustered one (Hazelcast), after which the bootstrap instance is closed.
    */
   static Future<Vertx> createVertx(Vertx bootstrap, AppConfig cfg) {
-    if (!cfg.deployment().clustered()) {
+    ClusterSettings cluster = cfg.deployment().cluster();
+    if (!cluster.enabled()) {
       return Future.succeededFuture(bootstrap);
     }
-    VertxOptions options = new VertxOptions();
-    EventBusOptions bus = options.getEventBusOptions();
-    if (cfg.deployment().clusterHost() != null) {
-      bus.setHost(cfg.deployment().clusterHost());
-    }
-    if (cfg.deployment().clusterPublicHost() != null) {
-      bus.setClusterPublicHost(cfg.deployment().clusterPublicHost());
-    }
+    ClusterSetup.warnings(cluster).forEach(log::warn);
     return Vertx.builder()
-        .with(options)
-        .withClusterManager(new HazelcastClusterManager())
+        .with(ClusterSetup.vertxOptions(cluster))
+        .withClusterManager(new HazelcastClusterManager(ClusterSetup.hazelcastConfig(cluster)))
         .buildClustered()
         .onSuccess(v -> {
-          log.info("joined the Vert.x cluster (Hazelcast)");
+          log.info("joined the Vert.x cluster (Hazelcast{}{})",
+              cluster.members().isEmpty() ? "" : ", TCP-IP members " + cluster.members(),
+              cluster.tls() == null ? "" : ", event-bus TLS with client auth");
           bootstrap.close();
         });
   }

@@ -1,5 +1,6 @@
 package com.aichat.api;
 
+import com.aichat.config.LogSafe;
 import com.aichat.contract.ErrorCode;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.ReplyException;
@@ -85,9 +86,9 @@ final class ApiErrors {
       return;
     }
     if (code == ErrorCode.INTERNAL && !(failure instanceof ReplyException)) {
-      log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      log.error("unexpected failure on {} {}", ctx.request().method(), LogSafe.quote(ctx.request().path()), failure);
     } else if (code.httpStatus() >= 500) {
-      log.warn("{} on {} {}: {}", code, ctx.request().method(), ctx.request().path(), failure.getMessage());
+      log.warn("{} on {} {}: {}", code, ctx.request().method(), LogSafe.quote(ctx.request().path()), failure.getMessage());
     }
     String message = code.httpStatus() < 500 && failure.getMessage() != null
         ? failure.getMessage()
@@ -116,7 +117,7 @@ final class ApiErrors {
       case 431 -> write(ctx, 431, ErrorCode.HEADERS_TOO_LARGE.name(), "the request headers are too large", null);
       default -> {
         if (status != 500 && status != -1) {
-          log.warn("unclassified status {} on {} {}", status, ctx.request().method(), ctx.request().path());
+          log.warn("unclassified status {} on {} {}", status, ctx.request().method(), LogSafe.quote(ctx.request().path()));
         }
         write(ctx, 500, ErrorCode.INTERNAL.name(), defaultMessage(ErrorCode.INTERNAL), null);
       }

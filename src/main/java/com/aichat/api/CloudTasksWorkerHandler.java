@@ -2,6 +2,7 @@ package com.aichat.api;
 
 import com.aichat.auth.GoogleOidcVerifier;
 import com.aichat.auth.GoogleOidcVerifier.OidcRejection;
+import com.aichat.config.LogSafe;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
@@ -107,7 +108,8 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
     String taskName = ctx.request().getHeader("X-CloudTasks-TaskName");
     String retryCount = ctx.request().getHeader("X-CloudTasks-TaskRetryCount");
     String executionCount = ctx.request().getHeader("X-CloudTasks-TaskExecutionCount");
-    log.info("Cloud Tasks push: task {} retry {} execution {}", taskName, retryCount, executionCount);
+    log.info("Cloud Tasks push: task {} retry {} execution {}",
+        LogSafe.quote(taskName), LogSafe.quote(retryCount), LogSafe.quote(executionCount));
     verifier
         .verify(bearer(ctx))
         .compose(claims -> messageId(ctx))
@@ -167,7 +169,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
       default -> 500;
     };
     log.info("Cloud Tasks task {} for reply {} ended {} ({}): HTTP {}",
-        taskName, o.messageId(), o.outcome(), o.status(), status);
+        LogSafe.quote(taskName), o.messageId(), o.outcome(), o.status(), status);
     JsonObject body = new JsonObject().put("messageId", o.messageId()).put("outcome", o.outcome());
     if (o.status() != null) {
       body.put("status", o.status());
@@ -196,17 +198,18 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
   /** Renders refusals through the API's one error model ({@link ApiErrors}); no token details leak. */
   private static void fail(RoutingContext ctx, String taskName, Throwable err) {
     if (err instanceof OidcRejection r) {
-      log.warn("Cloud Tasks push for task {} refused ({}): {}", taskName, r.status(), r.getMessage());
+      log.warn("Cloud Tasks push for task {} refused ({}): {}", LogSafe.quote(taskName), r.status(), r.getMessage());
       ctx.fail(r.status() == 403
           ? ApiError.of(ErrorCode.FORBIDDEN, "forbidden")
           : ApiError.of(ErrorCode.UNAUTHENTICATED, "authentication required")
               .withHeader("WWW-Authenticate", ApiErrors.WWW_AUTHENTICATE));
     } else if (ErrorCode.fromThrowable(err) == ErrorCode.VALIDATION_FAILED) {
-      log.warn("Cloud Tasks push for task {} has an invalid body", taskName);
+      log.warn("Cloud Tasks push for task {} has an invalid body", LogSafe.quote(taskName));
       ctx.fail(ApiError.of(ErrorCode.VALIDATION_FAILED, err.getMessage()));
     } else {
       // No worker reachable, the worker did not answer, or no outcome before the deadline.
-      log.warn("Cloud Tasks push for task {} not completed, Cloud Tasks will retry: {}", taskName, err.getMessage());
+      log.warn("Cloud Tasks push for task {} not completed, Cloud Tasks will retry: {}",
+          LogSafe.quote(taskName), err.getMessage());
       ctx.fail(ApiError.of(ErrorCode.UNAVAILABLE, "the job could not be run now; retry later"));
     }
   }

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The REST API: builds the router with {@link ApiRouter#create} and serves it on {@code http.host}:
  * {@code http.port}. It reaches storage only through {@link ChatStoreClient} on the event bus. Several
- * instances share the port (Vert.x balances connections between them).
+ * instances share the port (Vert.x balances connections between them). {@link ConnectionGuard} closes
+ * connections that are slow to send headers or idle between requests, and caps connections per IP.
  */
 public final class HttpApiVerticle extends VerticleBase {
 
@@ -48,8 +49,22 @@ public final class HttpApiVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listen(Router router) {
-    server = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true));
-    return server.requestHandler(router).invalidRequestHandler(ProtocolGuard::invalidRequest).listen(cfg.http().port(), cfg.http().host());
+    ConnectionGuard guard = new ConnectionGuard(vertx, cfg.http());
+    // runs before every other route (ApiRouter's included): re-arms the idle timer when a response ends
+    router.route().order(Integer.MIN_VALUE).handler(guard::trackEnd);
+    // HTTP/1.1 only: with cleartext HTTP/2 (h2c) on, Vert.x holds a new connection back until its
+    // first bytes tell the protocol, so ConnectionGuard could not time a client that sends nothing.
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setCompressionSupported(true)
+        .setHttp2ClearTextEnabled(false));
+    return server
+        .connectionHandler(guard::onConnection)
+        .requestHandler(req -> {
+          guard.onRequest(req);
+          router.handle(req);
+        })
+        .invalidRequestHandler(ProtocolGuard::invalidRequest)
+        .listen(cfg.http().port(), cfg.http().host());
   }
 
   private void logStarted(int port) {

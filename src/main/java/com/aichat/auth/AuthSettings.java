@@ -3,6 +3,8 @@ package com.aichat.auth;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigReader;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code auth.*}: how bearer JWTs are verified (REST API and Socket.IO handshake alike).
@@ -10,7 +12,9 @@ import java.nio.file.Path;
  * <p>Exactly one key source applies: {@code auth.hs256_secret}, or {@code auth.jwks_url} (RS256/ES256
  * keys), or, only on the embedded default (no {@code mongo.connection_string}), a random HS256 secret
  * generated once and kept in {@code <node.data_dir>/dev-jwt-secret}. Outside the embedded default,
- * startup is refused without an explicit secret or JWKS.
+ * startup is refused without an explicit secret or JWKS. With a JWKS, {@code auth.audience} is
+ * required unless {@code auth.allow_any_audience} is true, and the JWKS URL must be https (plain http
+ * only on loopback).
  *
  * @param hs256Secret {@code auth.hs256_secret}: at least 32 characters
  * @param jwksUrl {@code auth.jwks_url}: JWKS document with the signing keys
@@ -32,6 +36,7 @@ public record AuthSettings(
     Path devSecretFile) {
 
   public static final String DEV_SECRET_FILE_NAME = "dev-jwt-secret";
+  private static final Logger log = LoggerFactory.getLogger(AuthSettings.class);
 
   public boolean usesDevSecret() {
     return devSecretFile != null;
@@ -45,9 +50,29 @@ public record AuthSettings(
         + ", leewaySeconds=" + leewaySeconds + ", devSecretFile=" + devSecretFile + "]";
   }
 
+  /**
+   * A JWKS usually belongs to an identity provider that issues tokens for other applications too, so
+   * {@code aud} must name this service: {@code auth.audience} is required unless
+   * {@code auth.allow_any_audience} opts out deliberately. A missing {@code auth.issuer} is a warning.
+   */
+  private static void checkJwksClaims(ConfigReader r, String issuer, String audience, boolean anyAudience) {
+    if (audience == null && !anyAudience) {
+      throw r.error("audience", "is required with auth.jwks_url: without it, tokens the identity provider issues"
+          + " for other applications are accepted (to accept any audience deliberately, set"
+          + " auth.allow_any_audience to true, CHAT_AUTH_ALLOW_ANY_AUDIENCE)");
+    }
+    if (audience == null) {
+      log.warn("auth.allow_any_audience is true: tokens for any audience signed by the JWKS keys are accepted");
+    }
+    if (issuer == null) {
+      log.warn("auth.jwks_url is set without auth.issuer (CHAT_AUTH_ISSUER): the token issuer is not checked;"
+          + " set it to your identity provider's issuer");
+    }
+  }
+
   public static AuthSettings from(ConfigReader r, boolean embeddedDefault, Path dataDir) {
     String secret = r.optString("hs256_secret");
-    String jwks = r.optUrl("jwks_url");
+    String jwks = r.optKeyUrl("jwks_url");
     if (secret != null && jwks != null) {
       throw new ConfigException(
           "Invalid configuration: set only one of auth.hs256_secret (CHAT_AUTH_HS256_SECRET) and auth.jwks_url (CHAT_AUTH_JWKS_URL)");
@@ -63,6 +88,12 @@ public record AuthSettings(
       }
       devFile = dataDir.resolve(DEV_SECRET_FILE_NAME);
     }
+    String issuer = r.optString("issuer");
+    String audience = r.optString("audience");
+    boolean anyAudience = r.bool("allow_any_audience", false);
+    if (jwks != null) {
+      checkJwksClaims(r, issuer, audience, anyAudience);
+    }
     String claim = r.string("user_id_claim", "sub");
     if (claim.isBlank()) {
       throw r.error("user_id_claim", "must not be empty");
@@ -71,8 +102,8 @@ public record AuthSettings(
         secret,
         jwks,
         r.longValue("jwks_refresh_seconds", 600, 10, 86_400),
-        r.optString("issuer"),
-        r.optString("audience"),
+        issuer,
+        audience,
         claim,
         r.intValue("leeway_seconds", 5, 0, 300),
         devFile);

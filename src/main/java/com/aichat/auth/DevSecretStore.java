@@ -42,7 +42,7 @@ public final class DevSecretStore {
     String dir = file.getParent().toString();
     String target = file.toString();
     String temp = file.resolveSibling(file.getFileName() + ".tmp-" + Long.toHexString(RANDOM.nextLong())).toString();
-    return fs.mkdirs(dir)
+    return fs.mkdirs(dir, "rwx------").recover(err -> fs.mkdirs(dir))
         .compose(v -> fs.createFile(temp, OWNER_ONLY).recover(err -> fs.createFile(temp)))
         .compose(v -> fs.writeFile(temp, io.vertx.core.buffer.Buffer.buffer(newSecret())))
         .compose(v -> fs.link(target, temp))

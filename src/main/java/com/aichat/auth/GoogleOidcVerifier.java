@@ -21,6 +21,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import com.aichat.config.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,17 +113,19 @@ public final class GoogleOidcVerifier {
     if (known != null && now - keysFetchedAt < KEYS_MAX_AGE_MS) {
       return Future.succeededFuture(known);
     }
-    if (now - lastFetchAttemptAt < MIN_REFRESH_INTERVAL_MS) {
+    // A fetch under way is joined (the first tokens after startup all wait for it); otherwise an
+    // unknown kid refetches at most once per MIN_REFRESH_INTERVAL_MS.
+    if (inFlight == null && now - lastFetchAttemptAt < MIN_REFRESH_INTERVAL_MS) {
       return known != null
           ? Future.succeededFuture(known)
-          : Future.failedFuture(new OidcRejection(401, "unknown key id " + kid));
+          : Future.failedFuture(new OidcRejection(401, "unknown key id " + LogSafe.quote(kid)));
     }
     return refreshKeys()
         .otherwise(err -> keys)
         .compose(current -> {
           PublicKey key = current.get(kid);
           return key == null
-              ? Future.failedFuture(new OidcRejection(401, "unknown key id " + kid))
+              ? Future.failedFuture(new OidcRejection(401, "unknown key id " + LogSafe.quote(kid)))
               : Future.succeededFuture(key);
         });
   }
@@ -164,7 +167,7 @@ public final class GoogleOidcVerifier {
         try {
           out.put(jwk.getString("kid"), rsaKey(jwk));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
-          log.warn("skipping unusable JWK {}: {}", jwk.getString("kid"), e.getMessage());
+          log.warn("skipping unusable JWK {}: {}", LogSafe.quote(jwk.getString("kid")), LogSafe.quote(e.getMessage()));
         }
       }
     }
@@ -187,7 +190,7 @@ public final class GoogleOidcVerifier {
       }
       return jwt;
     } catch (GeneralSecurityException e) {
-      throw new OidcRejection(401, "bad signature: " + e.getMessage());
+      throw new OidcRejection(401, "bad signature: " + LogSafe.quote(e.getMessage()));
     }
   }
 
@@ -195,7 +198,7 @@ public final class GoogleOidcVerifier {
     JsonObject c = jwt.claims();
     long now = Instant.now(clock).getEpochSecond();
     if (!(c.getValue("iss") instanceof String iss) || !ISSUERS.contains(iss)) {
-      throw new OidcRejection(401, "issuer " + c.getValue("iss") + " is not Google");
+      throw new OidcRejection(401, "issuer " + LogSafe.quote(c.getValue("iss")) + " is not Google");
     }
     if (!(c.getValue("exp") instanceof Number exp) || exp.longValue() + SKEW_SECONDS < now) {
       throw new OidcRejection(401, "token expired or without exp");
@@ -204,10 +207,10 @@ public final class GoogleOidcVerifier {
       throw new OidcRejection(401, "token issued in the future or without iat");
     }
     if (!audienceMatches(c.getValue("aud"))) {
-      throw new OidcRejection(403, "audience " + c.getValue("aud") + " is not " + audience);
+      throw new OidcRejection(403, "audience " + LogSafe.quote(c.getValue("aud")) + " is not " + audience);
     }
     if (!serviceAccountEmail.equals(c.getValue("email"))) {
-      throw new OidcRejection(403, "email " + c.getValue("email") + " is not the task service account");
+      throw new OidcRejection(403, "email " + LogSafe.quote(c.getValue("email")) + " is not the task service account");
     }
     Object verified = c.getValue("email_verified");
     if (!(Boolean.TRUE.equals(verified) || "true".equals(verified))) {
@@ -241,7 +244,7 @@ public final class GoogleOidcVerifier {
       try {
         JsonObject header = new JsonObject(new String(B64URL.decode(parts[0]), StandardCharsets.UTF_8));
         if (!"RS256".equals(header.getValue("alg"))) {
-          throw new OidcRejection(401, "algorithm " + header.getValue("alg") + " is not RS256");
+          throw new OidcRejection(401, "algorithm " + LogSafe.quote(header.getValue("alg")) + " is not RS256");
         }
         if (!(header.getValue("kid") instanceof String kid)) {
           throw new OidcRejection(401, "no key id");

@@ -28,14 +28,20 @@ import org.slf4j.LoggerFactory;
  * <p>The algorithm in the token header must be one this key source can produce: HS256 for a secret,
  * an asymmetric algorithm for JWKS. So {@code alg: none} and algorithm confusion (an RS256 public key
  * used as an HMAC secret) are refused before any key is touched. The signature is checked by
- * vertx-auth-jwt; expiry, not-before, issuer and audience are checked here, so that each refusal has
- * its own short reason. A token must carry {@code exp}.
+ * vertx-auth-jwt; expiry, not-before, issued-at, issuer and audience are checked here, so that each
+ * refusal has its own short reason. A token must carry {@code exp}. The time claims must be
+ * NumericDates (a number of seconds from 0 to {@link #MAX_NUMERIC_DATE}, year 9999): any other type or
+ * range is refused as {@code invalid <claim> claim} before the token reaches vertx-auth-jwt, which
+ * would otherwise fail with an exception (a 500).
  */
 public final class JwtTokenVerifier implements TokenVerifier {
 
   private static final Logger log = LoggerFactory.getLogger(JwtTokenVerifier.class);
   static final long UNKNOWN_KID_REFRESH_MS = 5_000;
   private static final Set<String> HMAC_ALGS = Set.of("HS256");
+  /** The latest NumericDate accepted in {@code exp}, {@code nbf} and {@code iat}: 9999-12-31T23:59:59Z. */
+  static final long MAX_NUMERIC_DATE = 253_402_300_799L;
+  private static final List<String> TIME_CLAIMS = List.of("exp", "nbf", "iat");
 
   private final long unknownKidRefreshMs;
 
@@ -148,6 +154,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
     if (!(jwks == null ? HMAC_ALGS : JwksKeySource.ASYMMETRIC_ALGS).contains(alg)) {
       return refuse("algorithm " + safeAlg(alg) + " is not accepted");
     }
+    String badTimeClaim = badTimeClaim(payload);
+    if (badTimeClaim != null) {
+      return refuse("invalid " + badTimeClaim + " claim");
+    }
     return keysFor(header.getValue("kid") instanceof String k ? k : null)
         .compose(ks -> checkSignature(ks, alg, token))
         .compose(v -> checkClaims(payload));
@@ -179,10 +189,34 @@ public final class JwtTokenVerifier implements TokenVerifier {
     if (!ks.algs().contains(alg)) {
       return refuse("algorithm " + safeAlg(alg) + " is not accepted");
     }
-    return ks.auth()
-        .authenticate(new TokenCredentials(token))
-        .<Void>mapEmpty()
-        .recover(err -> refuse("invalid signature"));
+    Future<?> checked;
+    try {
+      checked = ks.auth().authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      // vertx-auth-jwt throws (rather than fails) on claims it cannot read; never a 500
+      return refuse("malformed token");
+    }
+    return checked.<Void>mapEmpty().recover(err -> refuse("invalid signature"));
+  }
+
+  /** The first of exp/nbf/iat that is present but not a NumericDate in range, or null. */
+  private static String badTimeClaim(JsonObject claims) {
+    for (String name : TIME_CLAIMS) {
+      Object v = claims.getValue(name);
+      if (v != null && seconds(v) < 0) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /** A NumericDate in whole seconds, or -1 when {@code v} is not a number from 0 to the maximum. */
+  static long seconds(Object v) {
+    if (!(v instanceof Number n)) {
+      return -1;
+    }
+    double d = n.doubleValue(); // also for BigInteger/BigDecimal, which longValue() would wrap
+    return d >= 0 && d <= MAX_NUMERIC_DATE ? (long) Math.floor(d) : -1;
   }
 
   private static String safeAlg(String alg) {
@@ -192,16 +226,22 @@ public final class JwtTokenVerifier implements TokenVerifier {
   private Future<AuthenticatedUser> checkClaims(JsonObject claims) {
     long now = Instant.now().getEpochSecond();
     int leeway = settings.leewaySeconds();
+    // The types and ranges were checked before the signature (badTimeClaim).
     Object exp = claims.getValue("exp");
-    if (!(exp instanceof Number expNum)) {
-      return refuse(exp == null ? "token has no expiry" : "malformed token");
+    if (exp == null) {
+      return refuse("token has no expiry");
     }
-    if (expNum.longValue() + leeway <= now) {
+    long expSeconds = seconds(exp);
+    if (expSeconds + leeway <= now) {
       return refuse("token expired");
     }
     Object nbf = claims.getValue("nbf");
-    if (nbf != null && (!(nbf instanceof Number n) || n.longValue() - leeway > now)) {
+    if (nbf != null && seconds(nbf) - leeway > now) {
       return refuse("token not yet valid");
+    }
+    Object iat = claims.getValue("iat");
+    if (iat != null && seconds(iat) - leeway > now) {
+      return refuse("token issued in the future");
     }
     if (settings.issuer() != null && !settings.issuer().equals(claims.getValue("iss"))) {
       return refuse("wrong issuer");
@@ -217,7 +257,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
       return refuse("user id claim is not an ObjectId");
     }
     return Future.succeededFuture(new AuthenticatedUser(
-        s.toLowerCase(Locale.ROOT), claims, Instant.ofEpochSecond(expNum.longValue())));
+        s.toLowerCase(Locale.ROOT), claims, Instant.ofEpochSecond(expSeconds)));
   }
 
   private boolean audienceMatches(Object aud) {

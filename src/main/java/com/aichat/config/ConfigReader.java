@@ -177,4 +177,32 @@ public final class ConfigReader {
     }
     return s;
   }
+
+  /**
+   * The URL signing keys are fetched from (a JWKS): {@code https}, or plain {@code http} only when the
+   * host is loopback ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}), since keys fetched over
+   * plain HTTP from another host can be replaced on the way. Null when absent or blank.
+   */
+  public String optKeyUrl(String k) {
+    String s = optUrl(k);
+    if (s == null) {
+      return null;
+    }
+    java.net.URI u = java.net.URI.create(s);
+    if (u.getScheme().equals("https") || isLoopbackHost(u.getHost())) {
+      return s;
+    }
+    throw error(k, "must be an https URL (plain http is allowed only on loopback: localhost, 127.0.0.1, [::1])"
+        + " but was '" + s + "'");
+  }
+
+  /** Whether a URL host names the loopback interface (a literal address; or {@code localhost}). */
+  static boolean isLoopbackHost(String host) {
+    String h = host.toLowerCase(java.util.Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    return h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")
+        || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+  }
 }

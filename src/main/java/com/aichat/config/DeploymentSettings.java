@@ -2,7 +2,8 @@ package com.aichat.config;
 
 /**
  * {@code verticles.*} and {@code cluster.*}: which verticles this node runs and how many instances of
- * each (0 = not on this node), and whether the node joins a Vert.x cluster (Hazelcast).
+ * each (0 = not on this node), and whether the node joins a Vert.x cluster (Hazelcast); {@link
+ * ClusterSettings} has the whole {@code cluster.*} section (discovery and event-bus TLS).
  */
 public record DeploymentSettings(
     int persistence,
@@ -12,17 +13,20 @@ public record DeploymentSettings(
     int gateway,
     boolean clustered,
     String clusterHost,
-    String clusterPublicHost) {
+    String clusterPublicHost,
+    ClusterSettings cluster) {
 
   public static DeploymentSettings from(ConfigReader verticles, ConfigReader cluster) {
+    ClusterSettings c = ClusterSettings.from(cluster);
     return new DeploymentSettings(
         verticles.intValue("persistence", 1, 0, 1),
         verticles.intValue("api", 2, 0, 64),
         verticles.intValue("dispatcher", 1, 0, 16),
         verticles.intValue("worker", 2, 0, 64),
         verticles.intValue("gateway", 1, 0, 1),
-        cluster.bool("enabled", false),
-        cluster.optString("host"),
-        cluster.optString("public_host"));
+        c.enabled(),
+        c.host(),
+        c.publicHost(),
+        c);
   }
 }

@@ -45,7 +45,7 @@ public record CloudTasksSettings(
     if (audience == null) {
       audience = publicBaseUrl + WORKER_PATH;
     }
-    String jwks = r.optUrl("oidc_jwks_url");
+    String jwks = r.optKeyUrl("oidc_jwks_url");
     return new CloudTasksSettings(
         project,
         location,

@@ -124,6 +124,7 @@ class AuthApiTest {
         .listen(0, "127.0.0.1")
         .compose(jwksServer -> TestApp.start(other, otherDir, ApiClient.apiOnly().put("auth", new JsonObject()
             .put("hs256_secret", "")
+            .put("allow_any_audience", true)
             .put("jwks_url", "http://127.0.0.1:" + jwksServer.actualPort() + "/.well-known/jwks.json"))))
         .compose(app -> {
           ApiClient client = new ApiClient(other, app.httpPort());

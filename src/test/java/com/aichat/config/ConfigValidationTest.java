@@ -76,7 +76,8 @@ class ConfigValidationTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("auth.hs256_secret").hasMessageContaining("auth.jwks_url");
     AppConfig withJwks = AppConfig.from(defaultsWith(external.copy()
-        .put("auth", new JsonObject().put("jwks_url", "https://idp.example.com/.well-known/jwks.json"))));
+        .put("auth", new JsonObject().put("jwks_url", "https://idp.example.com/.well-known/jwks.json")
+            .put("audience", "chat-api"))));
     assertThat(withJwks.auth().usesDevSecret()).isFalse();
     assertThat(withJwks.auth().jwksUrl()).isEqualTo("https://idp.example.com/.well-known/jwks.json");
   }

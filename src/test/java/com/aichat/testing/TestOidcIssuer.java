@@ -86,6 +86,11 @@ public final class TestOidcIssuer {
     return sign(header("RS256", KID), claims, key.getPrivate());
   }
 
+  /** Signs {@code claims} RS256 with the trusted key under an arbitrary header (e.g. a hostile kid). */
+  public String signWithHeader(JsonObject header, JsonObject claims) {
+    return sign(header, claims, key.getPrivate());
+  }
+
   /** Signs {@code claims} with a key the JWKS does not contain, under its own key id. */
   public String signWithUnknownKey(JsonObject claims) {
     return sign(header("RS256", "rogue-key"), claims, rogue.getPrivate());

@@ -8,6 +8,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
@@ -15,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded MongoDB-wire server (mongo-java-server) used when no {@code mongo.connection_string}
- * is configured. It listens on 127.0.0.1 only.
+ * is configured. It listens on 127.0.0.1 only, and has no authentication: any process on this host
+ * can connect to its port. The data directory is made {@code 0700} and {@code mongo.mv} {@code 0600}
+ * (where the file system has POSIX permissions), so other local users cannot read the store file.
  *
  * <ul>
  *   <li>{@code h2} backend: one MVStore file, {@code <node.data_dir>/mongo.mv}, written durably
@@ -28,6 +34,12 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedMongo {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
+
+  /** Permissions of the data directory: {@code rwx------}. */
+  static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+
+  /** Permissions of the store file: {@code rw-------}. */
+  static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
   /** File name of the H2 store inside the data directory. */
   public static final String STORE_FILE = "mongo.mv";
@@ -77,16 +89,36 @@ public final class EmbeddedMongo {
   private static MVStore openStore(Path file) {
     try {
       Files.createDirectories(file.getParent());
+      // The store holds every user's chats and the embedded server has no authentication of its own:
+      // only this OS user may read the directory and the file.
+      restrict(file.getParent(), OWNER_ONLY_DIR);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + file.getParent(), e);
     }
+    MVStore store;
     try {
       // No background auto-commit: DurableH2Backend commits after every write, and only between writes.
-      return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
+      store = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
     } catch (MVStoreException e) {
       throw new IllegalStateException(
           "cannot open embedded database " + file + " (is another instance using this data dir?)", e);
     }
+    try {
+      restrict(file, OWNER_ONLY_FILE);
+    } catch (IOException e) {
+      store.closeImmediately();
+      throw new UncheckedIOException("cannot make " + file + " owner-only", e);
+    }
+    return store;
+  }
+
+  /** Sets POSIX permissions; on a file system without them (Windows) nothing is changed. */
+  static void restrict(Path path, Set<PosixFilePermission> perms) throws IOException {
+    if (Files.getFileAttributeView(path, PosixFileAttributeView.class) == null) {
+      log.debug("{} has no POSIX permissions; left as is", path);
+      return;
+    }
+    Files.setPosixFilePermissions(path, perms);
   }
 
   /** {@code mongodb://127.0.0.1:<port>}. */
