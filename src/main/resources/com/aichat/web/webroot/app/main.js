@@ -291,7 +291,7 @@ function renderSessions() {
     li.append(
       open,
       button('✎', 'rename', () => startRename(s.id, li), `Rename “${s.title}”`),
-      button('🗑', 'delete', () => confirmDelete(s.id, li), `Delete “${s.title}”`));
+      button('✕', 'delete', () => confirmDelete(s.id, li), `Delete “${s.title}”`));
     return li;
   }));
   $('empty-sessions').hidden = sorted.length > 0;
@@ -519,23 +519,26 @@ function renderMessages() {
 function renderMessage(el, m) {
   const mine = m.messageType === 'user';
   el.className = `msg ${mine ? 'user' : 'assistant'} ${m.messageType} status-${m.status}`;
-  const body = document.createElement('div');
-  body.className = 'body';
-  const meta = document.createElement('div');
-  meta.className = 'meta';
+  // the nodes stay while a reply streams: only their content changes (a Stop button that is replaced
+  // at every delta could not be clicked)
+  if (!el.firstChild) {
+    const body = document.createElement('div');
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const stopButton = button('■ Stop', 'stop', () => stop(state.messages.get(el.dataset.id)), 'Stop this reply');
+    el.append(body, meta, stopButton);
+  }
+  const [body, meta, stopButton] = el.children;
   if (m.messageType === 'ai_error') {
     body.className = 'body error-text';
     body.textContent = describeAiError(m.error);
     meta.textContent = m.error?.code ? `error ${m.error.code}` : 'error';
   } else {
+    body.className = 'body';
     body.innerHTML = renderMarkdown(m.content); // safe: see markdown.js
     meta.textContent = statusLine(m);
   }
-  const parts = [body, meta];
-  if (isActive(m)) {
-    parts.push(button('■ Stop', 'stop', () => stop(m), 'Stop this reply'));
-  }
-  el.replaceChildren(...parts);
+  stopButton.hidden = !isActive(m);
 }
 
 function statusLine(m) {
