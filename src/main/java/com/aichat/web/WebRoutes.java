@@ -81,7 +81,14 @@ public final class WebRoutes {
   }
 
   private static void mountDocs(Router router) {
-    router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+    // (a route "/docs" also matches "/docs/")
+    router.get("/docs").handler(ctx -> {
+      if (ctx.request().path().equals("/docs")) {
+        ctx.redirect("/docs/");
+      } else {
+        ctx.next();
+      }
+    });
     router.route("/docs/swagger-ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui"));
     router.route("/docs/*").handler(StaticHandler.create(DOCS).setIndexPage("index.html"));
   }
