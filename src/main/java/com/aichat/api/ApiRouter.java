@@ -4,6 +4,7 @@ import com.aichat.auth.TokenVerifier;
 import com.aichat.config.AppConfig;
 import com.aichat.contract.ErrorCode;
 import com.aichat.persistence.ChatStore;
+import com.aichat.web.WebRoutes;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -68,6 +69,9 @@ public final class ApiRouter {
     router.get("/chats/:sessionId/messages").handler(messages::list);
     router.get("/chats/:sessionId/messages/:messageId").handler(messages::get);
     router.post("/chats/:sessionId/messages/:messageId/cancel").handler(messages::cancel);
+
+    // /docs, and the reference web client at / (webclient.*)
+    WebRoutes.mount(vertx, router, cfg);
 
     // POST /internal/chat-ai-worker: mounted only in cloud-tasks mode or when explicitly enabled.
     CloudTasksWorkerHandler.mountIfEnabled(vertx, router, cfg.cloudTasks());

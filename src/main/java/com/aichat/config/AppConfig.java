@@ -9,6 +9,7 @@ import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
 import com.aichat.persistence.MongoSettings;
+import com.aichat.web.WebClientSettings;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -26,7 +27,8 @@ public record AppConfig(
     WorkerSettings worker,
     ProviderSettings providers,
     GatewaySettings gateway,
-    CloudTasksSettings cloudTasks) {
+    CloudTasksSettings cloudTasks,
+    WebClientSettings webclient) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -46,6 +48,7 @@ public record AppConfig(
         worker,
         ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent()),
         GatewaySettings.from(root.section("gateway")),
-        CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()));
+        CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
+        WebClientSettings.from(root.section("webclient")));
   }
 }

@@ -116,6 +116,40 @@ public final class HeadlessChromium {
     return call(HttpMethod.POST, session("/url"), new JsonObject().put("url", url)).mapEmpty();
   }
 
+  /** Reloads the current page and waits for the load, as the browser's reload button does. */
+  public Future<Void> reload() {
+    return call(HttpMethod.POST, session("/refresh"), new JsonObject()).mapEmpty();
+  }
+
+  /** Clicks the first element matching the CSS {@code selector}, as a user's mouse would. */
+  public Future<Void> click(String selector) {
+    return element(selector)
+        .compose(id -> call(HttpMethod.POST, session("/element/" + id + "/click"), new JsonObject()))
+        .mapEmpty();
+  }
+
+  /** Types {@code text} into the first element matching {@code selector} (key events; "\uE007" is Enter). */
+  public Future<Void> type(String selector, String text) {
+    return element(selector)
+        .compose(id -> call(HttpMethod.POST, session("/element/" + id + "/value"), new JsonObject().put("text", text)))
+        .mapEmpty();
+  }
+
+  /** Saves a PNG screenshot of the page to {@code file}. */
+  public Future<Void> screenshot(Path file) {
+    return client.request(HttpMethod.GET, session("/screenshot")).timeout(CALL_TIMEOUT_MS).send()
+        .compose(r -> value(r, "/screenshot"))
+        .compose(png -> vertx.fileSystem().mkdirs(file.toAbsolutePath().getParent().toString())
+            .compose(v -> vertx.fileSystem().writeFile(file.toString(),
+                Buffer.buffer(java.util.Base64.getDecoder().decode((String) png)))));
+  }
+
+  private Future<String> element(String selector) {
+    return call(HttpMethod.POST, session("/element"),
+            new JsonObject().put("using", "css selector").put("value", selector))
+        .map(v -> v.getString("element-6066-11e4-a52e-4f735466cecf"));
+  }
+
   /** Runs {@code script} (a function body, may {@code return}) in the page and gives its JSON value. */
   public Future<Object> execute(String script) {
     return client.request(HttpMethod.POST, session("/execute/sync"))
