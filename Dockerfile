@@ -1,5 +1,7 @@
 # Build stage: compile and package the runnable jar (tests run in CI, not in the image build).
 FROM maven:3.9-eclipse-temurin-17 AS build
+# npm: the build copies the socket.io-client browser bundle for the web client from its npm package.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pom.xml .
 RUN mvn -B -q dependency:go-offline
