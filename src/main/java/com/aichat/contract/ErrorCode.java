@@ -19,6 +19,11 @@ public enum ErrorCode {
   UNSUPPORTED_MEDIA_TYPE(415, 415),
   QUOTA_EXCEEDED(429, 429),
   RATE_LIMITED(4291, 429),
+  /**
+   * Socket.IO only (a {@code connect_error}, never an HTTP answer): the user already holds
+   * {@code gateway.max_sockets_per_user} sockets on this gateway node.
+   */
+  TOO_MANY_SOCKETS(4296, 429),
   INTERNAL(500, 500),
   UNAVAILABLE(503, 503),
   /**
