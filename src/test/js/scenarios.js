@@ -308,20 +308,28 @@ const scenarios = {
   // Floods one socket with `count` leave events (acks recorded) and reports the ack codes and whether
   // the server disconnected it.
   async flood() {
+    // One event after another, each waiting for its ack (at most 1 s): acks of served events are
+    // asynchronous, so firing all at once would let the disconnect overtake them.
     const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
     await withTimeout(connected, 10000, 'connect');
     const codes = {};
     let disconnected = false;
     socket.on('disconnect', () => { disconnected = true; });
-    for (let i = 0; i < args.count; i++) {
-      socket.emit('leave', { sessionId: args.sessionId }, (ack) => {
+    const started = Date.now();
+    for (let i = 0; i < args.count && !disconnected; i++) {
+      const ack = await new Promise((resolve) => {
+        const t = setTimeout(() => resolve(null), 1000);
+        socket.emit('leave', { sessionId: args.sessionId }, (a) => { clearTimeout(t); resolve(a); });
+      });
+      if (ack) {
         const k = ack.ok ? 'ok' : ack.error.code;
         codes[k] = (codes[k] || 0) + 1;
-      });
+      }
     }
-    await sleep(args.settleMs || 2000);
+    const elapsedMs = Date.now() - started;
+    await sleep(args.settleMs || 500);
     socket.disconnect();
-    return { codes, disconnected };
+    return { codes, disconnected, elapsedMs };
   },
 
   // Opens `count` sockets of one user, then closes the first and opens one more.
