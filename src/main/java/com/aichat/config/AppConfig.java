@@ -8,6 +8,8 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.metrics.MetricsSettings;
+import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
 import io.vertx.core.json.JsonObject;
 
@@ -26,7 +28,9 @@ public record AppConfig(
     WorkerSettings worker,
     ProviderSettings providers,
     GatewaySettings gateway,
-    CloudTasksSettings cloudTasks) {
+    CloudTasksSettings cloudTasks,
+    MetricsSettings metrics,
+    ShutdownSettings shutdown) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -35,17 +39,21 @@ public record AppConfig(
     DispatchSettings dispatch = DispatchSettings.from(root.section("dispatch"));
     DeploymentSettings deployment = DeploymentSettings.from(root.section("verticles"), root.section("cluster"));
     WorkerSettings worker = WorkerSettings.from(root.section("worker"), root.section("context"), deployment.worker());
+    HttpSettings http = HttpSettings.from(root.section("http"), root.section("rate_limit"));
+    GatewaySettings gateway = GatewaySettings.from(root.section("gateway"));
     return new AppConfig(
         node,
         deployment,
-        HttpSettings.from(root.section("http"), root.section("rate_limit")),
+        http,
         mongo,
         AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir()),
         SubscriptionSettings.from(root.section("subscription"), root.section("quota")),
         dispatch,
         worker,
         ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent()),
-        GatewaySettings.from(root.section("gateway")),
-        CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()));
+        gateway,
+        CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
+        MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
+        ShutdownSettings.from(root.section("shutdown")));
   }
 }
