@@ -53,11 +53,15 @@ public final class NodeLifecycle {
     deployed.put(kind, deploymentId);
   }
 
-  /** Kinds that should run here but are not deployed (empty when all are). */
-  public List<String> missing() {
+  /**
+   * Kinds that should run here but are not deployed, or no longer are (their deployment id is not in
+   * {@code liveIds}, the node's current deployments); empty when all run.
+   */
+  public List<String> missing(Set<String> liveIds) {
     List<String> out = new ArrayList<>();
     for (String kind : expected) {
-      if (!deployed.containsKey(kind)) {
+      String id = deployed.get(kind);
+      if (id == null || !liveIds.contains(id)) {
         out.add(kind);
       }
     }

@@ -42,7 +42,7 @@ public final class Readiness {
     NodeLifecycle life = NodeLifecycle.of(vertx);
     JsonObject checks = new JsonObject();
     checks.put("draining", new JsonObject().put("ok", !life.draining()));
-    List<String> missing = life.missing();
+    List<String> missing = life.missing(vertx.deploymentIDs());
     checks.put("verticles", new JsonObject()
         .put("ok", !life.expected().isEmpty() && missing.isEmpty())
         .put("expected", new JsonArray(life.expected().stream().sorted().toList()))
