@@ -38,7 +38,8 @@ public final class Drain {
   /** Drains and closes {@code vertx}; completes once it is closed. */
   public static Future<Void> run(Vertx vertx, ShutdownSettings settings) {
     NodeLifecycle life = NodeLifecycle.of(vertx);
-    if (!life.startDraining()) {
+    life.startDraining();
+    if (!life.claimDrain()) {
       return Future.succeededFuture();
     }
     log.info("draining: no new sends or sockets; {} generations running, {} ms to finish", life.jobs(),

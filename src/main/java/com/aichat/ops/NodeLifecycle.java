@@ -26,6 +26,7 @@ public final class NodeLifecycle {
   /** Deployment ids by verticle kind, in deployment order. */
   private final Map<String, String> deployed = Collections.synchronizedMap(new LinkedHashMap<>());
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicBoolean drainRunning = new AtomicBoolean();
   private final AtomicInteger jobs = new AtomicInteger();
 
   private NodeLifecycle() {}
@@ -86,6 +87,11 @@ public final class NodeLifecycle {
   /** Starts draining; false if the node was draining already. */
   public boolean startDraining() {
     return draining.compareAndSet(false, true);
+  }
+
+  /** True for the one caller that runs the drain (a second SIGTERM, or a test, gets false). */
+  boolean claimDrain() {
+    return drainRunning.compareAndSet(false, true);
   }
 
   public boolean draining() {
