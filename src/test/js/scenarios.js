@@ -372,6 +372,32 @@ const scenarios = {
     return { join: acks[0], leave: acks[1], received };
   },
 
+  // Connects and joins a session; reports the server.draining notice, the disconnect that follows it,
+  // and whether the draining node refuses a new connection.
+  async drain() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const ack = await withTimeout(join(socket, args.sessionId, null), 10000, 'join');
+    if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+    let notice = null;
+    let noticeAt = 0;
+    socket.on('server.draining', (p) => { notice = p; noticeAt = Date.now(); });
+    const disconnected = new Promise((resolve) => socket.once('disconnect', (reason) => resolve({ reason, at: Date.now() })));
+    out('READY', {});
+    const gone = await withTimeout(disconnected, 30000, 'disconnect');
+    const again = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    let retry;
+    try {
+      await withTimeout(again.connected, 5000, 'reconnect');
+      retry = { connected: true };
+    } catch (e) {
+      retry = { connected: false, message: e.message, data: e.data };
+    } finally {
+      again.socket.disconnect();
+    }
+    return { notice, noticeToDisconnectMs: notice ? gone.at - noticeAt : null, reason: gone.reason, retry };
+  },
+
   // Connects and reports what happens when the token expires.
   async expiry() {
     const { socket, connected } = connect({ auth: { token: args.token } });

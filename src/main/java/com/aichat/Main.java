@@ -10,14 +10,24 @@ import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigLoader;
 import com.aichat.dispatch.DispatcherVerticle;
 import com.aichat.gateway.GatewayVerticle;
+import com.aichat.metrics.Metrics;
+import com.aichat.metrics.MetricsSetup;
+import com.aichat.ops.Drain;
+import com.aichat.ops.NodeLifecycle;
 import com.aichat.persistence.PersistenceVerticle;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +44,9 @@ public final class Main {
   /** One verticle kind this node may run. */
   public record VerticleSpec(String name, int instances, Supplier<? extends Deployable> factory) {}
 
+  /** How much longer than {@code shutdown.grace_ms} the shutdown hook waits for the drain. */
+  private static final long DRAIN_SLACK_MS = 15_000;
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -48,6 +61,7 @@ public final class Main {
     ConfigLoader.load(bootstrap)
         .map(AppConfig::from)
         .compose(cfg -> createVertx(bootstrap, cfg).compose(vertx -> start(vertx, cfg)
+            .onSuccess(ids -> drainOnShutdown(vertx, cfg))
             .onFailure(err -> vertx.close())))
         .onSuccess(ids -> log.info("chat-service started: {} verticle kinds deployed", ids.size()))
         .onFailure(Main::exitOnStartupFailure);
@@ -63,39 +77,78 @@ public final class Main {
   }
 
   /**
-   * The Vert.x the service runs on: the bootstrap instance itself, or, when {@code cluster.enabled},
-   * a clustered one (Hazelcast), after which the bootstrap instance is closed.
+   * The Vert.x the service runs on, with Vert.x's HTTP server, client, event-bus and pool meters in a
+   * Prometheus registry that the domain meters ({@link Metrics}) share: a local instance, or, when
+   * {@code cluster.enabled}, a clustered one (Hazelcast). The bootstrap instance is closed then.
    */
   static Future<Vertx> createVertx(Vertx bootstrap, AppConfig cfg) {
+    return newVertx(cfg).onSuccess(v -> bootstrap.close());
+  }
+
+  /** A new Vert.x for this node's configuration, its meters installed ({@link Metrics#of} answers them). */
+  public static Future<Vertx> newVertx(AppConfig cfg) {
+    PrometheusMeterRegistry registry = Metrics.newRegistry();
     ClusterSettings cluster = cfg.deployment().cluster();
+    VertxOptions options = (cluster.enabled() ? ClusterSetup.vertxOptions(cluster) : new VertxOptions())
+        .setMetricsOptions(MetricsSetup.vertxMetricsOptions());
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     if (!cluster.enabled()) {
-      return Future.succeededFuture(bootstrap);
+      Vertx vertx = builder.build();
+      Metrics.install(vertx, registry);
+      return Future.succeededFuture(vertx);
     }
     ClusterSetup.warnings(cluster).forEach(log::warn);
-    return Vertx.builder()
-        .with(ClusterSetup.vertxOptions(cluster))
+    return builder
         .withClusterManager(new HazelcastClusterManager(ClusterSetup.hazelcastConfig(cluster)))
         .buildClustered()
         .onSuccess(v -> {
+          Metrics.install(v, registry);
           log.info("joined the Vert.x cluster (Hazelcast{}{})",
               cluster.members().isEmpty() ? "" : ", TCP-IP members " + cluster.members(),
               cluster.tls() == null ? "" : ", event-bus TLS with client auth");
-          bootstrap.close();
         });
   }
 
-  /** Deploys the verticles of {@link #verticles(AppConfig)} one kind after another. */
+  /**
+   * On SIGTERM (or any normal JVM exit) the node drains ({@link Drain}) before the JVM ends: the hook
+   * thread waits for it, for at most the grace period plus {@value #DRAIN_SLACK_MS} ms.
+   */
+  static void drainOnShutdown(Vertx vertx, AppConfig cfg) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      CountDownLatch closed = new CountDownLatch(1);
+      Drain.run(vertx, cfg.shutdown()).onComplete(ar -> closed.countDown());
+      try {
+        if (!closed.await(cfg.shutdown().graceMs() + DRAIN_SLACK_MS, TimeUnit.MILLISECONDS)) {
+          log.warn("drain did not finish in time; exiting anyway (running replies go back via the lease sweep)");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "chat-drain"));
+  }
+
+  /**
+   * Deploys the verticles of {@link #verticles(AppConfig)} one kind after another, recording each in
+   * the node's {@link NodeLifecycle} (readiness, drain order), then the {@code /metrics} server when
+   * {@code metrics.port} gives it a port of its own.
+   */
   public static Future<List<String>> start(Vertx vertx, AppConfig cfg) {
     List<String> ids = new ArrayList<>();
+    NodeLifecycle life = NodeLifecycle.of(vertx);
     Future<Void> chain = Future.succeededFuture();
     for (VerticleSpec spec : verticles(cfg)) {
       if (spec.instances() <= 0) {
         continue;
       }
+      life.expect(spec.name());
       chain = chain.compose(v -> deploy(vertx, spec).map(id -> {
         ids.add(id);
+        life.deployed(spec.name(), id);
         return null;
       }));
+    }
+    if (cfg.metrics().ownPort()) {
+      chain = chain.compose(v -> MetricsSetup.listen(vertx, cfg.http().host(), cfg.metrics().port()).mapEmpty());
     }
     return chain.map(v -> ids);
   }

@@ -3,6 +3,8 @@ package com.aichat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.config.AppConfig;
+import com.aichat.ops.Readiness;
+import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import com.hazelcast.config.Config;
@@ -119,6 +121,31 @@ class ClusterDeploymentTest {
           assertThat(reply.getString("model")).contains("offline");
           assertThat(reply.getString("content")).contains("Hello from node B");
           ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
+  @DisplayName("/health/ready on a clustered node checks its membership: ok with both nodes counted")
+  void readinessSeesClusterMembership(VertxTestContext ctx) {
+    WebClient http = WebClient.create(nodeB);
+    http.get(apiPort, "127.0.0.1", "/health/ready").send()
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          // node B's config says cluster.enabled=false (the test builds its clustered Vert.x itself), so
+          // its router reports the cluster check as not enabled; ask Readiness with clustering on
+          assertThat(r.statusCode()).isEqualTo(200);
+          AppConfig clustered = AppConfig.from(TestApp.config(dataDir.resolve("b2"),
+              new JsonObject().put("cluster", new JsonObject().put("enabled", true))
+                  .put("verticles", new JsonObject().put("api", 1).put("gateway", 0)
+                      .put("persistence", 0).put("dispatcher", 0).put("worker", 0))));
+          new Readiness(nodeB, clustered, new ChatStoreClient(nodeB)).check()
+              .onComplete(ctx.succeeding(report -> ctx.verify(() -> {
+                JsonObject cluster = report.getJsonObject("checks").getJsonObject("cluster");
+                assertThat(cluster.getBoolean("ok")).isTrue();
+                assertThat(cluster.getInteger("members")).isEqualTo(2);
+                assertThat(report.getString("status")).isEqualTo("ready");
+                ctx.completeNow();
+              })));
         })));
   }
 

@@ -10,6 +10,9 @@ import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageType;
+import com.aichat.logging.ReplyLog;
+import com.aichat.metrics.Metrics;
+import com.aichat.ops.NodeLifecycle;
 import com.aichat.persistence.ChatStoreClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -65,6 +68,8 @@ public final class AiWorkerVerticle extends VerticleBase {
   private final ProviderSettings providers;
 
   private String workerId;
+  private NodeLifecycle life;
+  private Metrics metrics;
   private ModelProvider provider;
   private GenerationJob.Runtime runtime;
   private final Map<String, GenerationJob> jobs = new HashMap<>();
@@ -87,6 +92,8 @@ public final class AiWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     workerId = deploymentID() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    life = NodeLifecycle.of(vertx);
+    metrics = Metrics.of(vertx);
     provider = providers.useClaude()
         ? new ClaudeClient(vertx, providers.claude())
         : new OfflineModel(vertx, providers.offline());
@@ -104,7 +111,8 @@ public final class AiWorkerVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CAPACITY_QUERY, m -> announceCapacity(null)).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
-            vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion())
+            vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion(),
+            vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion())
         .onSuccess(v -> {
           logLimits();
           vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
@@ -146,6 +154,15 @@ public final class AiWorkerVerticle extends VerticleBase {
     return done.future().compose(v -> provider.close());
   }
 
+  /**
+   * The node drains: take no new jobs and announce no free slots. Running jobs go on; those still
+   * running when the drain undeploys this instance are handed back by {@link #stop()}.
+   */
+  private void onDraining() {
+    log.info("AI worker {}: node draining; {} jobs running, no new ones taken", workerId, jobs.size());
+    announceCapacity(null);
+  }
+
   private void handleGenerate(Message<JsonObject> msg) {
     GenerateRequest request = msg.body() == null ? null : GenerateRequest.fromJson(msg.body());
     if (request == null || request.messageId() == null || request.messageId().isBlank()) {
@@ -160,22 +177,26 @@ public final class AiWorkerVerticle extends VerticleBase {
       return;
     }
     String owner = request.userId() != null ? request.userId() : knownOwners.get(id);
-    String refusal = jobs.size() >= settings.maxConcurrent()
+    String refusal = jobs.size() >= settings.maxConcurrent() || life.draining()
         ? GenerateRequest.Answer.BUSY
         : owner != null && !acquireUserSlot(id, owner) ? GenerateRequest.Answer.USER_BUSY : null;
     if (refusal != null) {
-      log.debug("reply {}: {} ({} jobs running)", id, refusal, jobs.size());
+      new ReplyLog(log, id).debug("reply {}: {} ({} jobs running)", id, refusal, jobs.size());
       msg.reply(answer(false, refusal));
       sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.BUSY, null, null));
       return;
     }
     GenerationJob job = new GenerationJob(runtime, request);
     jobs.put(id, job);
+    life.jobStarted();
+    metrics.streamStarted();
     msg.reply(answer(true, null));
     Future<GenerationOutcome> end = job.run();
     running.put(id, end);
     end.onSuccess(outcome -> {
       jobs.remove(id);
+      life.jobEnded();
+      metrics.streamEnded();
       running.remove(id);
       releaseUserSlot(id);
       sendOutcome(request, outcome);
@@ -189,7 +210,12 @@ public final class AiWorkerVerticle extends VerticleBase {
    */
   private JsonObject answer(boolean accepted, String reason) {
     return new GenerateRequest.Answer(accepted, reason, workerId, Addresses.aiWorker(workerId),
-        Math.max(0, settings.maxConcurrent() - jobs.size()), settings.maxConcurrent(), settings.maxPerUser()).toJson();
+        freeSlots(), settings.maxConcurrent(), settings.maxPerUser()).toJson();
+  }
+
+  /** Free slots: none while the node drains, so dispatchers offer this instance nothing more. */
+  private int freeSlots() {
+    return life.draining() ? 0 : Math.max(0, settings.maxConcurrent() - jobs.size());
   }
 
   private void handleCancel(Message<JsonObject> msg) {
@@ -246,7 +272,7 @@ public final class AiWorkerVerticle extends VerticleBase {
     JsonObject capacity = new JsonObject()
         .put("workerId", workerId)
         .put("address", Addresses.aiWorker(workerId))
-        .put("free", Math.max(0, settings.maxConcurrent() - jobs.size()))
+        .put("free", freeSlots())
         .put("max", settings.maxConcurrent())
         .put("maxPerUser", settings.maxPerUser());
     vertx.eventBus().publish(Addresses.AI_CAPACITY, endedJob == null ? capacity : capacity.put("messageId", endedJob));

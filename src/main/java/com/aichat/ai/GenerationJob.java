@@ -14,6 +14,8 @@ import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
+import com.aichat.logging.ReplyLog;
+import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.ClaimResult;
 import com.aichat.persistence.ChatStore.Completion;
@@ -23,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BiPredicate;
 import org.slf4j.Logger;
@@ -76,6 +79,9 @@ final class GenerationJob {
   private final Runtime rt;
   private final GenerateRequest request;
   private final String messageId;
+  /** Every line of this job carries the reply's messageId, sessionId and attempt as fields. */
+  private final ReplyLog rlog;
+  private final Metrics metrics;
 
   private ChatMessage reply;
   private ChatMessage question;
@@ -101,6 +107,11 @@ final class GenerationJob {
   private boolean checkpointInFlight;
   private MessageConsumer<JsonObject> progressConsumer;
   private long retryTimer = -1;
+  /** When the current attempt's provider request was made (nanoTime), 0 outside an attempt. */
+  private long attemptStartNs;
+  /** How long the last attempt took on the provider. */
+  private long attemptNs;
+  private boolean sawText;
   private Promise<Void> retryWait;
   /**
    * When the lease ends at the latest, by this JVM's clock: the send time of the last successful
@@ -113,6 +124,8 @@ final class GenerationJob {
     this.rt = rt;
     this.request = request;
     this.messageId = request.messageId();
+    this.rlog = new ReplyLog(log, messageId);
+    this.metrics = Metrics.of(rt.vertx());
     this.deltaIntervalNs = rt.settings().deltaIntervalMs() * 1_000_000L;
     this.deltaMaxChars = rt.settings().deltaMaxChars();
   }
@@ -135,7 +148,7 @@ final class GenerationJob {
       return;
     }
     stopReason = reason;
-    log.info("reply {}: stop requested ({})", messageId, reason);
+    rlog.info("reply {}: stop requested ({})", messageId, reason);
     if (call != null) {
       call.abort();
     }
@@ -156,7 +169,11 @@ final class GenerationJob {
 
   private Future<GenerationOutcome> generate(ChatMessage claimed) {
     reply = claimed;
-    log.info("reply {} claimed by {} (attempt {})", messageId, rt.workerId(), claimed.attempts());
+    rlog.with(claimed.sessionId(), claimed.attempts());
+    rlog.info("reply {} claimed by {} (attempt {})", messageId, rt.workerId(), claimed.attempts());
+    if (claimed.attempts() == 1 && claimed.createdAt() != null) {
+      metrics.queueWait(Duration.between(claimed.createdAt(), Instant.now()));
+    }
     if (!rt.userSlot().test(messageId, claimed.userId())) {
       return releaseBusy();
     }
@@ -184,7 +201,7 @@ final class GenerationJob {
         })
         .map(history -> {
           context = rt.contextBuilder().build(history, question.content());
-          log.debug("reply {}: context of {} turns ({} messages used, {} dropped) built in {} µs",
+          rlog.debug("reply {}: context of {} turns ({} messages used, {} dropped) built in {} µs",
               messageId, context.turns().size(), context.messagesUsed(), context.messagesDropped(),
               (System.nanoTime() - started) / 1000);
           return context;
@@ -202,11 +219,24 @@ final class GenerationJob {
           // checkpoints (and so lease renewals) run while the request waits for a connection, too
           checkpointTimer = rt.vertx().setPeriodic(rt.settings().checkpointIntervalMs(), t -> checkpoint());
           waitingForConnection = true;
+          attemptStartNs = System.nanoTime();
           call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), this::onText);
           call.onWire().onComplete(ar -> onWire(ar.succeeded() ? ar.result() : null));
           return call.result();
         })
-        .andThen(ar -> endAttempt());
+        .andThen(ar -> {
+          endAttempt();
+          recordAttempt(ar.succeeded() ? "completed" : stopReason != null ? "stopped" : "error");
+        });
+  }
+
+  /** Duration of the attempt that just ended, if it reached the provider. */
+  private void recordAttempt(String outcome) {
+    if (attemptStartNs != 0) {
+      attemptNs = System.nanoTime() - attemptStartNs;
+      metrics.generation(outcome, attemptNs);
+      attemptStartNs = 0;
+    }
   }
 
   private Future<GenerationOutcome> completeGeneration(ModelResult result) {
@@ -216,10 +246,21 @@ final class GenerationJob {
     return rt.store()
         .completeGeneration(messageId, rt.workerId(), completion)
         .map(m -> {
-          log.info("reply {} completed: {} chars in {} deltas, model {}, stop {}, waited {} ms for a provider connection",
+          recordCompletion(result);
+          rlog.info("reply {} completed: {} chars in {} deltas, model {}, stop {}, waited {} ms for a provider connection",
               messageId, published.length(), seq, result.model(), result.stopReason(), connectionWaitMs);
           return outcome(GenerationOutcome.COMPLETED, m.status().wire(), null);
         });
+  }
+
+  private void recordCompletion(ModelResult result) {
+    metrics.replyEnded(Metrics.COMPLETED);
+    if (result.usage() != null) {
+      long cached = result.cacheReadTokens() + result.cacheWriteTokens();
+      metrics.tokens(Math.max(0, result.usage().inputTokens() - cached), result.usage().outputTokens(),
+          result.cacheReadTokens(), result.cacheWriteTokens());
+      metrics.tokensPerSecond(result.usage().outputTokens(), attemptNs);
+    }
   }
 
   // ---- failures, retries, stops -----------------------------------------------------------------
@@ -229,11 +270,12 @@ final class GenerationJob {
       return endStopped();
     }
     if (err instanceof ProviderException pe) {
+      metrics.providerError(pe.code());
       return pe.retryable() ? retryOrFail(pe) : failGeneration(pe.toErrorInfo());
     }
     ErrorCode code = ErrorCode.fromThrowable(err);
     if (code == ErrorCode.CONFLICT || code == ErrorCode.NOT_FOUND) {
-      log.info("reply {}: lease lost or reply gone ({}); another worker or the user owns it now", messageId, code);
+      rlog.info("reply {}: lease lost or reply gone ({}); another worker or the user owns it now", messageId, code);
       return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, null, null));
     }
     return handleUnexpected(err);
@@ -242,12 +284,13 @@ final class GenerationJob {
   private Future<GenerationOutcome> retryOrFail(ProviderException pe) {
     int attempt = reply.attempts();
     if (attempt >= rt.settings().maxAttempts()) {
-      log.warn("reply {}: attempt {} failed ({}), no attempts left", messageId, attempt, pe.code());
+      rlog.warn("reply {}: attempt {} failed ({}), no attempts left", messageId, attempt, pe.code());
       return failGeneration(new ErrorInfo(pe.code(),
           pe.getMessage() + " The reply could not be generated after " + attempt + " attempts."));
     }
     long delay = Backoff.delayMs(rt.settings(), attempt, pe.retryAfterMs());
-    log.info("reply {}: attempt {} failed ({}), next attempt in {} ms", messageId, attempt, pe.code(), delay);
+    metrics.retry();
+    rlog.info("reply {}: attempt {} failed ({}), next attempt in {} ms", messageId, attempt, pe.code(), delay);
     Future<ChatMessage> released = rt.store()
         .releaseForRetry(messageId, rt.workerId(), Instant.now().plusMillis(delay), pe.toErrorInfo());
     if (!request.retryInProcess()) {
@@ -272,7 +315,8 @@ final class GenerationJob {
       case CANCEL -> rt.store()
           .cancelGeneration(messageId, rt.workerId(), published.toString())
           .map(m -> {
-            log.info("reply {} cancelled with {} chars kept", messageId, published.length());
+            rlog.info("reply {} cancelled with {} chars kept", messageId, published.length());
+            metrics.replyEnded(Metrics.CANCELLED);
             return outcome(GenerationOutcome.CANCELLED, m.status().wire(), null);
           })
           .recover(this::lostLease);
@@ -285,7 +329,7 @@ final class GenerationJob {
   }
 
   private Future<GenerationOutcome> releaseBusy() {
-    log.info("reply {}: user {} is at the per-user cap; released to pending", messageId, reply.userId());
+    rlog.info("reply {}: user {} is at the per-user cap; released to pending", messageId, reply.userId());
     return rt.store()
         .releaseForRetry(messageId, rt.workerId(), null, null)
         .map(m -> outcome(GenerationOutcome.BUSY, m.status().wire(), null))
@@ -296,7 +340,8 @@ final class GenerationJob {
     return rt.store()
         .failGeneration(messageId, rt.workerId(), error)
         .map(m -> {
-          log.warn("reply {} failed for good: {}", messageId, error.code());
+          rlog.warn("reply {} failed for good: {}", messageId, error.code());
+          metrics.replyEnded(Metrics.FAILED);
           return outcome(GenerationOutcome.FAILED, m.status().wire(), error);
         })
         .recover(this::lostLease);
@@ -305,7 +350,7 @@ final class GenerationJob {
   private Future<GenerationOutcome> lostLease(Throwable err) {
     ErrorCode code = ErrorCode.fromThrowable(err);
     if (code == ErrorCode.CONFLICT || code == ErrorCode.NOT_FOUND) {
-      log.info("reply {}: final write refused ({}); the lease is no longer ours", messageId, code);
+      rlog.info("reply {}: final write refused ({}); the lease is no longer ours", messageId, code);
       return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, null, null));
     }
     return handleUnexpected(err);
@@ -313,14 +358,17 @@ final class GenerationJob {
 
   /** A store or bus failure: the lease will expire and the recovery sweep re-dispatches the reply. */
   private Future<GenerationOutcome> handleUnexpected(Throwable err) {
-    log.warn("reply {}: job ended early, left for the recovery sweep: {}", messageId, err.toString());
+    rlog.warn("reply {}: job ended early, left for the recovery sweep: {}", messageId, err.toString());
     return Future.succeededFuture(outcome(GenerationOutcome.RETRY, null,
         new ErrorInfo("worker_error", "The reply will be retried.")));
   }
 
   private Future<GenerationOutcome> notClaimed(ChatMessage current) {
     String status = current == null ? null : current.status().wire();
-    log.info("reply {} not claimed (status {})", messageId, status);
+    if (current != null) {
+      rlog.with(current.sessionId(), current.attempts());
+    }
+    rlog.info("reply {} not claimed (status {})", messageId, status);
     return Future.succeededFuture(outcome(GenerationOutcome.NOT_CLAIMED, status, null));
   }
 
@@ -331,6 +379,7 @@ final class GenerationJob {
   // ---- streaming: deltas, checkpoints, progress ---------------------------------------------------
 
   private void resetAttempt() {
+    sawText = false;
     published.setLength(0);
     pending.setLength(0);
     seq = 0;
@@ -345,9 +394,9 @@ final class GenerationJob {
     }
     connectionWaitMs = waitedMs;
     if (waitedMs >= SLOW_CONNECTION_WAIT_MS) {
-      log.info("reply {}: waited {} ms for a provider connection (attempt {})", messageId, waitedMs, reply.attempts());
+      rlog.info("reply {}: waited {} ms for a provider connection (attempt {})", messageId, waitedMs, reply.attempts());
     } else {
-      log.debug("reply {}: provider connection after {} ms", messageId, waitedMs);
+      rlog.debug("reply {}: provider connection after {} ms", messageId, waitedMs);
     }
   }
 
@@ -357,6 +406,10 @@ final class GenerationJob {
    * flush is scheduled for when the window closes.
    */
   private void onText(String text) {
+    if (!sawText && attemptStartNs != 0) {
+      sawText = true;
+      metrics.firstToken(System.nanoTime() - attemptStartNs);
+    }
     pending.append(text);
     boolean windowOpen = seq == 0 || System.nanoTime() - lastFlushNs >= deltaIntervalNs;
     if (pending.length() >= deltaMaxChars || (flushTimer == -1 && windowOpen)) {
@@ -373,7 +426,7 @@ final class GenerationJob {
   /** True (and the job stops) when the lease ran out without a renewal: another worker may own it now. */
   private boolean leaseRanOut() {
     if (stopReason == null && System.currentTimeMillis() > leaseExpiresAtMs) {
-      log.warn("reply {}: lease not renewed in time; stopping before another worker takes over", messageId);
+      rlog.warn("reply {}: lease not renewed in time; stopping before another worker takes over", messageId);
       requestStop(StopReason.LEASE_LOST);
     }
     return stopReason == StopReason.LEASE_LOST;
@@ -421,7 +474,7 @@ final class GenerationJob {
             requestStop(StopReason.CANCEL);
           }
         })
-        .onFailure(err -> log.warn("reply {}: checkpoint failed: {}", messageId, err.getMessage()))
+        .onFailure(err -> rlog.warn("reply {}: checkpoint failed: {}", messageId, err.getMessage()))
         .onComplete(ar -> checkpointInFlight = false);
   }
 

@@ -2,6 +2,7 @@ package com.aichat.api;
 
 import com.aichat.config.LogSafe;
 import com.aichat.contract.ErrorCode;
+import com.aichat.metrics.Metrics;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
@@ -9,6 +10,9 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +32,16 @@ final class ApiErrors {
   static final String METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
   static final String WWW_AUTHENTICATE = "Bearer realm=\"chat-service\"";
 
-  private final int maxBodyBytes;
+  /** Refusals counted in {@code aichat_requests_refused_total}, by their lower-cased code. */
+  private static final Set<ErrorCode> REFUSALS =
+      EnumSet.of(ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED, ErrorCode.OVERLOADED, ErrorCode.DRAINING);
 
-  ApiErrors(int maxBodyBytes) {
+  private final int maxBodyBytes;
+  private final Metrics metrics;
+
+  ApiErrors(int maxBodyBytes, Metrics metrics) {
     this.maxBodyBytes = maxBodyBytes;
+    this.metrics = metrics;
   }
 
   /** Failure handler and router error handler alike. */
@@ -57,6 +67,10 @@ final class ApiErrors {
       return;
     }
     Throwable failure = ctx.failure();
+    ErrorCode refused = failure instanceof ApiError e ? e.code() : failure == null ? null : ErrorCode.fromThrowable(failure);
+    if (refused != null && REFUSALS.contains(refused)) {
+      metrics.refused(refused.name().toLowerCase(Locale.ROOT));
+    }
     if (failure instanceof ApiError e) {
       e.headers().forEach(resp::putHeader);
       write(ctx, e.code().httpStatus(), e.code().name(), e.getMessage(), e.details());

@@ -3,6 +3,10 @@ package com.aichat.api;
 import com.aichat.auth.TokenVerifier;
 import com.aichat.config.AppConfig;
 import com.aichat.contract.ErrorCode;
+import com.aichat.metrics.Metrics;
+import com.aichat.metrics.MetricsSetup;
+import com.aichat.ops.NodeLifecycle;
+import com.aichat.ops.Readiness;
 import com.aichat.persistence.ChatStore;
 import com.aichat.web.WebRoutes;
 import io.vertx.core.Handler;
@@ -22,7 +26,10 @@ import java.util.Set;
  *
  * <p>Every {@code /chats} request passes, in order: the body handler (size limit →
  * 413), authentication (401), the per-user rate limit (429), the subscription check (402); then its
- * resource handler. {@code GET /health} and {@code GET /openapi.yaml} are public.
+ * resource handler. {@code GET /health}, {@code /health/live}, {@code /health/ready},
+ * {@code GET /metrics} (unless {@code metrics.enabled} is false or {@code metrics.port} moves it) and
+ * {@code GET /openapi.yaml} are public. While the node drains, sends are refused with 503
+ * {@code DRAINING}.
  * {@code POST /internal/chat-ai-worker} ({@link CloudTasksWorkerHandler}) has its own OIDC check.
  */
 public final class ApiRouter {
@@ -35,7 +42,7 @@ public final class ApiRouter {
   public static Router create(
       Vertx vertx, AppConfig cfg, TokenVerifier verifier, ChatStore store, ChatStore healthStore, Buffer openApi) {
     Router router = Router.router(vertx);
-    ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes());
+    ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes(), Metrics.of(vertx));
     AccessPolicy policy = new AccessPolicy(
         cfg.subscription(), store, RateLimiter.shared(vertx, cfg.http().requestsPerMinute()));
     SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
@@ -47,6 +54,13 @@ public final class ApiRouter {
       router.route().handler(cors(cfg));
     }
     router.get("/health").handler(ctx -> health(ctx, healthStore));
+    router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "ok")));
+    Readiness readiness = new Readiness(vertx, cfg, healthStore);
+    router.get("/health/ready").handler(ctx -> readiness.check()
+        .onSuccess(report -> Responses.json(ctx, report.getString("status").equals("ready") ? 200 : 503, report)));
+    if (cfg.metrics().onApiPort()) {
+      router.get(MetricsSetup.PATH).handler(MetricsSetup.handler(vertx));
+    }
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8")
         .end(openApi));
@@ -65,7 +79,8 @@ public final class ApiRouter {
     router.get("/chats/:sessionId").handler(sessions::get);
     router.patch("/chats/:sessionId").handler(sessions::rename);
     router.delete("/chats/:sessionId").handler(sessions::delete);
-    router.post("/chats/:sessionId/messages").handler(messages::send);
+    NodeLifecycle life = NodeLifecycle.of(vertx);
+    router.post("/chats/:sessionId/messages").handler(ctx -> refuseWhileDraining(ctx, life)).handler(messages::send);
     router.get("/chats/:sessionId/messages").handler(messages::list);
     router.get("/chats/:sessionId/messages/:messageId").handler(messages::get);
     router.post("/chats/:sessionId/messages/:messageId/cancel").handler(messages::cancel);
@@ -82,6 +97,15 @@ public final class ApiRouter {
     router.errorHandler(405, errors.forStatus(405));
     router.errorHandler(500, errors.forStatus(500));
     return router;
+  }
+
+  /** A draining node stores no new message: 503 {@code DRAINING}, so the client sends again elsewhere. */
+  private static void refuseWhileDraining(RoutingContext ctx, NodeLifecycle life) {
+    if (life.draining()) {
+      ctx.fail(ApiError.of(ErrorCode.DRAINING, ErrorCode.DRAINING.defaultMessage()).withHeader("Retry-After", "1"));
+    } else {
+      ctx.next();
+    }
   }
 
   private static void health(RoutingContext ctx, ChatStore store) {

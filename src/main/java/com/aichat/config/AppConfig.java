@@ -8,6 +8,8 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.metrics.MetricsSettings;
+import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
 import com.aichat.web.WebClientSettings;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +30,9 @@ public record AppConfig(
     ProviderSettings providers,
     GatewaySettings gateway,
     CloudTasksSettings cloudTasks,
-    WebClientSettings webclient) {
+    WebClientSettings webclient,
+    MetricsSettings metrics,
+    ShutdownSettings shutdown) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -37,18 +41,22 @@ public record AppConfig(
     DispatchSettings dispatch = DispatchSettings.from(root.section("dispatch"));
     DeploymentSettings deployment = DeploymentSettings.from(root.section("verticles"), root.section("cluster"));
     WorkerSettings worker = WorkerSettings.from(root.section("worker"), root.section("context"), deployment.worker());
+    HttpSettings http = HttpSettings.from(root.section("http"), root.section("rate_limit"));
+    GatewaySettings gateway = GatewaySettings.from(root.section("gateway"));
     return new AppConfig(
         node,
         deployment,
-        HttpSettings.from(root.section("http"), root.section("rate_limit")),
+        http,
         mongo,
         AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir()),
         SubscriptionSettings.from(root.section("subscription"), root.section("quota")),
         dispatch,
         worker,
         ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent()),
-        GatewaySettings.from(root.section("gateway")),
+        gateway,
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
-        WebClientSettings.from(root.section("webclient")));
+        WebClientSettings.from(root.section("webclient")),
+        MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
+        ShutdownSettings.from(root.section("shutdown")));
   }
 }

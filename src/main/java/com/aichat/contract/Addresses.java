@@ -124,4 +124,11 @@ public final class Addresses {
   public static String aiOutcome(String uniqueId) {
     return AI_OUTCOME_PREFIX + uniqueId;
   }
+
+  /**
+   * This node is draining (SIGTERM): {@code {graceMs, socketNoticeMs}}. Published by
+   * {@link com.aichat.ops.Drain} and consumed with {@code localConsumer} only, so it never leaves the
+   * node: the gateway tells its sockets to reconnect elsewhere, the workers take no new jobs.
+   */
+  public static final String NODE_DRAINING = "chat.node.draining";
 }

@@ -41,6 +41,11 @@ public enum ErrorCode {
    * before anything was stored; the answer carries {@code Retry-After}.
    */
   OVERLOADED(5031, 503),
+  /**
+   * This node is shutting down (SIGTERM, {@code shutdown.grace_ms}): it takes no new sends and no new
+   * sockets. Nothing was stored; send again, and the load balancer routes to another node.
+   */
+  DRAINING(5032, 503),
   TIMEOUT(504, 504);
 
   private final int failureCode;
@@ -68,6 +73,7 @@ public enum ErrorCode {
     return switch (this) {
       case UNAVAILABLE -> "the service is temporarily unavailable; try again";
       case OVERLOADED -> "the service is at capacity; try again later";
+      case DRAINING -> "this node is shutting down; send again to reach another node";
       case TIMEOUT -> "the request timed out; try again";
       case INTERNAL -> "internal error";
       default -> name().toLowerCase().replace('_', ' ');

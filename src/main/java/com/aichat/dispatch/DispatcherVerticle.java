@@ -3,6 +3,7 @@ package com.aichat.dispatch;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
+import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
 import io.vertx.core.Future;
@@ -100,6 +101,7 @@ public final class DispatcherVerticle extends VerticleBase {
   private Future<Void> redispatch(List<String> ids) {
     if (!ids.isEmpty()) {
       log.info("recovery sweep re-dispatches {} stranded replies", ids.size());
+      Metrics.of(vertx).sweepRecoveries(ids.size());
     }
     List<Future<Void>> all =
         ids.stream()

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
 /**
@@ -52,6 +53,16 @@ final class FairQueue {
   /** {@code atLeast[j]}: users with at least {@code j} waiting replies (index 0 unused). */
   private int[] atLeast = new int[16];
   private int size;
+  /** Told every change of {@link #size()} (+1, -1, or minus the size on clear): the pending-replies gauge. */
+  private final LongConsumer sizeChanged;
+
+  FairQueue() {
+    this(delta -> {});
+  }
+
+  FairQueue(LongConsumer sizeChanged) {
+    this.sizeChanged = sizeChanged;
+  }
 
   static String userOf(DispatchRequest r) {
     return r.userId() == null ? UNKNOWN_USER : r.userId();
@@ -91,6 +102,7 @@ final class FairQueue {
     q.addLast(e);
     ids.add(e.messageId());
     size++;
+    sizeChanged.accept(1);
     grew(q.size());
     return prefix(q.size());
   }
@@ -116,6 +128,8 @@ final class FairQueue {
       }
       ids.remove(e.messageId());
       size--;
+      sizeChanged.accept(-1);
+    sizeChanged.accept(-1);
       return e;
     }
     return null;
@@ -148,6 +162,7 @@ final class FairQueue {
     }
     ids.remove(e.messageId());
     size--;
+    sizeChanged.accept(-1);
     return true;
   }
 
@@ -164,6 +179,7 @@ final class FairQueue {
     q.addFirst(e);
     ids.add(e.messageId());
     size++;
+    sizeChanged.accept(1);
     grew(q.size());
   }
 
@@ -203,6 +219,7 @@ final class FairQueue {
     ring.clear();
     ids.clear();
     Arrays.fill(atLeast, 0);
+    sizeChanged.accept(-size);
     size = 0;
   }
 

@@ -8,6 +8,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.QueuePosition;
 import com.aichat.contract.QueuedEvent;
+import com.aichat.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -132,7 +133,7 @@ final class LocalDispatch implements Dispatch {
   private final Vertx vertx;
   private final DispatchSettings settings;
   private final String dispatcherId = UUID.randomUUID().toString();
-  private final FairQueue queue = new FairQueue();
+  private final FairQueue queue;
   private final Map<String, Worker> workers = new LinkedHashMap<>();
   private final Map<String, Started> startedAt =
       new LinkedHashMap<>(256, 0.75f, false) {
@@ -172,6 +173,7 @@ final class LocalDispatch implements Dispatch {
   LocalDispatch(Vertx vertx, DispatchSettings settings) {
     this.vertx = vertx;
     this.settings = settings;
+    this.queue = new FairQueue(Metrics.of(vertx)::pending);
     this.capacity = vertx.eventBus().consumer(Addresses.AI_CAPACITY, this::onCapacity);
     this.loadTimer = vertx.setPeriodic(settings.loadIntervalMs(), t -> publishLoad());
     capacity.completion().onSuccess(v -> vertx.eventBus().publish(Addresses.AI_CAPACITY_QUERY, new JsonObject()));

@@ -10,6 +10,7 @@ import com.aichat.contract.Ids;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.contract.SessionEvent;
+import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStoreClient;
 import com.corundumstudio.socketio.AckRequest;
 import com.corundumstudio.socketio.SocketIOClient;
@@ -80,7 +81,8 @@ public final class GatewayVerticle extends VerticleBase {
     rateLimiter = new EventRateLimiter(
         settings.eventRatePerSec(), settings.eventBurst(), settings.maxRejectedEvents(), System::nanoTime);
     registry.clientLookup(server::getClient);
-    sender = new SocketSender(registry, settings.maxQueuedPackets());
+    Metrics metrics = Metrics.of(vertx);
+    sender = new SocketSender(registry, settings.maxQueuedPackets(), metrics::slowDisconnect);
     rooms = new SessionRooms(vertx, new ChatStoreClient(vertx), sender);
     Namespace namespace = (Namespace) server.getNamespace(Namespace.DEFAULT_NAME);
     auth = new SocketAuth(vertx, verifier, namespace, sender, settings.authTimeoutMs(),
@@ -121,7 +123,9 @@ public final class GatewayVerticle extends VerticleBase {
         vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_DELTA,
             m -> rooms.onDelta(DeltaEvent.fromJson(m.body()))),
         vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION,
-            m -> onSessionEvent(SessionEvent.fromJson(m.body()))));
+            m -> onSessionEvent(SessionEvent.fromJson(m.body()))),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING,
+            m -> onDraining(m.body().getLong("socketNoticeMs", 0L))));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
@@ -143,6 +147,20 @@ public final class GatewayVerticle extends VerticleBase {
       log.info("Socket.IO gateway stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
       return null;
     });
+  }
+
+  /**
+   * The node drains: every socket gets {@link SocketEvents#SERVER_DRAINING}, then, {@code noticeMs}
+   * later, is disconnected; new sockets are refused meanwhile ({@link SocketAuth}).
+   */
+  private void onDraining(long noticeMs) {
+    List<SocketIOClient> clients = new ArrayList<>(server.getAllClients());
+    log.info("node draining: telling {} sockets to reconnect elsewhere, disconnecting them in {} ms",
+        clients.size(), noticeMs);
+    JsonObject notice = new JsonObject().put("reason", "shutdown").put("reconnect", true)
+        .put("disconnectInMs", noticeMs);
+    clients.forEach(c -> sender.send(c, SocketEvents.SERVER_DRAINING, notice));
+    vertx.setTimer(Math.max(1, noticeMs), t -> clients.forEach(c -> sender.forceClose(c.getSessionId())));
   }
 
   private void onSessionEvent(SessionEvent e) {

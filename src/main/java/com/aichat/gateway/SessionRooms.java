@@ -8,6 +8,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.Ids;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
+import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.corundumstudio.socketio.SocketIOClient;
 import io.vertx.core.Future;
@@ -156,6 +157,10 @@ final class SessionRooms {
             member.cursors.put(s.message().id(), new ReplyCursor(s.text().length(), s.seq(), s.attempt()));
           }
           ack.accept(new JsonObject().put("ok", true).put("session", session.toJson()).put("replies", replies));
+          Metrics.of(vertx).join();
+          if (!snaps.isEmpty()) {
+            Metrics.of(vertx).resume();
+          }
           goLive(member);
           return Future.<Void>succeededFuture();
         });

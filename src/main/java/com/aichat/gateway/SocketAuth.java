@@ -3,6 +3,8 @@ package com.aichat.gateway;
 import com.aichat.auth.AuthenticatedUser;
 import com.aichat.auth.TokenVerifier;
 import com.aichat.contract.ErrorCode;
+import com.aichat.metrics.Metrics;
+import com.aichat.ops.NodeLifecycle;
 import com.corundumstudio.socketio.SocketIOClient;
 import com.corundumstudio.socketio.handler.ClientHead;
 import com.corundumstudio.socketio.namespace.Namespace;
@@ -87,6 +89,10 @@ final class SocketAuth {
 
   /** A CONNECT packet for the default namespace (from {@link ConnectGate}). */
   void onConnectPacket(ClientHead head, JsonObject auth) {
+    if (NodeLifecycle.of(vertx).draining()) {
+      refuse(head, ErrorCode.DRAINING, "server is shutting down; reconnect");
+      return;
+    }
     String token = tokenOf(head, auth);
     if (token == null) {
       refuse(head, ErrorCode.UNAUTHENTICATED, "missing token");
@@ -140,6 +146,7 @@ final class SocketAuth {
     }
     bindings.put(sid, new Binding(sid, user.userId(), client, expiryTimer));
     socketsPerUser.merge(user.userId(), 1, Integer::sum);
+    Metrics.of(vertx).socketConnected();
     client.joinRoom(SocketEvents.userRoom(user.userId()));
     Packet ack = new Packet(PacketType.MESSAGE, head.getEngineIOVersion());
     ack.setSubType(PacketType.CONNECT);
@@ -196,6 +203,7 @@ final class SocketAuth {
   }
 
   private void unbind(Binding b) {
+    Metrics.of(vertx).socketGone();
     if (b.expiryTimer() >= 0) {
       vertx.cancelTimer(b.expiryTimer());
     }

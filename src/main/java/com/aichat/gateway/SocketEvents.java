@@ -43,6 +43,14 @@ public final class SocketEvents {
   /** To the socket, just before the gateway disconnects it because its token expired. */
   public static final String AUTH_EXPIRED = "auth.expired";
 
+  /**
+   * To every socket of a node that is shutting down, {@code shutdown.socket_notice_ms} before the
+   * gateway disconnects it: {@code {reason: "shutdown", reconnect: true, disconnectInMs}}. The client
+   * reconnects (reaching another node through the load balancer) and joins its session again; the
+   * join ack gives it the text so far of a reply in progress.
+   */
+  public static final String SERVER_DRAINING = "server.draining";
+
   /** The room every socket of a user joins on authentication. */
   public static String userRoom(String userId) {
     return "user:" + Ids.lowerIfId(userId);

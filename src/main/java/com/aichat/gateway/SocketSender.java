@@ -5,6 +5,10 @@ import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.handler.ClientHead;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.vertx.core.json.JsonObject;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +25,29 @@ final class SocketSender {
 
   private static final Logger log = LoggerFactory.getLogger(SocketSender.class);
 
+  /** Slow sockets already cut off, so one that is hit again before its channel closes counts once. */
+  private static final int RECENT_SLOW = 1024;
+
   private final ChannelRegistry registry;
   private final int maxQueuedPackets;
+  private final Runnable onSlowDisconnect;
+  private final Set<UUID> recentSlow = Collections.synchronizedSet(Collections.newSetFromMap(
+      new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+          return size() > RECENT_SLOW;
+        }
+      }));
 
   SocketSender(ChannelRegistry registry, int maxQueuedPackets) {
+    this(registry, maxQueuedPackets, () -> {});
+  }
+
+  /** {@code onSlowDisconnect} runs once per socket cut off for being too slow (a metric). */
+  SocketSender(ChannelRegistry registry, int maxQueuedPackets, Runnable onSlowDisconnect) {
     this.registry = registry;
     this.maxQueuedPackets = maxQueuedPackets;
+    this.onSlowDisconnect = onSlowDisconnect;
   }
 
   /** Sends one event; false if the socket is gone or was too slow and has been disconnected instead. */
@@ -35,7 +56,10 @@ final class SocketSender {
       return false;
     }
     if (tooSlow(client)) {
-      log.warn("socket {} cannot keep up with its events; disconnecting it", client.getSessionId());
+      if (recentSlow.add(client.getSessionId())) {
+        log.warn("socket {} cannot keep up with its events; disconnecting it", client.getSessionId());
+        onSlowDisconnect.run();
+      }
       forceClose(client.getSessionId());
       return false;
     }

@@ -179,6 +179,8 @@ public final class ClaudeClient implements ModelProvider {
     private String model = cfg.model();
     private long inputTokens;
     private long outputTokens;
+    private long cacheReadTokens;
+    private long cacheWriteTokens;
     private String stopReason;
 
     ClaudeCall(Consumer<String> onText, Buffer body) {
@@ -384,10 +386,9 @@ public final class ClaudeClient implements ModelProvider {
           JsonObject message = data.getJsonObject("message", new JsonObject());
           model = message.getString("model", model);
           JsonObject usage = message.getJsonObject("usage", new JsonObject());
-          inputTokens =
-              usage.getLong("input_tokens", 0L)
-                  + usage.getLong("cache_creation_input_tokens", 0L)
-                  + usage.getLong("cache_read_input_tokens", 0L);
+          cacheWriteTokens = usage.getLong("cache_creation_input_tokens", 0L);
+          cacheReadTokens = usage.getLong("cache_read_input_tokens", 0L);
+          inputTokens = usage.getLong("input_tokens", 0L) + cacheWriteTokens + cacheReadTokens;
           outputTokens = usage.getLong("output_tokens", 0L);
         }
         case "content_block_start" -> {
@@ -415,7 +416,8 @@ public final class ClaudeClient implements ModelProvider {
           }
         }
         case "message_stop" ->
-            finish(new ModelResult(model, new Usage(inputTokens, outputTokens), stopReason), null);
+            finish(new ModelResult(model, new Usage(inputTokens, outputTokens), stopReason, cacheReadTokens,
+                cacheWriteTokens), null);
         case "error" -> finish(null, classifyErrorType(data.getJsonObject("error", new JsonObject()), 0, -1, true));
         default -> {
           // ping, content_block_stop and event types added later carry nothing we need
