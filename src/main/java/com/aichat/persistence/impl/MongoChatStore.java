@@ -198,8 +198,23 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
             : findPair(userId, sessionId, clientMessageId))
         .compose(existing -> existing != null
             ? Future.succeededFuture(existing)
-            : admitAndInsert(userId, sessionId, content, clientMessageId, l))
+            : admitAndInsert(userId, sessionId, content, clientMessageId, l)
+                .recover(err -> refusedUnlessStored(err, userId, sessionId, clientMessageId)))
         .recover(err -> MongoFailures.classify("sendMessage", err));
+  }
+
+  /**
+   * Identical sends racing each other all pass the retry check before the first is stored; those the
+   * limits then refuse are retries after all when the winner stored the pair, and get it.
+   */
+  private Future<SendResult> refusedUnlessStored(
+      Throwable err, String userId, String sessionId, String clientMessageId) {
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    if (clientMessageId == null || (code != ErrorCode.QUOTA_EXCEEDED && code != ErrorCode.TOO_MANY_PENDING)) {
+      return Future.failedFuture(err);
+    }
+    return findPair(userId, sessionId, clientMessageId)
+        .compose(pair -> pair != null ? Future.succeededFuture(pair) : Future.failedFuture(err));
   }
 
   /**
