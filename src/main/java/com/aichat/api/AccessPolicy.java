@@ -4,6 +4,7 @@ import com.aichat.auth.AuthenticatedUser;
 import com.aichat.auth.ClaimPath;
 import com.aichat.contract.ErrorCode;
 import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.ChatStore.SendLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,8 +16,8 @@ import java.util.Map;
 
 /**
  * Who may chat, and how much: the subscription check ({@code subscription.mode} none, claim or mongo)
- * on every {@code /chats} route, the per-user rate limit, and the daily per-plan message quota on
- * sends. Mongo lookups go through the store and are cached per API instance for
+ * on every {@code /chats} route, the per-user rate limit, and the send limits (the daily per-plan
+ * message quota and the pending-reply cap, enforced by the store). Mongo lookups go through the store and are cached per API instance for
  * {@code subscription.cache_seconds} in a bounded LRU table.
  */
 final class AccessPolicy {
@@ -90,23 +91,42 @@ final class AccessPolicy {
   }
 
   /**
-   * 429 QUOTA_EXCEEDED when the user already sent the plan's daily number of messages this UTC day.
-   * Concurrent sends may overshoot the limit by the number in flight; the count is the store's.
+   * The limits the store admits this user's send under: the plan's daily quota for today (UTC) when
+   * {@code quota.enabled}, and {@code quota.max_pending_replies}. The store checks and counts them
+   * atomically with the send ({@link ChatStore#sendMessage(String, String, String, String, SendLimits)}).
    */
-  Future<Void> checkQuota(AuthenticatedUser user) {
-    if (!settings.quotaEnabled()) {
-      return Future.succeededFuture();
+  SendLimits sendLimits(AuthenticatedUser user) {
+    long daily = settings.quotaEnabled() ? settings.dailyMessages().get(plan(user)) : -1;
+    return new SendLimits(daily, LocalDate.now(ZoneOffset.UTC).toString(), settings.usageRetentionDays(),
+        settings.maxPendingReplies());
+  }
+
+  /**
+   * The store's refusal of a send as the API answers it: 429 QUOTA_EXCEEDED with the plan, its limit,
+   * the reset time (next UTC midnight) and {@code Retry-After}; 429 TOO_MANY_PENDING with the cap. Any
+   * other failure is returned as it is.
+   */
+  Throwable sendRefusal(AuthenticatedUser user, Throwable err) {
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    if (code == ErrorCode.QUOTA_EXCEEDED) {
+      String plan = plan(user);
+      long limit = settings.dailyMessages().get(plan);
+      Instant reset = LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+      // The counter's conditional increment never passes the limit, so a refusal means all were used.
+      return tooMany(ErrorCode.QUOTA_EXCEEDED,
+          "daily message quota of " + limit + " for plan '" + plan + "' is used up", reset,
+          new JsonObject().put("plan", plan).put("limit", limit).put("used", limit));
     }
+    if (code == ErrorCode.TOO_MANY_PENDING) {
+      return ApiError.of(ErrorCode.TOO_MANY_PENDING, err.getMessage())
+          .withDetails(new JsonObject().put("limit", settings.maxPendingReplies()));
+    }
+    return err;
+  }
+
+  private String plan(AuthenticatedUser user) {
     Object claimed = ClaimPath.read(user.claims(), settings.planClaim());
-    String plan = claimed instanceof String p && settings.dailyMessages().containsKey(p) ? p : settings.defaultPlan();
-    long limit = settings.dailyMessages().get(plan);
-    Instant midnight = LocalDate.now(ZoneOffset.UTC).atStartOfDay(ZoneOffset.UTC).toInstant();
-    Instant reset = midnight.plusSeconds(86_400);
-    return store.countUserMessagesSince(user.userId(), midnight).compose(used -> used < limit
-        ? Future.succeededFuture()
-        : Future.failedFuture(tooMany(ErrorCode.QUOTA_EXCEEDED,
-            "daily message quota of " + limit + " for plan '" + plan + "' is used up", reset,
-            new JsonObject().put("plan", plan).put("limit", limit).put("used", used))));
+    return claimed instanceof String p && settings.dailyMessages().containsKey(p) ? p : settings.defaultPlan();
   }
 
   private static ApiError tooMany(ErrorCode code, String message, Instant resetAt, JsonObject details) {

@@ -48,7 +48,7 @@ final class MessageHandlers {
   /**
    * 202 with the new pair and, when the reply has to wait for a worker, its {@code queue} place; 200
    * with the stored pair for a repeated clientMessageId; 503 OVERLOADED (nothing stored) past a queue
-   * limit.
+   * limit; 429 QUOTA_EXCEEDED or TOO_MANY_PENDING (nothing stored) past a send limit.
    */
   void send(RoutingContext ctx) {
     String sessionId = Params.pathId(ctx, "sessionId", "session");
@@ -59,7 +59,8 @@ final class MessageHandlers {
     AuthenticatedUser user = AuthHandler.user(ctx);
     admit(user)
         .compose(
-            v -> store.sendMessage(user.userId(), sessionId, content, clientMessageId),
+            v -> store.sendMessage(user.userId(), sessionId, content, clientMessageId, policy.sendLimits(user))
+                .recover(err -> Future.failedFuture(policy.sendRefusal(user, err))),
             refusal -> replayRefused(refusal, user, sessionId, clientMessageId))
         .compose(result -> result.created()
             ? dispatch(result).map(queue -> new Sent(result, queue))
@@ -78,24 +79,26 @@ final class MessageHandlers {
     }
   }
 
-  /** Overload first (in memory, nothing stored), then the daily quota (a store count). */
+  /**
+   * Overload first (in memory, nothing stored). The daily quota and the pending-reply cap are the
+   * store's, checked and counted atomically with the send, after a retry has been recognised.
+   */
   private Future<Void> admit(AuthenticatedUser user) {
     try {
       overload.check(user.userId());
     } catch (ApiError refused) {
       return Future.failedFuture(refused);
     }
-    return policy.checkQuota(user);
+    return Future.succeededFuture();
   }
 
   /**
-   * A retry of a send that was stored before the quota ran out or the queue filled still gets its
-   * stored pair (200); any other send keeps the refusal.
+   * A retry of a send that was stored before the queue filled still gets its stored pair (200); any
+   * other send keeps the refusal. (The store answers retries past the quota or the pending cap itself.)
    */
   private Future<SendResult> replayRefused(
       Throwable refusal, AuthenticatedUser user, String sessionId, String clientMessageId) {
-    boolean replayable = refusal instanceof ApiError e
-        && (e.code() == ErrorCode.QUOTA_EXCEEDED || e.code() == ErrorCode.OVERLOADED);
+    boolean replayable = refusal instanceof ApiError e && e.code() == ErrorCode.OVERLOADED;
     if (clientMessageId == null || !replayable) {
       return Future.failedFuture(refusal);
     }

@@ -54,7 +54,30 @@ public interface ChatStore {
    * {@code created = false}. Publishes {@code message.created} for both messages and
    * {@code session.updated}.
    */
-  Future<SendResult> sendMessage(String userId, String sessionId, String content, String clientMessageId);
+  default Future<SendResult> sendMessage(String userId, String sessionId, String content, String clientMessageId) {
+    return sendMessage(userId, sessionId, content, clientMessageId, SendLimits.NONE);
+  }
+
+  /**
+   * {@link #sendMessage(String, String, String, String)} under the user's send limits, in this order:
+   * <ol>
+   *   <li>a repeated {@code clientMessageId} is answered with the stored pair ({@code created = false})
+   *       before any limit is looked at, so a retry never counts twice and is never refused;
+   *   <li>{@code maxPendingReplies}: when the user already has that many replies {@code pending} or
+   *       {@code processing}, the send fails with {@code TOO_MANY_PENDING} and nothing is written. Each
+   *       such reply holds one of the user's {@code maxPendingReplies} slots, a unique key on the reply
+   *       document itself that the write ending the reply removes, so the cap holds under concurrent
+   *       sends and cannot drift;
+   *   <li>the daily quota: one conditional increment of the user's counter for {@code quotaDay} in
+   *       {@code usage_counters} ({@code messages < dailyMessages}), else {@code QUOTA_EXCEEDED} with
+   *       nothing written. Deleting sessions or messages never touches the counter. A send that fails
+   *       after the increment (a concurrent identical retry won, a race for the last pending slot, a
+   *       database error) gives the unit back; only a crash between the increment and the write keeps
+   *       it (the quota fails closed).
+   * </ol>
+   */
+  Future<SendResult> sendMessage(
+      String userId, String sessionId, String content, String clientMessageId, SendLimits limits);
 
   /**
    * The pair stored by an earlier {@link #sendMessage} with this {@code clientMessageId}, with
@@ -75,7 +98,10 @@ public interface ChatStore {
 
   Future<ChatMessage> getMessage(String userId, String sessionId, String messageId);
 
-  /** Number of {@code user} messages this user stored since {@code since} (the daily quota). */
+  /**
+   * Number of {@code user} messages this user stored since {@code since} (index-served; the health
+   * probe's round trip). The daily quota does not use it: see {@link SendLimits}.
+   */
   Future<Long> countUserMessagesSince(String userId, Instant since);
 
   /**
@@ -104,6 +130,10 @@ public interface ChatStore {
    * {@code leaseUntil} and increments {@code attempts}, and publishes {@code message.processing}.
    * When nothing matched, {@code claimed} is false and {@code message} is the current state (null if
    * the message no longer exists).
+   *
+   * <p>A reply whose session no longer exists (its send raced the session's delete, which had already
+   * removed the session's messages) is never generated: the claim deletes it and every other message
+   * left under that session, and answers {@code claimed = false} with a null {@code message}.
    */
   Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis);
 
@@ -175,6 +205,44 @@ public interface ChatStore {
           ChatMessage.fromJson(o.getJsonObject("userMessage")),
           ChatMessage.fromJson(o.getJsonObject("reply")),
           o.getBoolean("created"));
+    }
+  }
+
+  /**
+   * The limits one send is admitted under (see {@link #sendMessage(String, String, String, String,
+   * SendLimits)}).
+   *
+   * @param dailyMessages the user's daily quota; negative for none (0 refuses every send)
+   * @param quotaDay the UTC day the quota counts, {@code yyyy-MM-dd}; required with a quota
+   * @param usageRetentionDays how many days after {@code quotaDay} the counter document may be
+   *     removed ({@code expiresAt}, a TTL index on MongoDB)
+   * @param maxPendingReplies most replies of the user pending or processing at once; 0 for no cap
+   */
+  record SendLimits(long dailyMessages, String quotaDay, int usageRetentionDays, int maxPendingReplies) {
+
+    /** No quota and no pending cap. */
+    public static final SendLimits NONE = new SendLimits(-1, null, 0, 0);
+
+    public boolean hasQuota() {
+      return dailyMessages >= 0;
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("dailyMessages", dailyMessages)
+          .put("quotaDay", quotaDay)
+          .put("usageRetentionDays", usageRetentionDays)
+          .put("maxPendingReplies", maxPendingReplies);
+    }
+
+    public static SendLimits fromJson(JsonObject o) {
+      return o == null
+          ? NONE
+          : new SendLimits(
+              o.getLong("dailyMessages", -1L),
+              o.getString("quotaDay"),
+              o.getInteger("usageRetentionDays", 0),
+              o.getInteger("maxPendingReplies", 0));
     }
   }
 

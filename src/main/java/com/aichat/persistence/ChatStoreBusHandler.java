@@ -8,6 +8,7 @@ import com.aichat.contract.Ids;
 import com.aichat.contract.Json;
 import com.aichat.contract.ServiceFailure;
 import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.ChatStore.SendLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.Message;
@@ -104,7 +105,8 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
                   a.getString("userId"),
                   a.getString("sessionId"),
                   a.getString("content"),
-                  a.getString("clientMessageId"))
+                  a.getString("clientMessageId"),
+                  SendLimits.fromJson(a.getJsonObject("limits")))
               .map(r -> r.toJson());
           case "findSend" -> store
               .findSend(a.getString("userId"), a.getString("sessionId"), a.getString("clientMessageId"))

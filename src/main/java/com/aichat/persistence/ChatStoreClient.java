@@ -87,14 +87,15 @@ public final class ChatStoreClient implements ChatStore {
 
   @Override
   public Future<SendResult> sendMessage(
-      String userId, String sessionId, String content, String clientMessageId) {
+      String userId, String sessionId, String content, String clientMessageId, SendLimits limits) {
     return request(
             "sendMessage",
             new JsonObject()
                 .put("userId", userId)
                 .put("sessionId", sessionId)
                 .put("content", content)
-                .put("clientMessageId", clientMessageId))
+                .put("clientMessageId", clientMessageId)
+                .put("limits", (limits == null ? SendLimits.NONE : limits).toJson()))
         .map(SendResult::fromJson);
   }
 

@@ -31,6 +31,25 @@ class ConfigValidationTest {
   }
 
   @Test
+  @DisplayName("quota.max_pending_replies (default 5, 0 = off, at most 100) and quota.usage_retention_days (default 35, 1-3650) are validated at their edges")
+  void sendLimitKeys() {
+    assertThat(AppConfig.from(TestApp.defaults()).subscription().maxPendingReplies()).isEqualTo(5);
+    assertThat(AppConfig.from(TestApp.defaults()).subscription().usageRetentionDays()).isEqualTo(35);
+    for (int ok : new int[] {0, 100}) {
+      assertThat(AppConfig.from(defaultsWith(new JsonObject().put("quota", new JsonObject().put("max_pending_replies", ok))))
+          .subscription().maxPendingReplies()).isEqualTo(ok);
+    }
+    for (Object bad : new Object[] {-1, 101, "5"}) {
+      assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("quota", new JsonObject().put("max_pending_replies", bad)))))
+          .isInstanceOf(ConfigException.class).hasMessageContaining("quota.max_pending_replies");
+    }
+    for (int bad : new int[] {0, 3651}) {
+      assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put("quota", new JsonObject().put("usage_retention_days", bad)))))
+          .isInstanceOf(ConfigException.class).hasMessageContaining("quota.usage_retention_days");
+    }
+  }
+
+  @Test
   @DisplayName("The configuration's text form (e.g. a logged AppConfig) never contains the HS256 secret")
   void secretNeverPrinted() {
     String secret = "s3cret-s3cret-s3cret-s3cret-s3cret-42";

@@ -17,6 +17,7 @@ import com.aichat.contract.MessageType;
 import com.aichat.contract.SessionEvent;
 import com.aichat.persistence.ChatStore.ClaimResult;
 import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.ChatStore.SendLimits;
 import com.aichat.persistence.ChatStore.SendResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -374,6 +375,134 @@ abstract class ChatStoreContractTest {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  // ---- send limits ------------------------------------------------------------------------------
+
+  private static final String TODAY = "2026-12-02";
+
+  private static SendLimits quota(long daily) {
+    return new SendLimits(daily, TODAY, 35, 0);
+  }
+
+  private static SendLimits pendingCap(int cap) {
+    return new SendLimits(-1, null, 35, cap);
+  }
+
+  /** Runs {@code n} sends at once; returns the results and failure codes, in no particular order. */
+  private List<Object> concurrently(int n, java.util.function.IntFunction<Future<SendResult>> send) {
+    List<Future<Object>> all = IntStream.range(0, n)
+        .mapToObj(i -> send.apply(i).<Object>map(r -> r).recover(err -> Future.succeededFuture(ErrorCode.fromThrowable(err))))
+        .toList();
+    return Future.all(all).await().list();
+  }
+
+  @Test
+  @DisplayName("Daily quota: of 20 concurrent sends against a limit of 2 exactly 2 are stored; deleting the session gives nothing back; a new day counts afresh")
+  void dailyQuotaIsAtomicAndSurvivesDeletes() {
+    String session = store.createSession(userA, null, "quota").await().id();
+    List<Object> results = concurrently(20, i -> store.sendMessage(userA, session, "m" + i, null, quota(2)));
+    assertThat(results).filteredOn(SendResult.class::isInstance).hasSize(2);
+    assertThat(results).filteredOn(r -> r == ErrorCode.QUOTA_EXCEEDED).hasSize(18);
+    assertThat(store.listMessages(userA, session, null, null, 100).await().items()).hasSize(4);
+
+    store.deleteSession(userA, session).await();
+    String again = store.createSession(userA, null, "again").await().id();
+    assertThat(failureOf(store.sendMessage(userA, again, "more", null, quota(2))).await())
+        .isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+    assertThat(store.listMessages(userA, again, null, null, 100).await().items()).isEmpty();
+    // another user and another day have their own counters; a limit of 0 refuses
+    assertThat(store.sendMessage(userB, store.createSession(userB, null, "b").await().id(), "b", null, quota(2))
+        .await().created()).isTrue();
+    assertThat(store.sendMessage(userA, again, "tomorrow", null, new SendLimits(2, "2026-12-03", 35, 0))
+        .await().created()).isTrue();
+    assertThat(failureOf(store.sendMessage(userA, again, "none", null, new SendLimits(0, "2026-12-03", 35, 0))).await())
+        .isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+
+    JsonObject counter = direct.findOne("usage_counters", new JsonObject().put("_id", userA + ":" + TODAY), null).await();
+    assertThat(counter.getLong("messages")).isEqualTo(2);
+    assertThat(counter.getJsonObject("userId").getString("$oid")).isEqualTo(userA);
+    assertThat(Instant.parse(counter.getJsonObject("day").getString("$date"))).isEqualTo(Instant.parse(TODAY + "T00:00:00Z"));
+    assertThat(Instant.parse(counter.getJsonObject("expiresAt").getString("$date")))
+        .isEqualTo(Instant.parse("2027-01-07T00:00:00Z"));
+  }
+
+  @Test
+  @DisplayName("Daily quota: a retry (same clientMessageId), also ten at once, counts once and is answered past the limit")
+  void retriesCountOnce() {
+    String session = store.createSession(userA, null, "retry").await().id();
+    List<Object> results = concurrently(10, i -> store.sendMessage(userA, session, "same", "c-1", quota(2)));
+    assertThat(results).allSatisfy(r -> assertThat(r).isInstanceOf(SendResult.class));
+    assertThat(results).filteredOn(r -> ((SendResult) r).created()).hasSize(1);
+    assertThat(results.stream().map(r -> ((SendResult) r).reply().id()).distinct()).hasSize(1);
+    JsonObject counter = direct.findOne("usage_counters", new JsonObject().put("_id", userA + ":" + TODAY), null).await();
+    assertThat(counter.getLong("messages")).isEqualTo(1);
+
+    assertThat(store.sendMessage(userA, session, "second", "c-2", quota(2)).await().created()).isTrue();
+    assertThat(failureOf(store.sendMessage(userA, session, "third", "c-3", quota(2))).await())
+        .isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+    SendResult replay = store.sendMessage(userA, session, "same", "c-1", quota(2)).await();
+    assertThat(replay.created()).isFalse();
+    assertThat(store.listMessages(userA, session, null, null, 100).await().items()).hasSize(4);
+  }
+
+  @Test
+  @DisplayName("Pending cap: of 5 concurrent sends against a cap of 2 exactly 2 are stored; each reply that ends (cancel, complete, fail, session delete) frees its slot")
+  void pendingCapHoldsUnderConcurrencyAndFreesOnEveryEnd() {
+    String session = store.createSession(userA, null, "pending").await().id();
+    List<Object> results = concurrently(5, i -> store.sendMessage(userA, session, "m" + i, null, pendingCap(2)));
+    List<SendResult> stored = results.stream().filter(SendResult.class::isInstance).map(SendResult.class::cast).toList();
+    assertThat(stored).hasSize(2);
+    assertThat(results).filteredOn(r -> r == ErrorCode.TOO_MANY_PENDING).hasSize(3);
+    assertThat(store.listMessages(userA, session, null, null, 100).await().items()).hasSize(4);
+    // the cap is the user's, across sessions; another user is not affected
+    String other = store.createSession(userA, null, "other").await().id();
+    assertThat(failureOf(store.sendMessage(userA, other, "x", null, pendingCap(2))).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+    assertThat(store.sendMessage(userB, store.createSession(userB, null, "b").await().id(), "b", null, pendingCap(2))
+        .await().created()).isTrue();
+
+    // cancel of a pending reply
+    store.requestCancel(userA, session, stored.get(0).reply().id()).await();
+    SendResult third = store.sendMessage(userA, other, "after cancel", null, pendingCap(2)).await();
+    assertThat(failureOf(store.sendMessage(userA, other, "x", null, pendingCap(2))).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+    // completion; a retry release keeps the slot
+    String r1 = stored.get(1).reply().id();
+    store.claimGeneration(r1, "w", 30_000).await();
+    store.releaseForRetry(r1, "w", null, new ErrorInfo("x", "y")).await();
+    assertThat(failureOf(store.sendMessage(userA, other, "x", null, pendingCap(2))).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+    store.claimGeneration(r1, "w", 30_000).await();
+    store.completeGeneration(r1, "w", new Completion("done", "m", null, "end_turn", null)).await();
+    SendResult fourth = store.sendMessage(userA, other, "after complete", null, pendingCap(2)).await();
+    // failure
+    store.claimGeneration(third.reply().id(), "w", 30_000).await();
+    store.failGeneration(third.reply().id(), "w", new ErrorInfo("X", "failed")).await();
+    store.sendMessage(userA, session, "after fail", null, pendingCap(2)).await();
+    // session delete (fourth is in "other")
+    store.deleteSession(userA, other).await();
+    store.sendMessage(userA, session, "after delete", null, pendingCap(2)).await();
+    assertThat(failureOf(store.sendMessage(userA, session, "x", null, pendingCap(2))).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+
+    JsonObject done = direct.findOne("prompthistories", new JsonObject().put("_id", oid(r1)), null).await();
+    assertThat(done.containsKey("pendingSlot")).as("a final reply holds no slot").isFalse();
+    assertThat(fourth.reply().status()).isEqualTo(MessageStatus.PENDING);
+  }
+
+  @Test
+  @DisplayName("A send refused by the pending cap takes no unit of the daily quota")
+  void pendingRefusalKeepsQuota() {
+    String session = store.createSession(userA, null, "both").await().id();
+    SendLimits both = new SendLimits(2, TODAY, 35, 1);
+    SendResult first = store.sendMessage(userA, session, "one", null, both).await();
+    assertThat(failureOf(store.sendMessage(userA, session, "two", null, both)).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+    store.requestCancel(userA, session, first.reply().id()).await();
+    assertThat(store.sendMessage(userA, session, "two", null, both).await().created()).isTrue();
+    JsonObject counter = direct.findOne("usage_counters", new JsonObject().put("_id", userA + ":" + TODAY), null).await();
+    assertThat(counter.getLong("messages")).isEqualTo(2);
+  }
+
   // ---- generation -------------------------------------------------------------------------------
 
   @Test
@@ -395,6 +524,23 @@ abstract class ChatStoreContractTest {
               return null;
             }))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("A claim of a reply whose session was deleted under it (a send racing the delete) drops it and the session's leftovers")
+  void claimDropsReplyOfDeletedSession() {
+    SendResult pair = pendingReply().await();
+    // What a delete racing the send leaves: the delete removed the messages, the send then stored its
+    // pair, the delete then removed the session.
+    direct.removeDocument("chatsessions", new JsonObject().put("_id", oid(pair.reply().sessionId()))).await();
+    ClaimResult claim = store.claimGeneration(pair.reply().id(), "w", 30_000).await();
+    assertThat(claim.claimed()).isFalse();
+    assertThat(claim.message()).isNull();
+    assertThat(direct.count("prompthistories", new JsonObject().put("chatSessionId", oid(pair.reply().sessionId())))
+        .await()).isZero();
+    assertThat(store.claimGeneration(pair.reply().id(), "w2", 30_000).await().claimed()).isFalse();
+    // a reply whose session is still there is claimed as before
+    assertThat(store.claimGeneration(pendingReply().await().reply().id(), "w", 30_000).await().claimed()).isTrue();
   }
 
   @Test

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class QueryShapeIndexTest {
 
   /** The collections whose queries must use an index. */
-  static final Set<String> COLLECTIONS = Set.of("chatsessions", "prompthistories", "users");
+  static final Set<String> COLLECTIONS = Set.of("chatsessions", "prompthistories", "users", "usage_counters");
 
   protected Vertx vertx;
   protected MongoClient direct;
@@ -97,6 +97,16 @@ abstract class QueryShapeIndexTest {
     store.listSessions(user, null, 20, page).await();
     store.listSessions(user, new ObjectId().toHexString(), 20, null).await();
 
+    // The send limits: a counted send (the day's first: an upsert), one more, a refusal at the quota
+    // (the upsert collides, then the plain conditional increment), a refusal at the pending cap.
+    String day = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+    ChatStore.SendLimits limits = new ChatStore.SendLimits(2, day, 35, 5);
+    SendResult limited = store.sendMessage(user, session, "limited", "l-1", limits).await();
+    store.sendMessage(user, session, "limited again", "l-1", limits).await();
+    store.sendMessage(user, session, "second", null, limits).await();
+    store.sendMessage(user, session, "over quota", null, limits).otherwiseEmpty().await();
+    store.sendMessage(user, session, "over cap", null, new ChatStore.SendLimits(-1, null, 35, 2)).otherwiseEmpty().await();
+    store.requestCancel(user, session, limited.reply().id()).await();
     SendResult first = store.sendMessage(user, session, "hello", "c-1").await();
     store.sendMessage(user, session, "hello", "c-1").await(); // an idempotent retry
     store.findSend(user, session, "c-1").await();

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.bson.types.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link ChatStore} on MongoDB through vertx-mongo-client: collections {@value #SESSIONS} and
@@ -43,6 +45,8 @@ import org.bson.types.ObjectId;
  * collide.
  */
 public final class MongoChatStore extends MongoStoreSupport implements ChatStore {
+
+  private static final Logger log = LoggerFactory.getLogger(MongoChatStore.class);
 
   /** Collection of sessions (Mongoose's name for the ChatSession model). */
   public static final String SESSIONS = "chatsessions";
@@ -61,6 +65,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
 
   private final MongoGenerationStore generations;
+  private final MongoSendAdmission admission;
 
   public MongoChatStore(Vertx vertx, MongoClient mongo) {
     this(vertx, mongo, Clock.systemUTC());
@@ -69,6 +74,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
     super(vertx, mongo, clock);
     this.generations = new MongoGenerationStore(vertx, mongo, clock);
+    this.admission = new MongoSendAdmission(mongo, clock);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -180,18 +186,55 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   @Override
   public Future<SendResult> sendMessage(
-      String userId, String sessionId, String content, String clientMessageId) {
+      String userId, String sessionId, String content, String clientMessageId, SendLimits limits) {
     if (content == null) {
       return invalid("content is required");
     }
+    SendLimits l = limits == null ? SendLimits.NONE : limits;
+    // A retry is recognised before any limit is looked at: it neither counts nor can be refused.
     return ownedSession(userId, sessionId)
         .compose(s -> clientMessageId == null
-            ? insertPair(userId, sessionId, content, null)
-            : findPair(userId, sessionId, clientMessageId)
-                .compose(existing -> existing != null
-                    ? Future.succeededFuture(existing)
-                    : insertPair(userId, sessionId, content, clientMessageId)))
+            ? Future.<SendResult>succeededFuture(null)
+            : findPair(userId, sessionId, clientMessageId))
+        .compose(existing -> existing != null
+            ? Future.succeededFuture(existing)
+            : admitAndInsert(userId, sessionId, content, clientMessageId, l)
+                .recover(err -> refusedUnlessStored(err, userId, sessionId, clientMessageId)))
         .recover(err -> MongoFailures.classify("sendMessage", err));
+  }
+
+  /**
+   * Identical sends racing each other all pass the retry check before the first is stored; those the
+   * limits then refuse are retries after all when the winner stored the pair, and get it.
+   */
+  private Future<SendResult> refusedUnlessStored(
+      Throwable err, String userId, String sessionId, String clientMessageId) {
+    ErrorCode code = ErrorCode.fromThrowable(err);
+    if (clientMessageId == null || (code != ErrorCode.QUOTA_EXCEEDED && code != ErrorCode.TOO_MANY_PENDING)) {
+      return Future.failedFuture(err);
+    }
+    return findPair(userId, sessionId, clientMessageId)
+        .compose(pair -> pair != null ? Future.succeededFuture(pair) : Future.failedFuture(err));
+  }
+
+  /**
+   * A free pending slot (read only), then one unit of the daily quota, then the pair. Whatever stops
+   * the pair from being stored after the unit was taken gives the unit back.
+   */
+  private Future<SendResult> admitAndInsert(
+      String userId, String sessionId, String content, String clientMessageId, SendLimits limits) {
+    return admission.freeSlots(userId, limits)
+        .compose(slots -> admission.reserveQuota(userId, limits)
+            .compose(unit -> insertPair(userId, sessionId, content, clientMessageId, slots)
+                .compose(r -> r.created() ? Future.succeededFuture(r) : refundQuietly(unit).map(r))
+                .recover(err -> refundQuietly(unit).compose(v -> Future.<SendResult>failedFuture(err)))));
+  }
+
+  private Future<Void> refundQuietly(MongoSendAdmission.QuotaUnit unit) {
+    return admission.refund(unit).recover(err -> {
+      log.warn("quota unit {} not given back: {}", unit.counterId(), err.toString());
+      return Future.succeededFuture();
+    });
   }
 
   @Override
@@ -209,11 +252,14 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   /**
    * Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session.
-   * Each {@code message.created} is published right after its insert, so clients that append messages
-   * as they arrive see the question before its reply.
+   * {@code message.created} is published for the question, then for its reply, once both are stored,
+   * so clients that append messages as they arrive see the question before its reply. With
+   * {@code slots} (the pending cap is on) the placeholder takes the first of them still free; when a
+   * concurrent send took them all, the user message is removed again and the send fails
+   * TOO_MANY_PENDING.
    */
   private Future<SendResult> insertPair(
-      String userId, String sessionId, String content, String clientMessageId) {
+      String userId, String sessionId, String content, String clientMessageId, List<String> slots) {
     Instant now = now();
     JsonObject user = messageDoc(newId(), userId, sessionId, USER, COMPLETED, content, now);
     if (clientMessageId != null) {
@@ -223,30 +269,56 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     String userMessageId = MongoDocs.id(user.getValue("_id"));
     return mongo
         .insert(MESSAGES, user)
-        .onSuccess(x -> publishMessage(MessageEvent.CREATED, MongoDocs.message(user)))
-        .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId))
-        .map(reply -> new SendResult(MongoDocs.message(user), reply, true))
+        .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId, slots, 0)
+            .recover(err -> removeUnanswered(userMessageId, err)))
+        .map(reply -> {
+          ChatMessage question = MongoDocs.message(user);
+          publishMessage(MessageEvent.CREATED, question);
+          publishMessage(MessageEvent.CREATED, reply);
+          return new SendResult(question, reply, true);
+        })
         .compose(r -> touchSession(userId, sessionId, now).map(r))
         .recover(err -> clientMessageId != null && MongoFailures.isDuplicateKey(err)
             ? findPair(userId, sessionId, clientMessageId).compose(this::requirePair)
             : Future.failedFuture(err));
   }
 
+  /** The placeholder of a user message could not be stored: remove the question too, keep the error. */
+  private Future<ChatMessage> removeUnanswered(String userMessageId, Throwable err) {
+    return mongo.removeDocument(MESSAGES, new JsonObject().put("_id", oid(userMessageId)))
+        .recover(removeErr -> {
+          log.warn("user message {} without a reply left behind: {}", userMessageId, removeErr.toString());
+          return Future.succeededFuture();
+        })
+        .compose(x -> Future.failedFuture(err));
+  }
+
   /**
-   * Inserts the pending placeholder. With a client id it carries its own unique key, so that however
-   * many concurrent retries try to write it, one placeholder exists per user message.
+   * Inserts the pending placeholder (publishing nothing). With a client id it carries its own unique
+   * key, so that however many concurrent retries try to write it, one placeholder exists per user
+   * message. With {@code slots} it carries {@code slots[next]}; a duplicate key there means a
+   * concurrent send took that slot, so the next one is tried.
    */
   private Future<ChatMessage> insertReply(
-      String userId, String sessionId, String userMessageId, Instant createdAt, String clientMessageId) {
+      String userId, String sessionId, String userMessageId, Instant createdAt, String clientMessageId,
+      List<String> slots, int next) {
+    if (slots != null && next >= slots.size()) {
+      return MongoSendAdmission.tooManyPending(slots.size());
+    }
     JsonObject reply = messageDoc(newId(), userId, sessionId, AI_REPORT, PENDING, "", createdAt)
         .put("replyTo", oid(userMessageId));
     if (clientMessageId != null) {
       reply.put("clientMessageKey", replyKey(sessionId, clientMessageId));
     }
+    if (slots != null) {
+      reply.put(MongoSendAdmission.PENDING_SLOT, slots.get(next));
+    }
     return mongo
         .insert(MESSAGES, reply)
         .map(x -> MongoDocs.message(reply))
-        .onSuccess(m -> publishMessage(MessageEvent.CREATED, m));
+        .recover(err -> slots != null && MongoFailures.isDuplicateKey(err)
+            ? insertReply(userId, sessionId, userMessageId, createdAt, clientMessageId, slots, next + 1)
+            : Future.failedFuture(err));
   }
 
   private Future<SendResult> requirePair(SendResult pair) {
@@ -291,7 +363,14 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
         return vertx.timer(PAIR_WAIT_MS, TimeUnit.MILLISECONDS)
             .compose(t -> replyOf(userId, sessionId, user, clientMessageId, triesLeft - 1));
       }
-      return insertReply(userId, sessionId, user.id(), user.createdAt(), clientMessageId)
+      // Repairs are rare (a crash between the two inserts) and the quota unit was taken by that send,
+      // so the repaired placeholder takes no pending slot. A question removed again (its send lost the
+      // race for the last slot) is not repaired.
+      return mongo.findOne(MESSAGES, new JsonObject().put("_id", oid(user.id())), new JsonObject().put("_id", 1))
+          .compose(still -> still == null
+              ? Future.<ChatMessage>failedFuture(ErrorCode.CONFLICT.failure("the earlier send was not stored; send again"))
+              : insertReply(userId, sessionId, user.id(), user.createdAt(), clientMessageId, null, 0))
+          .onSuccess(m -> publishMessage(MessageEvent.CREATED, m))
           .compose(m -> touchSession(userId, sessionId, user.createdAt()).map(m))
           .recover(err -> MongoFailures.isDuplicateKey(err)
               ? mongo.findOne(MESSAGES, query, null).map(MongoDocs::message)

@@ -1,6 +1,7 @@
 package com.aichat.persistence.impl;
 
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
+import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.isId;
 import static com.aichat.persistence.impl.MongoDocs.oid;
@@ -24,6 +25,8 @@ import io.vertx.ext.mongo.MongoClient;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The generation half of {@link MongoChatStore} (DESIGN.md §3): the atomic claim, lease-guarded
@@ -31,6 +34,8 @@ import java.util.List;
  * {@link com.aichat.persistence.ChatStore}.
  */
 final class MongoGenerationStore extends MongoStoreSupport {
+
+  private static final Logger log = LoggerFactory.getLogger(MongoGenerationStore.class);
 
   MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock) {
     super(vertx, mongo, clock);
@@ -58,7 +63,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
             new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
             new JsonObject()
                 .put("$set", new JsonObject().put("status", CANCELLED).put("updatedAt", date(now)))
-                .put("$unset", new JsonObject().put("notBefore", "")));
+                .put("$unset", new JsonObject().put("notBefore", "").put(MongoSendAdmission.PENDING_SLOT, "")));
       } else {
         write = findAndUpdate(MESSAGES,
             new JsonObject().put("_id", oid(messageId)).put("status", PROCESSING),
@@ -109,8 +114,30 @@ final class MongoGenerationStore extends MongoStoreSupport {
             .put("$unset", new JsonObject().put("notBefore", ""))
             .put("$inc", new JsonObject().put("attempts", 1));
     return findAndUpdate(MESSAGES, query, update)
-        .compose(doc -> doc == null ? notClaimed(messageId) : claimed(doc, workerId))
+        .compose(doc -> doc == null ? notClaimed(messageId) : sessionStillThere(doc, workerId))
         .recover(err -> MongoFailures.classify("claimGeneration", err));
+  }
+
+  /**
+   * A send that raced its session's delete can store its pair after the delete removed the session's
+   * messages. Such a reply is dropped here, before any model call, with whatever else was left under
+   * the session; the sweep brings every such leftover pending reply to a claim.
+   */
+  private Future<ClaimResult> sessionStillThere(JsonObject doc, String workerId) {
+    Object sessionId = doc.getValue("chatSessionId");
+    Object userId = doc.getValue("userId");
+    return mongo
+        .findOne(SESSIONS, new JsonObject().put("_id", sessionId).put("userId", userId), new JsonObject().put("_id", 1))
+        .compose(session -> {
+          if (session != null) {
+            return claimed(doc, workerId);
+          }
+          log.info("reply {}: its session {} was deleted; dropped without generating",
+              MongoDocs.id(doc.getValue("_id")), MongoDocs.id(sessionId));
+          return mongo
+              .removeDocuments(MESSAGES, new JsonObject().put("chatSessionId", sessionId).put("userId", userId))
+              .map(r -> new ClaimResult(false, null));
+        });
   }
 
   private Future<ClaimResult> notClaimed(String messageId) {
@@ -285,7 +312,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .put("$unset", new JsonObject()
             .put("leaseOwner", "")
             .put("leaseUntil", "")
-            .put("notBefore", ""));
+            .put("notBefore", "")
+            .put(MongoSendAdmission.PENDING_SLOT, ""));
   }
 
 }

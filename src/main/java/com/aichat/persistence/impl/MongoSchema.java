@@ -9,11 +9,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Creates the collections and indexes of DESIGN.md §2 at startup (idempotent). The embedded server
- * accepts but ignores non-unique indexes; it enforces the unique one, which is what idempotent sends
- * rely on.
+ * Creates the collections and indexes of DESIGN.md §2 at startup (idempotent), plus the send limits'
+ * ({@link MongoSendAdmission}): the unique sparse {@code pendingSlot_unique} on replies, and the
+ * {@code usage_counters} collection with its TTL index {@code expiresAt_ttl}. The embedded server
+ * enforces unique indexes (what idempotent sends and pending slots rely on) but does not expire
+ * documents, so its old daily counters stay (one small document per user and day).
  */
 public final class MongoSchema {
 
@@ -46,6 +49,14 @@ public final class MongoSchema {
             new JsonObject().put("userId", 1).put("createdAt", 1),
             new IndexOptions().name("userId_createdAt")))
         .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put(MongoSendAdmission.PENDING_SLOT, 1),
+            new IndexOptions().name("pendingSlot_unique").unique(true).sparse(true)))
+        .compose(v -> mongo.createIndexWithOptions(
+            MongoSendAdmission.USAGE_COUNTERS,
+            new JsonObject().put("expiresAt", 1),
+            new IndexOptions().name("expiresAt_ttl").expireAfter(0L, TimeUnit.SECONDS)))
+        .compose(v -> mongo.createIndexWithOptions(
             SESSIONS,
             new JsonObject().put("userId", 1).put("updatedAt", -1).put("_id", -1),
             new IndexOptions().name("userId_updatedAt_id")));
@@ -53,7 +64,7 @@ public final class MongoSchema {
 
   private static Future<Void> createMissing(MongoClient mongo, List<String> existing) {
     Future<Void> chain = Future.succeededFuture();
-    for (String name : List.of(SESSIONS, MESSAGES)) {
+    for (String name : List.of(SESSIONS, MESSAGES, MongoSendAdmission.USAGE_COUNTERS)) {
       if (!existing.contains(name)) {
         chain = chain.compose(v -> mongo.createCollection(name).recover(MongoSchema::alreadyExists));
       }
