@@ -305,6 +305,65 @@ const scenarios = {
     return { firstDelta, completed };
   },
 
+  // Floods one socket with `count` leave events (acks recorded) and reports the ack codes and whether
+  // the server disconnected it.
+  async flood() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const codes = {};
+    let disconnected = false;
+    socket.on('disconnect', () => { disconnected = true; });
+    for (let i = 0; i < args.count; i++) {
+      socket.emit('leave', { sessionId: args.sessionId }, (ack) => {
+        const k = ack.ok ? 'ok' : ack.error.code;
+        codes[k] = (codes[k] || 0) + 1;
+      });
+    }
+    await sleep(args.settleMs || 2000);
+    socket.disconnect();
+    return { codes, disconnected };
+  },
+
+  // Opens `count` sockets of one user, then closes the first and opens one more.
+  async sockets() {
+    const results = [];
+    const open = [];
+    const one = async () => {
+      const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+      try {
+        await withTimeout(connected, 8000, 'connect');
+        open.push(socket);
+        return { connected: true };
+      } catch (e) {
+        socket.disconnect();
+        return { connected: false, message: e.message, code: e.data && e.data.code };
+      }
+    };
+    for (let i = 0; i < args.count; i++) results.push(await one());
+    open.shift().disconnect();
+    await sleep(300);
+    const afterClose = await one();
+    open.forEach((s) => s.disconnect());
+    return { results, afterClose };
+  },
+
+  // join then leave at once, without waiting for the join's ack; then listens until told to stop.
+  async joinLeave() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const received = [];
+    socket.onAny((event) => received.push(event));
+    const acks = await withTimeout(Promise.all([
+      new Promise((resolve) => socket.emit('join', { sessionId: args.sessionId }, resolve)),
+      new Promise((resolve) => socket.emit('leave', { sessionId: args.sessionId }, resolve)),
+    ]), 10000, 'acks');
+    out('READY', {});
+    await nextCommand();
+    await sleep(args.settleMs || 500);
+    socket.disconnect();
+    return { join: acks[0], leave: acks[1], received };
+  },
+
   // Connects and reports what happens when the token expires.
   async expiry() {
     const { socket, connected } = connect({ auth: { token: args.token } });

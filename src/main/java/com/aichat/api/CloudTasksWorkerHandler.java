@@ -131,7 +131,7 @@ public final class CloudTasksWorkerHandler implements Handler<RoutingContext> {
       JsonObject body = ctx.body().asJsonObject();
       Object id = body == null ? null : body.getValue("messageId");
       if (id instanceof String s && JsonBody.OBJECT_ID.matcher(s).matches()) {
-        return Future.succeededFuture(s);
+        return Future.succeededFuture(s.toLowerCase(java.util.Locale.ROOT));
       }
     } catch (RuntimeException e) {
       // falls through to the validation failure below

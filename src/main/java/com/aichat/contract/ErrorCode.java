@@ -28,6 +28,11 @@ public enum ErrorCode {
   RATE_LIMITED(4291, 429),
   /** The request headers are larger than the HTTP server accepts. */
   HEADERS_TOO_LARGE(431, 431),
+  /**
+   * Socket.IO only (a {@code connect_error}, never an HTTP answer): the user already holds
+   * {@code gateway.max_sockets_per_user} sockets on this gateway node.
+   */
+  TOO_MANY_SOCKETS(4296, 429),
   INTERNAL(500, 500),
   UNAVAILABLE(503, 503),
   /**

@@ -19,7 +19,9 @@ import java.util.List;
  * {@code 40{...auth...}}) away from netty-socketio, whose own handling admits a client that sends no
  * {@code auth} and keeps answering a refused one (DESIGN.md §7). The packet goes to the
  * {@link ConnectHandler}, which verifies the credentials asynchronously on Vert.x and then either
- * acknowledges the connect or refuses it. Other packets pass unchanged.
+ * acknowledges the connect or refuses it. A long-polling payload may carry several packets: only its
+ * first CONNECT is handled, and any further one is dropped, never passed on. Other packets pass
+ * unchanged.
  *
  * <p>Runs on Netty I/O threads and keeps no state.
  */
@@ -51,11 +53,12 @@ final class ConnectGate extends ChannelInboundHandlerAdapter {
     String connect = null;
     List<String> others = new ArrayList<>();
     for (String p : parts) {
-      if (connect == null && isDefaultNamespaceConnect(p)) {
-        connect = p;
-      } else {
+      if (!isDefaultNamespaceConnect(p)) {
         others.add(p);
+      } else if (connect == null) {
+        connect = p;
       }
+      // a further CONNECT in the same payload is dropped: handed on, netty-socketio would admit it
     }
     if (connect == null) {
       ctx.fireChannelRead(msg);

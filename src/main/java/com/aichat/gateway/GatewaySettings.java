@@ -16,6 +16,20 @@ import java.util.List;
  *     a websocket may have queued in the server before it counts as too slow and is disconnected
  * @param maxQueuedPackets {@code gateway.max_queued_packets} (default 2000): packets a socket may
  *     have waiting (e.g. between two long-polling requests) before it is disconnected
+ * @param maxFrameBytes {@code gateway.max_frame_bytes} (default 65536): the largest websocket message
+ *     and long-polling request body, counted after permessage-deflate decompression; a larger one
+ *     closes the connection (websocket close 1009)
+ * @param websocketCompression {@code gateway.websocket_compression} (default true): whether websocket
+ *     permessage-deflate may be negotiated (inflated size bounded by {@code max_frame_bytes})
+ * @param maxSocketsPerUser {@code gateway.max_sockets_per_user} (default 20): authenticated sockets
+ *     one user may hold on this node; one more is refused with {@code TOO_MANY_SOCKETS}
+ * @param eventRatePerSec {@code gateway.event_rate_per_sec} (default 10): sustained client events
+ *     (join, leave) per second per socket; beyond it (and the burst) an event is answered
+ *     {@code RATE_LIMITED} without being served
+ * @param eventBurst {@code gateway.event_burst} (default 30): events a socket may send at once
+ *     before the rate applies
+ * @param maxRejectedEvents {@code gateway.max_rejected_events} (default 50): rate-limited events in
+ *     a row (with none served between them) after which the socket is disconnected
  */
 public record GatewaySettings(
     String host,
@@ -23,7 +37,13 @@ public record GatewaySettings(
     List<String> corsOrigins,
     long authTimeoutMs,
     int writeBufferHighBytes,
-    int maxQueuedPackets) {
+    int maxQueuedPackets,
+    int maxFrameBytes,
+    boolean websocketCompression,
+    int maxSocketsPerUser,
+    int eventRatePerSec,
+    int eventBurst,
+    int maxRejectedEvents) {
 
   public static GatewaySettings from(ConfigReader r) {
     return new GatewaySettings(
@@ -32,7 +52,13 @@ public record GatewaySettings(
         r.stringList("cors_origins", List.of("*")),
         r.longValue("auth_timeout_ms", 1500, 100, 60_000),
         r.intValue("write_buffer_high_bytes", 1 << 20, 64 * 1024, 64 << 20),
-        r.intValue("max_queued_packets", 2000, 50, 1_000_000));
+        r.intValue("max_queued_packets", 2000, 50, 1_000_000),
+        r.intValue("max_frame_bytes", 64 * 1024, 4 * 1024, 16 << 20),
+        r.bool("websocket_compression", true),
+        r.intValue("max_sockets_per_user", 20, 1, 100_000),
+        r.intValue("event_rate_per_sec", 10, 1, 100_000),
+        r.intValue("event_burst", 30, 1, 1_000_000),
+        r.intValue("max_rejected_events", 50, 1, 1_000_000));
   }
 
   /** Whether any browser origin may connect. */

@@ -6,6 +6,7 @@ import com.aichat.auth.TokenVerifier;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.Ids;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.contract.SessionEvent;
@@ -28,7 +29,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +45,6 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
-  private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-fA-F]{24}");
 
   private final GatewaySettings settings;
   private final AuthSettings authSettings;
@@ -56,6 +55,7 @@ public final class GatewayVerticle extends VerticleBase {
   private SocketAuth auth;
   private SessionRooms rooms;
   private SocketSender sender;
+  private EventRateLimiter rateLimiter;
 
   public GatewayVerticle(GatewaySettings settings, AuthSettings authSettings) {
     this.settings = settings;
@@ -74,13 +74,17 @@ public final class GatewayVerticle extends VerticleBase {
     Context ctx = context;
     registry = new ChannelRegistry();
     ConnectGate gate = new ConnectGate((head, authData) -> ctx.runOnContext(v -> auth.onConnectPacket(head, authData)));
-    pipeline = new GatewayChannelInitializer(registry, new UpgradeRaceFix(), gate);
+    pipeline = new GatewayChannelInitializer(
+        settings, new RequestGuard(SocketServerFactory.CONTEXT), registry, new UpgradeRaceFix(), gate);
     server = SocketServerFactory.create(settings, pipeline);
+    rateLimiter = new EventRateLimiter(
+        settings.eventRatePerSec(), settings.eventBurst(), settings.maxRejectedEvents(), System::nanoTime);
     registry.clientLookup(server::getClient);
     sender = new SocketSender(registry, settings.maxQueuedPackets());
     rooms = new SessionRooms(vertx, new ChatStoreClient(vertx), sender);
     Namespace namespace = (Namespace) server.getNamespace(Namespace.DEFAULT_NAME);
-    auth = new SocketAuth(vertx, verifier, namespace, sender, settings.authTimeoutMs(), rooms::leaveAll);
+    auth = new SocketAuth(vertx, verifier, namespace, sender, settings.authTimeoutMs(),
+        settings.maxSocketsPerUser(), rooms::leaveAll);
 
     server.addConnectListener(client -> ctx.runOnContext(v -> auth.onEngineConnect(client.getSessionId())));
     server.addDisconnectListener(client -> ctx.runOnContext(v -> onSocketGone(client.getSessionId())));
@@ -144,6 +148,7 @@ public final class GatewayVerticle extends VerticleBase {
   private void onSessionEvent(SessionEvent e) {
     JsonObject payload = e.session() != null ? e.session().toJson() : new JsonObject().put("id", e.sessionId());
     if (SessionEvent.DELETED.equals(e.type())) {
+      // dropSession normalises the id: a room is keyed by the lower-case form a join stored
       rooms.dropSession(e.sessionId());
     }
     for (SocketIOClient client : server.getRoomOperations(SocketEvents.userRoom(e.userId())).getClients()) {
@@ -154,11 +159,12 @@ public final class GatewayVerticle extends VerticleBase {
   private void onSocketGone(UUID sid) {
     auth.onDisconnect(sid);
     rooms.leaveAll(sid);
+    rateLimiter.forget(sid);
   }
 
   private void onJoin(SocketIOClient client, Object data, AckRequest ack) {
     SocketAuth.Binding b = boundOrRefuse(client);
-    String sessionId = b == null ? null : sessionIdOf(data, ack);
+    String sessionId = b == null || !withinRate(b, SocketEvents.JOIN, ack) ? null : sessionIdOf(data, ack);
     if (sessionId == null) {
       return;
     }
@@ -171,7 +177,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private void onLeave(SocketIOClient client, Object data, AckRequest ack) {
     SocketAuth.Binding b = boundOrRefuse(client);
-    String sessionId = b == null ? null : sessionIdOf(data, ack);
+    String sessionId = b == null || !withinRate(b, SocketEvents.LEAVE, ack) ? null : sessionIdOf(data, ack);
     if (sessionId == null) {
       return;
     }
@@ -192,10 +198,39 @@ public final class GatewayVerticle extends VerticleBase {
     return b;
   }
 
+  /**
+   * The per-socket event rate ({@link EventRateLimiter}): an event over it is answered
+   * {@code RATE_LIMITED} and not served; a socket that keeps sending over it is disconnected.
+   */
+  private boolean withinRate(SocketAuth.Binding b, String event, AckRequest ack) {
+    switch (rateLimiter.onEvent(b.sid())) {
+      case SERVE -> {
+        return true;
+      }
+      case REFUSE -> {
+        if (ack.isAckRequested()) {
+          ack.sendAckData(error(ErrorCode.RATE_LIMITED, "too many events; slow down"));
+        }
+        return false;
+      }
+      default -> {
+        log.warn("socket {} (user {}) kept sending events over gateway.event_rate_per_sec ({} refused in a row,"
+            + " last {}); disconnecting it", b.sid(), b.userId(), settings.maxRejectedEvents(), event);
+        if (ack.isAckRequested()) {
+          ack.sendAckData(error(ErrorCode.RATE_LIMITED, "too many events; disconnected"));
+        }
+        sender.forceClose(b.sid());
+        return false;
+      }
+    }
+  }
+
+  /** The event's {@code sessionId} in its one form (lower-case hex); anything else is refused. */
   private static String sessionIdOf(Object data, AckRequest ack) {
     Object id = data instanceof Map<?, ?> m ? m.get("sessionId") : null;
-    if (id instanceof String s && OBJECT_ID.matcher(s).matches()) {
-      return s;
+    String sessionId = Ids.normalize(id);
+    if (sessionId != null) {
+      return sessionId;
     }
     if (ack.isAckRequested()) {
       ack.sendAckData(error(ErrorCode.VALIDATION_FAILED, "sessionId must be a 24-hex id"));

@@ -5,6 +5,7 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.Ids;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.persistence.ChatStore;
@@ -89,6 +90,13 @@ final class SessionRooms {
   private final SocketSender sender;
   private final Map<String, Map<UUID, Member>> rooms = new HashMap<>();
   private final Map<UUID, Map<String, Member>> memberships = new HashMap<>();
+  /** Joins whose ownership check or snapshot is in flight, per socket and session. */
+  private final Map<UUID, Map<String, List<JoinTicket>>> pendingJoins = new HashMap<>();
+
+  /** One join in flight; {@code left} once a leave of that session (or the socket's end) overtook it. */
+  private static final class JoinTicket {
+    boolean left;
+  }
 
   SessionRooms(Vertx vertx, ChatStore store, SocketSender sender) {
     this.vertx = vertx;
@@ -101,7 +109,9 @@ final class SessionRooms {
    * body ({@code {ok:true, session, replies}}) is handed to {@code ack} and only then are the events
    * buffered during the join released to the socket; on failure nothing is acked here. When
    * {@code stillBound} is false once the ownership check returns (the socket disconnected or was
-   * re-authenticated meanwhile, so its memberships were already dropped), nothing is joined.
+   * re-authenticated meanwhile, so its memberships were already dropped), nothing is joined. A
+   * {@link #leave} of the session that arrives while the join is in flight wins: the join then adds
+   * no membership (or drops the one it added) and fails with {@code CONFLICT}.
    */
   Future<Void> join(
       UUID sid,
@@ -110,18 +120,36 @@ final class SessionRooms {
       String sessionId,
       BooleanSupplier stillBound,
       Consumer<JsonObject> ack) {
+    JoinTicket ticket = openTicket(sid, sessionId);
     return store
         .getSession(userId, sessionId)
-        .compose(session -> stillBound.getAsBoolean()
-            ? snapshotAfterJoining(new Member(sid, userId, sessionId, client), session, ack)
-            : Future.failedFuture(ErrorCode.UNAUTHENTICATED.failure("the socket is no longer authenticated")));
+        .compose(session -> {
+          if (!stillBound.getAsBoolean()) {
+            return Future.failedFuture(ErrorCode.UNAUTHENTICATED.failure("the socket is no longer authenticated"));
+          }
+          if (ticket.left) {
+            return Future.failedFuture(leftWhileJoining());
+          }
+          return snapshotAfterJoining(new Member(sid, userId, sessionId, client), session, ticket, ack);
+        })
+        .onComplete(ar -> closeTicket(sid, sessionId, ticket));
   }
 
-  private Future<Void> snapshotAfterJoining(Member member, ChatSession session, Consumer<JsonObject> ack) {
+  private static Throwable leftWhileJoining() {
+    return ErrorCode.CONFLICT.failure("the socket left the session while joining it");
+  }
+
+  private Future<Void> snapshotAfterJoining(
+      Member member, ChatSession session, JoinTicket ticket, Consumer<JsonObject> ack) {
     addMember(member);
     return snapshot(member.userId, member.sessionId)
         .onFailure(err -> removeMember(member))
-        .map(snaps -> {
+        .compose(snaps -> {
+          if (ticket.left) {
+            // the leave already removed the member; nothing of this join may stay behind
+            removeMember(member);
+            return Future.failedFuture(leftWhileJoining());
+          }
           JsonArray replies = new JsonArray();
           for (Snapshot s : snaps) {
             replies.add(s.toJson());
@@ -129,8 +157,50 @@ final class SessionRooms {
           }
           ack.accept(new JsonObject().put("ok", true).put("session", session.toJson()).put("replies", replies));
           goLive(member);
-          return null;
+          return Future.<Void>succeededFuture();
         });
+  }
+
+  private JoinTicket openTicket(UUID sid, String sessionId) {
+    JoinTicket t = new JoinTicket();
+    pendingJoins.computeIfAbsent(sid, k -> new HashMap<>()).computeIfAbsent(sessionId, k -> new ArrayList<>()).add(t);
+    return t;
+  }
+
+  private void closeTicket(UUID sid, String sessionId, JoinTicket t) {
+    Map<String, List<JoinTicket>> mine = pendingJoins.get(sid);
+    List<JoinTicket> list = mine == null ? null : mine.get(sessionId);
+    if (list != null && list.remove(t) && list.isEmpty()) {
+      mine.remove(sessionId);
+      if (mine.isEmpty()) {
+        pendingJoins.remove(sid);
+      }
+    }
+  }
+
+  /** Marks the joins in flight of {@code sid} (of one session, or all when {@code sessionId} is null) as overtaken. */
+  private void overtakeJoins(UUID sid, String sessionId) {
+    Map<String, List<JoinTicket>> mine = pendingJoins.get(sid);
+    if (mine == null) {
+      return;
+    }
+    if (sessionId == null) {
+      mine.values().forEach(list -> list.forEach(t -> t.left = true));
+      pendingJoins.remove(sid);
+      return;
+    }
+    List<JoinTicket> list = mine.remove(sessionId);
+    if (list != null) {
+      list.forEach(t -> t.left = true);
+    }
+    if (mine.isEmpty()) {
+      pendingJoins.remove(sid);
+    }
+  }
+
+  /** Joins in flight (ownership check or snapshot), all sockets together. */
+  int pendingJoinCount() {
+    return pendingJoins.values().stream().flatMap(m -> m.values().stream()).mapToInt(List::size).sum();
   }
 
   /**
@@ -175,6 +245,7 @@ final class SessionRooms {
   }
 
   void leave(UUID sid, String sessionId) {
+    overtakeJoins(sid, sessionId);
     Member m = member(sid, sessionId);
     if (m != null) {
       removeMember(m);
@@ -182,6 +253,7 @@ final class SessionRooms {
   }
 
   void leaveAll(UUID sid) {
+    overtakeJoins(sid, null);
     Map<String, Member> mine = memberships.get(sid);
     if (mine != null) {
       new ArrayList<>(mine.values()).forEach(this::removeMember);
@@ -189,7 +261,7 @@ final class SessionRooms {
   }
 
   void dropSession(String sessionId) {
-    Map<UUID, Member> room = rooms.get(sessionId);
+    Map<UUID, Member> room = rooms.get(Ids.lowerIfId(sessionId));
     if (room != null) {
       new ArrayList<>(room.values()).forEach(this::removeMember);
     }
@@ -211,7 +283,7 @@ final class SessionRooms {
   }
 
   private void forEachMember(String sessionId, Object event) {
-    Map<UUID, Member> room = rooms.get(sessionId);
+    Map<UUID, Member> room = rooms.get(Ids.lowerIfId(sessionId));
     if (room == null) {
       return;
     }

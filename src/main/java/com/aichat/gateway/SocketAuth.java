@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * carried a token that the shared {@link TokenVerifier} accepts. A refused CONNECT gets
  * {@code connect_error} with a reason, and its connection is force-closed shortly after. A connection
  * with no bound user after {@code gateway.auth_timeout_ms} is force-closed. A bound socket is
- * disconnected when its token expires.
+ * disconnected when its token expires. A user holds at most {@code gateway.max_sockets_per_user}
+ * bound sockets on this node; the CONNECT of one more is refused with {@code TOO_MANY_SOCKETS}.
  */
 final class SocketAuth {
 
@@ -44,9 +45,11 @@ final class SocketAuth {
   private final Namespace namespace;
   private final SocketSender sender;
   private final long authTimeoutMs;
+  private final int maxSocketsPerUser;
   private final Consumer<UUID> onUnbind;
   private final Map<UUID, Binding> bindings = new HashMap<>();
   private final Map<UUID, Long> authDeadlines = new HashMap<>();
+  private final Map<String, Integer> socketsPerUser = new HashMap<>();
 
   SocketAuth(
       Vertx vertx,
@@ -54,12 +57,14 @@ final class SocketAuth {
       Namespace namespace,
       SocketSender sender,
       long authTimeoutMs,
+      int maxSocketsPerUser,
       Consumer<UUID> onUnbind) {
     this.vertx = vertx;
     this.verifier = verifier;
     this.namespace = namespace;
     this.sender = sender;
     this.authTimeoutMs = authTimeoutMs;
+    this.maxSocketsPerUser = maxSocketsPerUser;
     this.onUnbind = onUnbind;
   }
 
@@ -119,6 +124,11 @@ final class SocketAuth {
     if (previous != null) {
       unbind(previous);
     }
+    if (socketsPerUser.getOrDefault(user.userId(), 0) >= maxSocketsPerUser) {
+      refuse(head, ErrorCode.TOO_MANY_SOCKETS,
+          "too many connections for this user (at most " + maxSocketsPerUser + "); close another one");
+      return;
+    }
     Long deadline = authDeadlines.remove(sid);
     if (deadline != null) {
       vertx.cancelTimer(deadline);
@@ -129,6 +139,7 @@ final class SocketAuth {
       expiryTimer = vertx.setTimer(ms, t -> expire(sid));
     }
     bindings.put(sid, new Binding(sid, user.userId(), client, expiryTimer));
+    socketsPerUser.merge(user.userId(), 1, Integer::sum);
     client.joinRoom(SocketEvents.userRoom(user.userId()));
     Packet ack = new Packet(PacketType.MESSAGE, head.getEngineIOVersion());
     ack.setSubType(PacketType.CONNECT);
@@ -152,7 +163,7 @@ final class SocketAuth {
     error.setNsp(Namespace.DEFAULT_NAME);
     error.setData(data);
     head.send(error);
-    log.info("socket {} refused: {}", sid, reason);
+    log.info("socket {} refused: {}", sid, LogText.quote(reason));
     vertx.setTimer(REFUSAL_GRACE_MS, t -> {
       if (!bindings.containsKey(sid)) {
         sender.forceClose(sid);
@@ -188,6 +199,7 @@ final class SocketAuth {
     if (b.expiryTimer() >= 0) {
       vertx.cancelTimer(b.expiryTimer());
     }
+    socketsPerUser.computeIfPresent(b.userId(), (k, n) -> n > 1 ? n - 1 : null);
     b.client().leaveRoom(SocketEvents.userRoom(b.userId()));
     onUnbind.accept(b.sid());
   }

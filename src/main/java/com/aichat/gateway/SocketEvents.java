@@ -1,5 +1,7 @@
 package com.aichat.gateway;
 
+import com.aichat.contract.Ids;
+
 /**
  * The Socket.IO event names of the real-time contract (documented for frontend developers in
  * {@code docs/events.md}). Server events reuse the domain event names of the bus.
@@ -43,11 +45,11 @@ public final class SocketEvents {
 
   /** The room every socket of a user joins on authentication. */
   public static String userRoom(String userId) {
-    return "user:" + userId;
+    return "user:" + Ids.lowerIfId(userId);
   }
 
   /** The room a socket joins through an acknowledged {@link #JOIN}. */
   public static String sessionRoom(String sessionId) {
-    return "session:" + sessionId;
+    return "session:" + Ids.lowerIfId(sessionId);
   }
 }

@@ -17,18 +17,27 @@ import io.vertx.core.json.jackson.VertxModule;
  */
 final class SocketServerFactory {
 
+  /** netty-socketio's request path prefix (its default), as socket.io-client uses it. */
+  static final String CONTEXT = "/socket.io";
+
   private SocketServerFactory() {}
 
   static SocketIOServer create(GatewaySettings settings, GatewayChannelInitializer pipeline) {
     Configuration config = new Configuration();
     config.setHostname(settings.host());
+    config.setContext(CONTEXT);
     config.setPort(settings.port());
     config.setTransports(Transport.POLLING, Transport.WEBSOCKET);
     config.setRandomSession(true);
     // acks are sent from the Vert.x context after async work; AUTO would send an empty ack first
     config.setAckMode(AckMode.MANUAL);
     config.setAddVersionHeader(false);
+    // one bound for a websocket message (after inflating, see GatewayChannelInitializer) and a poll body
+    config.setMaxFramePayloadLength(settings.maxFrameBytes());
+    config.setMaxHttpContentLength(settings.maxFrameBytes());
+    config.setWebsocketCompression(settings.websocketCompression());
     config.setJsonSupport(new JacksonJsonSupport(new VertxModule()));
+    config.setExceptionListener(new GatewayExceptionListener());
     // CORS: netty-socketio echoes the request's Origin; the handshake check below limits which
     config.setEnableCors(true);
     config.setOrigin(null);

@@ -4,6 +4,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.Ids;
 import com.aichat.contract.Json;
 import com.aichat.contract.ServiceFailure;
 import com.aichat.persistence.ChatStore.Completion;
@@ -26,6 +27,9 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
 
   private static final Logger log = LoggerFactory.getLogger(ChatStoreBusHandler.class);
 
+  /** The request fields that hold ObjectIds. */
+  private static final List<String> ID_FIELDS = List.of("userId", "sessionId", "messageId", "teamId", "beforeId");
+
   private final ChatStore store;
 
   public ChatStoreBusHandler(ChatStore store) {
@@ -37,12 +41,30 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
     String action = msg.headers().get(Addresses.ACTION_HEADER);
     Future<Object> result;
     try {
-      result = dispatch(action == null ? "" : action, msg.body() == null ? new JsonObject() : msg.body());
+      result = dispatch(action == null ? "" : action, normalizeIds(msg.body()));
     } catch (RuntimeException e) {
       // A malformed request from a caller inside the service (bad date, wrong type).
       result = Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure("malformed persistence request"));
     }
     result.onSuccess(msg::reply).onFailure(err -> fail(msg, action, err));
+  }
+
+  /**
+   * The bus boundary of the id rule ({@link Ids}): a caller on another node may send an id in upper
+   * case; the store, its events and the gateway's rooms all use the lower-case form.
+   */
+  static JsonObject normalizeIds(JsonObject body) {
+    if (body == null) {
+      return new JsonObject();
+    }
+    JsonObject a = body;
+    for (String field : ID_FIELDS) {
+      if (a.getValue(field) instanceof String s && Ids.isObjectId(s) && !s.equals(Ids.lowerIfId(s))) {
+        a = a == body ? body.copy() : a;
+        a.put(field, Ids.lowerIfId(s));
+      }
+    }
+    return a;
   }
 
   private static void fail(Message<JsonObject> msg, String action, Throwable err) {

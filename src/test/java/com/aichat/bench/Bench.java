@@ -47,6 +47,8 @@ final class Bench {
         .put("worker", worker)
         .put("dispatch", defaults.getJsonObject("dispatch").copy())
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000))
+        // the fan-out benchmarks connect hundreds of sockets of one user
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 100_000))
         .put("claude", new JsonObject()
             .put("first_event_timeout_ms", 10_000)
             .put("idle_timeout_ms", 10_000)

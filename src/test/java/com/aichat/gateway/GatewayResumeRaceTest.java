@@ -41,7 +41,9 @@ class GatewayResumeRaceTest {
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
     store = new ChatStoreClient(vertx);
-    JsonObject noWorkers = new JsonObject().put("verticles", new JsonObject().put("worker", 0).put("dispatcher", 0));
+    // 30 sockets of one user join at once
+    JsonObject noWorkers = new JsonObject().put("verticles", new JsonObject().put("worker", 0).put("dispatcher", 0))
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 50));
     TestApp.start(vertx, dir, noWorkers).onComplete(ctx.succeeding(a -> {
       app = a;
       ctx.completeNow();

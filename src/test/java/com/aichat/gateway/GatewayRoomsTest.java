@@ -44,7 +44,9 @@ class GatewayRoomsTest {
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
     store = new ChatStoreClient(vertx);
-    TestApp.start(vertx, dir).onComplete(ctx.succeeding(a -> {
+    // 200 sockets of one user in one room (twoHundredClients)
+    JsonObject manySockets = new JsonObject().put("gateway", new JsonObject().put("max_sockets_per_user", 250));
+    TestApp.start(vertx, dir, manySockets).onComplete(ctx.succeeding(a -> {
       app = a;
       ctx.completeNow();
     }));
