@@ -100,7 +100,8 @@ public final class AbuseBenchmark {
   private static JsonObject shippedLimits() {
     return new JsonObject()
         .put("rate_limit", new JsonObject().put("requests_per_minute", 600))
-        .put("gateway", new JsonObject().put("max_sockets_per_user", 20));
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 20))
+        .put("quota", new JsonObject().put("max_pending_replies", 5));
   }
 
   private Future<Boolean> run(Vertx vertx) {
