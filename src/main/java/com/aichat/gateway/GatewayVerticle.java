@@ -57,6 +57,8 @@ public final class GatewayVerticle extends VerticleBase {
   private SessionRooms rooms;
   private SocketSender sender;
   private EventRateLimiter rateLimiter;
+  /** How often full (idle) per-user event buckets are dropped. */
+  private static final long RATE_EVICT_INTERVAL_MS = 30_000;
 
   public GatewayVerticle(GatewaySettings settings, AuthSettings authSettings) {
     this.settings = settings;
@@ -80,6 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
     server = SocketServerFactory.create(settings, pipeline);
     rateLimiter = new EventRateLimiter(
         settings.eventRatePerSec(), settings.eventBurst(), settings.maxRejectedEvents(), System::nanoTime);
+    vertx.setPeriodic(RATE_EVICT_INTERVAL_MS, t -> rateLimiter.evictIdle());
     registry.clientLookup(server::getClient);
     Metrics metrics = Metrics.of(vertx);
     sender = new SocketSender(registry, settings.maxQueuedPackets(), metrics::slowDisconnect);
@@ -177,7 +180,6 @@ public final class GatewayVerticle extends VerticleBase {
   private void onSocketGone(UUID sid) {
     auth.onDisconnect(sid);
     rooms.leaveAll(sid);
-    rateLimiter.forget(sid);
   }
 
   private void onJoin(SocketIOClient client, Object data, AckRequest ack) {
@@ -217,11 +219,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * The per-socket event rate ({@link EventRateLimiter}): an event over it is answered
+   * The per-user event rate ({@link EventRateLimiter}): an event over it is answered
    * {@code RATE_LIMITED} and not served; a socket that keeps sending over it is disconnected.
    */
   private boolean withinRate(SocketAuth.Binding b, String event, AckRequest ack) {
-    switch (rateLimiter.onEvent(b.sid())) {
+    switch (rateLimiter.onEvent(b.userId())) {
       case SERVE -> {
         return true;
       }
