@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.handler.StaticHandler;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
@@ -65,9 +66,15 @@ public final class WebRoutes {
         .end(pageConfig.encode()));
     if (cfg.auth().usesDevSecret()) {
       router.post("/dev/token").handler(ctx -> devToken(vertx, ctx, cfg.auth()));
+    } else {
+      // not there at all (404), rather than 405 from the GET page route below matching the path
+      router.post("/dev/token").handler(ctx -> ctx.fail(404));
     }
     StaticHandler pages = StaticHandler.create(WEBROOT).setIndexPage("index.html").setCachingEnabled(false);
-    router.route("/*").handler(ctx -> {
+    // browsers ask for it on every page of the origin (the JSON ones too): no icon, and no 404 in the console
+    router.get("/favicon.ico").handler(ctx -> ctx.response().setStatusCode(204).end());
+    // GET/HEAD only: a catch-all on every method would turn "405 wrong method" elsewhere into 404
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
       String path = ctx.normalizedPath();
       if (path.equals("/") || path.equals("/index.html") || path.startsWith("/app/") || path.startsWith("/vendor/")) {
         ctx.response().putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)

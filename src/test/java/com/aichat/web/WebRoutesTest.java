@@ -115,7 +115,8 @@ class WebRoutesTest {
         .requestHandler(req -> req.response().putHeader("Content-Type", "application/json").end(jwks.encode()))
         .listen(0, "127.0.0.1")
         .compose(server -> withApp(new JsonObject().put("auth", new JsonObject().put("hs256_secret", "")
-                .put("jwks_url", "http://127.0.0.1:" + server.actualPort() + "/jwks.json")),
+                .put("jwks_url", "http://127.0.0.1:" + server.actualPort() + "/jwks.json")
+                .put("audience", "chat-api")),
             c -> call(c, HttpMethod.POST, "/dev/token")))
         .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
           assertThat(r.statusCode()).isEqualTo(404);
