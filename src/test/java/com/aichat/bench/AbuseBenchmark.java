@@ -100,7 +100,7 @@ public final class AbuseBenchmark {
   private static JsonObject shippedLimits() {
     return new JsonObject()
         .put("rate_limit", new JsonObject().put("requests_per_minute", 600))
-        .put("gateway", new JsonObject().put("max_sockets_per_user", 20))
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 20).put("event_rate_per_sec", 10).put("event_burst", 30))
         .put("quota", new JsonObject().put("max_pending_replies", 5));
   }
 

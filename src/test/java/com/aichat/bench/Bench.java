@@ -48,7 +48,8 @@ final class Bench {
         .put("dispatch", defaults.getJsonObject("dispatch").copy())
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000))
         // the fan-out benchmarks connect hundreds of sockets of one user
-        .put("gateway", new JsonObject().put("max_sockets_per_user", 100_000))
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 100_000)
+            .put("event_rate_per_sec", 100_000).put("event_burst", 100_000))
         // load benchmarks queue many replies per user on purpose: no per-user pending cap
         .put("quota", new JsonObject().put("max_pending_replies", 0))
         .put("claude", new JsonObject()

@@ -43,7 +43,7 @@ class GatewayResumeRaceTest {
     store = new ChatStoreClient(vertx);
     // 30 sockets of one user join at once
     JsonObject noWorkers = new JsonObject().put("verticles", new JsonObject().put("worker", 0).put("dispatcher", 0))
-        .put("gateway", new JsonObject().put("max_sockets_per_user", 50));
+        .put("gateway", new JsonObject().put("max_sockets_per_user", 50).put("event_burst", 1000));
     TestApp.start(vertx, dir, noWorkers).onComplete(ctx.succeeding(a -> {
       app = a;
       ctx.completeNow();

@@ -45,7 +45,7 @@ class GatewayRoomsTest {
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
     store = new ChatStoreClient(vertx);
     // 200 sockets of one user in one room (twoHundredClients)
-    JsonObject manySockets = new JsonObject().put("gateway", new JsonObject().put("max_sockets_per_user", 250));
+    JsonObject manySockets = new JsonObject().put("gateway", new JsonObject().put("max_sockets_per_user", 250).put("event_burst", 1000));
     TestApp.start(vertx, dir, manySockets).onComplete(ctx.succeeding(a -> {
       app = a;
       ctx.completeNow();

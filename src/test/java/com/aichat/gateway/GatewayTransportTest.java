@@ -34,7 +34,9 @@ class GatewayTransportTest {
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    TestApp.start(vertx, dir).onComplete(ctx.succeeding(a -> {
+    TestApp.start(vertx, dir, new JsonObject().put("gateway",
+        // many sockets of one user join at once here; the per-user event budget has its own tests
+        new JsonObject().put("event_burst", 1000))).onComplete(ctx.succeeding(a -> {
       app = a;
       ctx.completeNow();
     }));
