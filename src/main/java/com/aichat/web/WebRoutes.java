@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.handler.StaticHandler;
 import org.bson.types.ObjectId;
@@ -66,25 +67,21 @@ public final class WebRoutes {
         .end(pageConfig.encode()));
     if (cfg.auth().usesDevSecret()) {
       router.post("/dev/token").handler(ctx -> devToken(vertx, ctx, cfg.auth()));
-    } else {
-      // not there at all (404), rather than 405 from the GET page route below matching the path
-      router.post("/dev/token").handler(ctx -> ctx.fail(404));
     }
     StaticHandler pages = StaticHandler.create(WEBROOT).setIndexPage("index.html").setCachingEnabled(false);
     // browsers ask for it on every page of the origin (the JSON ones too): no icon, and no 404 in the console
     router.get("/favicon.ico").handler(ctx -> ctx.response().setStatusCode(204).end());
-    // GET/HEAD only: a catch-all on every method would turn "405 wrong method" elsewhere into 404
-    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
-      String path = ctx.normalizedPath();
-      if (path.equals("/") || path.equals("/index.html") || path.startsWith("/app/") || path.startsWith("/vendor/")) {
-        ctx.response().putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            .putHeader("X-Content-Type-Options", "nosniff")
-            .putHeader("Referrer-Policy", "no-referrer");
-        pages.handle(ctx);
-      } else {
-        ctx.next();
-      }
-    });
+    // GET/HEAD on exactly the page's paths: a catch-all route would turn "405 wrong method" and
+    // "404 no such route" elsewhere (POST /internal/..., PUT /chats/:id) into 405s.
+    Handler<RoutingContext> page = ctx -> {
+      ctx.response().putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+          .putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Referrer-Policy", "no-referrer");
+      pages.handle(ctx);
+    };
+    // one regex route (no mount prefix, so the static handler resolves the full path)
+    router.routeWithRegex("^/(index\\.html)?$|^/app/.*|^/vendor/.*")
+        .method(HttpMethod.GET).method(HttpMethod.HEAD).handler(page);
   }
 
   private static void mountDocs(Router router) {
