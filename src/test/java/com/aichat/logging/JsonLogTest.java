@@ -12,6 +12,8 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.ai.GenerationHarness;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -35,6 +37,23 @@ class JsonLogTest {
   void logFormatSelectsEncoder() throws Exception {
     assertThat(rootEncoderOf("json")).isInstanceOf(JsonEncoder.class);
     assertThat(rootEncoderOf(null)).isNotInstanceOf(JsonEncoder.class);
+  }
+
+  /** Polls the captured output until it contains {@code text}, or fails after {@code timeoutMs}. */
+  private static Future<Void> untilLogged(Vertx vertx, ByteArrayOutputStream out, String text,
+      long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    vertx.setPeriodic(20, id -> {
+      if (out.toString(StandardCharsets.UTF_8).contains(text)) {
+        vertx.cancelTimer(id);
+        done.tryComplete();
+      } else if (System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(id);
+        done.tryFail("no log line containing '" + text + "' within " + timeoutMs + " ms");
+      }
+    });
+    return done.future();
   }
 
   private static Object rootEncoderOf(String logFormat) throws Exception {
@@ -75,7 +94,10 @@ class JsonLogTest {
           return h.newSession(user).compose(s -> {
             ids[1] = s.id();
             return h.ask(user, s.id(), "json-log please");
-          }).eventually(h::close);
+          })
+          // message.completed reaches the harness before the job writes its "completed" line
+          .compose(reply -> untilLogged(vertx, out, reply.id() + " completed", 10_000).map(reply))
+          .eventually(h::close);
         })
         .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
           jobLog.detachAppender(appender);
