@@ -28,7 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,8 @@ public final class GatewayVerticle extends VerticleBase {
   private SessionRooms rooms;
   private SocketSender sender;
   private EventRateLimiter rateLimiter;
+  /** Sockets being cut off for their event rate: events still in flight on them are dropped, logged once. */
+  private final Set<UUID> cutOff = ConcurrentHashMap.newKeySet();
   /** How often full (idle) per-user event buckets are dropped. */
   private static final long RATE_EVICT_INTERVAL_MS = 30_000;
 
@@ -178,6 +182,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void onSocketGone(UUID sid) {
+    cutOff.remove(sid);
     auth.onDisconnect(sid);
     rooms.leaveAll(sid);
   }
@@ -234,12 +239,14 @@ public final class GatewayVerticle extends VerticleBase {
         return false;
       }
       default -> {
-        log.warn("socket {} (user {}) kept sending events over gateway.event_rate_per_sec ({} refused in a row,"
-            + " last {}); disconnecting it", b.sid(), b.userId(), settings.maxRejectedEvents(), event);
         if (ack.isAckRequested()) {
           ack.sendAckData(error(ErrorCode.RATE_LIMITED, "too many events; disconnected"));
         }
-        sender.forceClose(b.sid());
+        if (cutOff.add(b.sid())) { // once per socket: events still in flight on it are only answered
+          log.warn("socket {} (user {}) kept sending events over gateway.event_rate_per_sec ({} refused in a row,"
+              + " last {}); disconnecting it", b.sid(), b.userId(), settings.maxRejectedEvents(), event);
+          sender.forceClose(b.sid());
+        }
         return false;
       }
     }
