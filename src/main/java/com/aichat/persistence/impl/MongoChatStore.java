@@ -526,16 +526,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     int size = clampLimit(limit);
     return ownedSession(userId, sessionId)
         .compose(s -> after == null ? Future.succeededFuture(null) : resolvePosition(userId, sessionId, after))
-        .compose(key -> {
-          JsonObject query = new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
-          if (key != null) {
-            query = and(query, MongoDocs.beyond("createdAt", key, true));
-          }
-          FindOptions opts = new FindOptions()
-              .setSort(new JsonObject().put("createdAt", 1).put("_id", 1))
-              .setLimit(size + 1);
-          return mongo.findWithOptions(MESSAGES, query, opts);
-        })
+        .compose(key -> documentsAfter(userId, sessionId, key, size + 1))
         .map(docs -> {
           List<JsonObject> items = docs.stream().limit(size).map(MongoChatStore::exported).toList();
           String next = null;
@@ -546,6 +537,36 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
           return new Page<>(items, next);
         })
         .recover(err -> MongoFailures.classify("listMessageDocuments", err));
+  }
+
+  /**
+   * Up to {@code n} messages after {@code key} in {@code (createdAt, _id)} order. The position is not
+   * one {@code $or} of "later time" and "same time, later id": the planner answers such a union
+   * unsorted, reading the rest of the session for every page. Instead two sorted walks of
+   * {@code chatSessionId_createdAt_id}, each stopping at its limit: the rest of the key's millisecond
+   * ({@code createdAt = t, _id > id}), then the later ones ({@code createdAt > t}). So every page of an
+   * export reads about a page of documents, however long the session.
+   */
+  private Future<List<JsonObject>> documentsAfter(String userId, String sessionId, SortKey key, int n) {
+    JsonObject base = new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
+    FindOptions opts = new FindOptions().setSort(new JsonObject().put("createdAt", 1).put("_id", 1)).setLimit(n);
+    if (key == null) {
+      return mongo.findWithOptions(MESSAGES, base, opts);
+    }
+    JsonObject sameTime = base.copy().put("createdAt", date(key.time()))
+        .put("_id", new JsonObject().put("$gt", oid(key.id())));
+    return mongo.findWithOptions(MESSAGES, sameTime, opts).compose(first -> {
+      if (first.size() >= n) {
+        return Future.succeededFuture(first);
+      }
+      JsonObject later = base.copy().put("createdAt", new JsonObject().put("$gt", date(key.time())));
+      return mongo.findWithOptions(MESSAGES, later, new FindOptions().setSort(opts.getSort()).setLimit(n - first.size()))
+          .map(rest -> {
+            List<JsonObject> all = new ArrayList<>(first);
+            all.addAll(rest);
+            return all;
+          });
+    });
   }
 
   /** The REST form of a stored message plus every non-internal field it has, in plain JSON. */
