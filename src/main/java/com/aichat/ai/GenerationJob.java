@@ -10,6 +10,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
@@ -240,8 +241,10 @@ final class GenerationJob {
   }
 
   private Future<GenerationOutcome> completeGeneration(ModelResult result) {
+    Usage usage = result.usage() == null ? null : new Usage(result.usage().inputTokens(),
+        result.usage().outputTokens(), result.cacheReadTokens(), result.cacheWriteTokens());
     Completion completion = new Completion(
-        published.toString(), result.model(), result.usage(), result.stopReason(),
+        published.toString(), result.model(), usage, result.stopReason(),
         new ContextInfo(context.messagesUsed(), context.messagesDropped()));
     return rt.store()
         .completeGeneration(messageId, rt.workerId(), completion)

@@ -48,6 +48,7 @@ public final class ApiRouter {
     SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
     MessageHandlers messages = new MessageHandlers(vertx, store, policy, new OverloadGuard(vertx, cfg.dispatch()),
         !cfg.dispatch().cloudTasks());
+    HistoryHandlers history = new HistoryHandlers(store, cfg.history());
 
     router.route().handler(ProtocolGuard.requestShape());
     if (!cfg.http().corsOrigins().isEmpty()) {
@@ -73,9 +74,14 @@ public final class ApiRouter {
     };
     // "/chats/*" matches "/chats" itself too, so each request passes these once.
     router.route("/chats/*").handler(body).handler(auth).handler(access);
+    router.route("/usage").handler(body).handler(auth).handler(access);
 
     router.post("/chats").handler(sessions::create);
     router.get("/chats").handler(sessions::list);
+    // Before /chats/:sessionId, which would otherwise take "search" for a session id.
+    router.get("/chats/search").handler(history::search);
+    router.get("/chats/:sessionId/export").handler(history::export);
+    router.get("/usage").handler(history::usage);
     router.get("/chats/:sessionId").handler(sessions::get);
     router.patch("/chats/:sessionId").handler(sessions::rename);
     router.delete("/chats/:sessionId").handler(sessions::delete);

@@ -61,7 +61,8 @@ final class Params {
     return v.toLowerCase();
   }
 
-  private static String single(RoutingContext ctx, String name) {
+  /** A query parameter given at most once (twice is 400), or null. */
+  static String single(RoutingContext ctx, String name) {
     List<String> all = ctx.queryParam(name);
     if (all.isEmpty()) {
       return null;

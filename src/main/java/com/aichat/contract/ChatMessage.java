@@ -13,7 +13,7 @@ import java.time.Instant;
  *
  * <pre>
  * {id, sessionId, userId, messageType, content, status, replyTo?, clientMessageId?, model?,
- *  usage?: {inputTokens, outputTokens}, stopReason?, error?: {code, message}, attempts,
+ *  usage?: {inputTokens, outputTokens, cacheReadTokens?, cacheWriteTokens?}, stopReason?, error?: {code, message}, attempts,
  *  context?: {messagesUsed, messagesDropped}, createdAt, updatedAt}
  * </pre>
  *
@@ -38,14 +38,33 @@ public record ChatMessage(
     Instant createdAt,
     Instant updatedAt) {
 
-  /** Token usage reported by the provider. */
-  public record Usage(long inputTokens, long outputTokens) {
+  /**
+   * Token usage reported by the provider. {@code inputTokens} counts every input token, cached or not;
+   * {@code cacheReadTokens} and {@code cacheWriteTokens} say how many of them were read from or written
+   * to the prompt cache. The cache fields are rendered only when non-zero.
+   */
+  public record Usage(long inputTokens, long outputTokens, long cacheReadTokens, long cacheWriteTokens) {
+
+    public Usage(long inputTokens, long outputTokens) {
+      this(inputTokens, outputTokens, 0, 0);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("inputTokens", inputTokens).put("outputTokens", outputTokens);
+      JsonObject o = new JsonObject().put("inputTokens", inputTokens).put("outputTokens", outputTokens);
+      if (cacheReadTokens != 0) {
+        o.put("cacheReadTokens", cacheReadTokens);
+      }
+      if (cacheWriteTokens != 0) {
+        o.put("cacheWriteTokens", cacheWriteTokens);
+      }
+      return o;
     }
 
     public static Usage fromJson(JsonObject o) {
-      return o == null ? null : new Usage(o.getLong("inputTokens", 0L), o.getLong("outputTokens", 0L));
+      return o == null
+          ? null
+          : new Usage(o.getLong("inputTokens", 0L), o.getLong("outputTokens", 0L),
+              o.getLong("cacheReadTokens", 0L), o.getLong("cacheWriteTokens", 0L));
     }
   }
 

@@ -51,7 +51,22 @@ public enum ErrorCode {
    * sockets. Nothing was stored; send again, and the load balancer routes to another node.
    */
   DRAINING(5032, 503),
-  TIMEOUT(504, 504);
+  TIMEOUT(504, 504),
+  /**
+   * {@code GET /chats/:sessionId/export}: {@code format} is neither {@code json} nor
+   * {@code markdown}.
+   */
+  INVALID_EXPORT_FORMAT(4021, 400),
+  /**
+   * {@code GET /usage}: {@code from} or {@code to} missing or not a {@code yyyy-MM-dd} date,
+   * {@code from} after {@code to}, or a range longer than {@code usage.max_range_days}.
+   */
+  INVALID_DATE_RANGE(4022, 400),
+  /**
+   * {@code GET /chats/search}: {@code q} missing, blank, or outside
+   * {@code search.min_query_chars}..{@code search.max_query_chars}.
+   */
+  INVALID_SEARCH_QUERY(4023, 400);
 
   private final int failureCode;
   private final int httpStatus;

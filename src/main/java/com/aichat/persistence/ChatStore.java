@@ -189,6 +189,43 @@ public interface ChatStore {
   /** Pending and processing {@code ai_report} messages of the user's session (for Socket.IO resume). */
   Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId);
 
+  // ---- history: export, usage ledger, search (issue 12) ----------------------------------------
+
+  /**
+   * {@link #listMessages} forwards from {@code after} (a cursor or null), each message as its REST
+   * JSON plus every other field its stored document has (e.g. {@code versions}), except the store's
+   * internal bookkeeping (lease, slot, idempotency and ledger fields). Ids render as hex, dates as
+   * ISO-8601. Used by the export, so it carries fields this contract does not model.
+   */
+  default Future<Page<JsonObject>> listMessageDocuments(
+      String userId, String sessionId, String after, int limit) {
+    return listMessages(userId, sessionId, after, null, limit)
+        .map(p -> new Page<>(p.items().stream().map(ChatMessage::toJson).toList(), p.nextCursor()));
+  }
+
+  /**
+   * The user's usage ledger (collection {@code usage_ledger}) for the UTC days {@code from} to
+   * {@code to} inclusive ({@code yyyy-MM-dd}), one entry per (day, model) with anything recorded,
+   * ordered by day, then model. The worker's completion adds to it (see {@link #completeGeneration}).
+   */
+  Future<List<UsageEntry>> readUsage(String userId, String from, String to);
+
+  /**
+   * Adds to the ledger what completed replies whose ledger write was interrupted (a crash between
+   * the completion and the ledger increment) still owe, for replies completed before
+   * {@code completedBefore}, at most {@code limit}. Idempotent: a reply is counted once however often
+   * this runs. Returns how many replies it looked at.
+   */
+  Future<Integer> recoverUsageLedger(Instant completedBefore, int limit);
+
+  /**
+   * The user's sessions whose title, and messages whose content, contain {@code query}
+   * (case-insensitive, literal: no pattern syntax), sessions first (most recent activity first), then
+   * messages (newest first). Only the user's own documents are read (index-bounded by
+   * {@code userId}). {@code cursor} is the previous page's {@code nextCursor} or null.
+   */
+  Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor);
+
   // ---- value types ----------------------------------------------------------------------------
 
   /** Result of {@link #sendMessage}: the stored pair, and whether this call created it. */
@@ -293,6 +330,59 @@ public interface ChatStore {
           Usage.fromJson(o.getJsonObject("usage")),
           o.getString("stopReason"),
           ContextInfo.fromJson(o.getJsonObject("context")));
+    }
+  }
+
+  /**
+   * One (day, model) row of the usage ledger. {@code day} is {@code yyyy-MM-dd} (UTC); token counts
+   * are the provider's; {@code replies} counts completed replies.
+   */
+  record UsageEntry(
+      String day, String model, long inputTokens, long outputTokens, long cacheReadTokens,
+      long cacheWriteTokens, long replies) {
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("day", day)
+          .put("model", model)
+          .put("inputTokens", inputTokens)
+          .put("outputTokens", outputTokens)
+          .put("cacheReadTokens", cacheReadTokens)
+          .put("cacheWriteTokens", cacheWriteTokens)
+          .put("replies", replies);
+    }
+
+    public static UsageEntry fromJson(JsonObject o) {
+      return new UsageEntry(
+          o.getString("day"),
+          o.getString("model"),
+          o.getLong("inputTokens", 0L),
+          o.getLong("outputTokens", 0L),
+          o.getLong("cacheReadTokens", 0L),
+          o.getLong("cacheWriteTokens", 0L),
+          o.getLong("replies", 0L));
+    }
+  }
+
+  /**
+   * One search result: a session (matched by title) or a message (matched by content), with a
+   * snippet of the matched text and the UTF-16 offsets {@code [start, end)} of each match inside it.
+   *
+   * @param type {@code session} or {@code message}
+   * @param item the session's or the message's JSON
+   */
+  record SearchHit(String type, JsonObject item, String snippet, List<int[]> highlights) {
+    public JsonObject toJson() {
+      io.vertx.core.json.JsonArray hl = new io.vertx.core.json.JsonArray();
+      highlights.forEach(h -> hl.add(new JsonObject().put("start", h[0]).put("end", h[1])));
+      return new JsonObject().put("type", type).put(type, item).put("snippet", snippet).put("highlights", hl);
+    }
+
+    public static SearchHit fromJson(JsonObject o) {
+      String type = o.getString("type");
+      List<int[]> hl = o.getJsonArray("highlights").stream()
+          .map(x -> new int[] {((JsonObject) x).getInteger("start"), ((JsonObject) x).getInteger("end")})
+          .toList();
+      return new SearchHit(type, o.getJsonObject(type), o.getString("snippet"), hl);
     }
   }
 }

@@ -180,6 +180,23 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
           case "findActiveReplies" -> store
               .findActiveReplies(a.getString("userId"), a.getString("sessionId"))
               .map(ChatStoreBusHandler::items);
+          case "listMessageDocuments" -> store
+              .listMessageDocuments(
+                  a.getString("userId"), a.getString("sessionId"), a.getString("after"), a.getInteger("limit"))
+              .map(p -> p.toJson(m -> m));
+          case "readUsage" -> store
+              .readUsage(a.getString("userId"), a.getString("from"), a.getString("to"))
+              .map(list -> {
+                JsonArray arr = new JsonArray();
+                list.forEach(e -> arr.add(e.toJson()));
+                return new JsonObject().put("items", arr);
+              });
+          case "recoverUsageLedger" -> store
+              .recoverUsageLedger(Json.instant(a, "completedBefore"), a.getInteger("limit"))
+              .map(n -> new JsonObject().put("count", n));
+          case "search" -> store
+              .search(a.getString("userId"), a.getString("query"), a.getInteger("limit"), a.getString("cursor"))
+              .map(p -> p.toJson(ChatStore.SearchHit::toJson));
           default -> Future.failedFuture(
               ErrorCode.VALIDATION_FAILED.failure("unknown persistence action: " + action));
         };

@@ -269,6 +269,45 @@ public final class ChatStoreClient implements ChatStore {
         .map(o -> messages(o.getJsonArray("items")));
   }
 
+  @Override
+  public Future<Page<JsonObject>> listMessageDocuments(
+      String userId, String sessionId, String after, int limit) {
+    return request(
+            "listMessageDocuments",
+            new JsonObject()
+                .put("userId", userId)
+                .put("sessionId", sessionId)
+                .put("after", after)
+                .put("limit", limit))
+        .map(o -> Page.fromJson(o, m -> m));
+  }
+
+  @Override
+  public Future<List<UsageEntry>> readUsage(String userId, String from, String to) {
+    return request("readUsage", new JsonObject().put("userId", userId).put("from", from).put("to", to))
+        .map(o -> o.getJsonArray("items").stream().map(x -> UsageEntry.fromJson((JsonObject) x)).toList());
+  }
+
+  @Override
+  public Future<Integer> recoverUsageLedger(Instant completedBefore, int limit) {
+    return request(
+            "recoverUsageLedger",
+            new JsonObject().put("completedBefore", iso(completedBefore)).put("limit", limit))
+        .map(o -> o.getInteger("count"));
+  }
+
+  @Override
+  public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
+    return request(
+            "search",
+            new JsonObject()
+                .put("userId", userId)
+                .put("query", query)
+                .put("limit", limit)
+                .put("cursor", cursor))
+        .map(o -> Page.fromJson(o, SearchHit::fromJson));
+  }
+
   private static List<ChatMessage> messages(JsonArray arr) {
     return arr.stream().map(x -> ChatMessage.fromJson((JsonObject) x)).toList();
   }

@@ -97,7 +97,25 @@ public final class PersistenceVerticle extends VerticleBase {
   private Future<Void> registerStore() {
     ChatStore store = new MongoChatStore(vertx, client);
     consumer = vertx.eventBus().consumer(Addresses.PERSISTENCE, new ChatStoreBusHandler(store));
-    return consumer.completion();
+    return consumer.completion().onSuccess(v -> scheduleLedgerRecovery(store));
+  }
+
+  /** How often unfinished usage-ledger increments are looked for, and how old they must be. */
+  static final long LEDGER_RECOVERY_INTERVAL_MS = 30_000;
+  static final long LEDGER_RECOVERY_AGE_MS = 10_000;
+  static final int LEDGER_RECOVERY_BATCH = 100;
+
+  /**
+   * A crash between a reply's completion and its usage-ledger increment leaves the reply marked;
+   * this applies such replies (once: {@link ChatStore#recoverUsageLedger} is idempotent). Runs at
+   * start and then every {@value #LEDGER_RECOVERY_INTERVAL_MS} ms.
+   */
+  private void scheduleLedgerRecovery(ChatStore store) {
+    Runnable run = () -> store
+        .recoverUsageLedger(java.time.Instant.now().minusMillis(LEDGER_RECOVERY_AGE_MS), LEDGER_RECOVERY_BATCH)
+        .onFailure(err -> log.warn("usage ledger recovery failed: {}", err.toString()));
+    run.run();
+    vertx.setPeriodic(LEDGER_RECOVERY_INTERVAL_MS, id -> run.run());
   }
 
   /** Closes the client, then the embedded server; never fails. */

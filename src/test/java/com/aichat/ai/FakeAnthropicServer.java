@@ -134,6 +134,20 @@ public final class FakeAnthropicServer {
     return inFlight.get();
   }
 
+  private volatile JsonObject startUsage = new JsonObject().put("input_tokens", 25)
+      .put("cache_creation_input_tokens", 0).put("cache_read_input_tokens", 0).put("output_tokens", 1);
+
+  /**
+   * The {@code usage} every {@code message_start} reports from now on (the default: 25 input tokens,
+   * no cache); {@code output_tokens} of {@code message_delta} stays the number of chunks streamed.
+   */
+  public FakeAnthropicServer usage(long inputTokens, long cacheCreationTokens, long cacheReadTokens) {
+    startUsage = new JsonObject().put("input_tokens", inputTokens)
+        .put("cache_creation_input_tokens", cacheCreationTokens)
+        .put("cache_read_input_tokens", cacheReadTokens).put("output_tokens", 1);
+    return this;
+  }
+
   public FakeAnthropicServer defaultScenario(Scenario s) {
     defaultScenario = s;
     return this;
@@ -245,8 +259,7 @@ public final class FakeAnthropicServer {
     event(res, "message_start", new JsonObject().put("type", "message_start").put("message", new JsonObject()
         .put("id", "msg_fake").put("type", "message").put("role", "assistant").put("content", new JsonArray())
         .put("model", MODEL).put("stop_reason", (String) null).put("stop_sequence", (String) null)
-        .put("usage", new JsonObject().put("input_tokens", 25).put("cache_creation_input_tokens", 0)
-            .put("cache_read_input_tokens", 0).put("output_tokens", 1))), false, false);
+        .put("usage", startUsage.copy())), false, false);
     event(res, "content_block_start", new JsonObject().put("type", "content_block_start").put("index", 0)
         .put("content_block", new JsonObject().put("type", "text").put("text", "")), false, false);
     event(res, "ping", new JsonObject().put("type", "ping"), false, false);

@@ -38,7 +38,7 @@ class IsolationMatrixTest {
   }
 
   @Test
-  @DisplayName("User B gets 404 on every endpoint addressing user A's session or messages, and nothing of A's changes")
+  @DisplayName("User B gets 404 on every endpoint addressing user A's session or messages (export too), finds none of A's data by search or usage, and nothing of A's changes")
   void otherUsersDataIsInvisible(Vertx vertx, VertxTestContext ctx) {
     String a = TestTokens.token(vertx, TestTokens.newUserId());
     String b = TestTokens.token(vertx, TestTokens.newUserId());
@@ -65,8 +65,13 @@ class IsolationMatrixTest {
                       api.get("/chats/" + own.getString("id") + "/messages/" + uid, b)),
                   track(attempts, "POST cancel of A's reply via B's session",
                       api.post("/chats/" + own.getString("id") + "/messages/" + rid + "/cancel", b, null)))))
+              .compose(x -> track(attempts, "GET export json", api.get(s + "/export?format=json", b)))
+              .compose(x -> track(attempts, "GET export markdown", api.get(s + "/export?format=markdown", b)))
               .compose(x -> track(attempts, "DELETE session", api.delete(s, b)))
               .compose(x -> track(attempts, "GET list", api.get("/chats", b)))
+              .compose(x -> track(attempts, "GET search", api.get("/chats/search?q=private", b)))
+              .compose(x -> track(attempts, "GET search by title", api.get("/chats/search?q=secret", b)))
+              .compose(x -> track(attempts, "GET usage", api.get("/usage?from=" + today() + "&to=" + today(), b)))
               .compose(x -> {
                 JsonObject[] after = new JsonObject[3];
                 return snapshot(a, sid, rid, after).map(y -> after);
@@ -78,17 +83,27 @@ class IsolationMatrixTest {
               JsonObject list = expect(r, 200);
               assertThat(list.getJsonArray("items")).hasSize(1);
               assertThat(list.getJsonArray("items").getJsonObject(0).getString("title")).isEqualTo("B's own");
+            } else if (name.startsWith("GET search")) {
+              // No id to address: B's search answers 200 with none of A's sessions or messages.
+              assertThat(expect(r, 200).getJsonArray("items")).as(name).isEmpty();
+              assertThat(r.bodyAsString()).as(name).doesNotContain("private content", "A's secret plans");
+            } else if (name.equals("GET usage")) {
+              assertThat(expect(r, 200).getJsonArray("days")).isEmpty();
             } else {
               assertThat(r.statusCode()).as(name + ": " + r.bodyAsString()).isEqualTo(404);
               assertThat(error(r).getString("code")).as(name).isEqualTo("NOT_FOUND");
               assertThat(r.bodyAsString()).as(name).doesNotContain("private content", "A's secret plans");
             }
           });
-          assertThat(attempts).hasSize(11);
+          assertThat(attempts).hasSize(16);
           assertThat(after).containsExactly(before);
           assertThat(after[2].getString("status")).isEqualTo("pending");
           ctx.completeNow();
         })));
+  }
+
+  private static String today() {
+    return java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
   }
 
   private static Future<HttpResponse<Buffer>> track(

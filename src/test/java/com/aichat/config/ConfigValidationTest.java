@@ -50,6 +50,28 @@ class ConfigValidationTest {
   }
 
   @Test
+  @DisplayName("export.page_size (1-100), usage.max_range_days (1-3660) and search.min/max_query_chars (1-1000, min <= max) have defaults and are validated at their edges")
+  void historyKeys() {
+    com.aichat.api.HistorySettings h = AppConfig.from(TestApp.defaults()).history();
+    assertThat(h).isEqualTo(com.aichat.api.HistorySettings.DEFAULTS);
+    assertThat(h.usageMaxRangeDays()).isEqualTo(366);
+    assertThat(AppConfig.from(defaultsWith(new JsonObject()
+        .put("export", new JsonObject().put("page_size", 1))
+        .put("usage", new JsonObject().put("max_range_days", 3660))
+        .put("search", new JsonObject().put("min_query_chars", 1000).put("max_query_chars", 1000)))).history())
+        .isEqualTo(new com.aichat.api.HistorySettings(1, 3660, 1000, 1000));
+    Object[][] bad = {
+        {"export", "page_size", 0}, {"export", "page_size", 101}, {"usage", "max_range_days", 0},
+        {"usage", "max_range_days", 3661}, {"search", "max_query_chars", 1001}, {"search", "min_query_chars", 0},
+        {"search", "min_query_chars", 201}, {"usage", "max_range_days", "366"}};
+    for (Object[] b : bad) {
+      assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put((String) b[0], new JsonObject().put((String) b[1], b[2])))))
+          .as("%s.%s = %s", b[0], b[1], b[2])
+          .isInstanceOf(ConfigException.class).hasMessageContaining(b[0] + "." + b[1]);
+    }
+  }
+
+  @Test
   @DisplayName("The configuration's text form (e.g. a logged AppConfig) never contains the HS256 secret")
   void secretNeverPrinted() {
     String secret = "s3cret-s3cret-s3cret-s3cret-s3cret-42";

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class QueryShapeIndexTest {
 
   /** The collections whose queries must use an index. */
-  static final Set<String> COLLECTIONS = Set.of("chatsessions", "prompthistories", "users", "usage_counters");
+  static final Set<String> COLLECTIONS =
+      Set.of("chatsessions", "prompthistories", "users", "usage_counters", "usage_ledger");
 
   protected Vertx vertx;
   protected MongoClient direct;
@@ -139,6 +140,16 @@ abstract class QueryShapeIndexTest {
     store.findStrandedReplies(Instant.now(), Instant.now().minusSeconds(15), 100).await();
     store.countUserMessagesSince(user, Instant.now().minusSeconds(86_400)).await();
     store.lookupUserField("users", "_id", user, "subscription.status").await();
+
+    // History (issue 12): export pages, usage ledger reads and recovery, search of both collections.
+    String exportCursor = store.listMessageDocuments(user, session, null, 2).await().nextCursor();
+    store.listMessageDocuments(user, session, exportCursor, 2).await();
+    String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+    store.readUsage(user, today, today).await();
+    store.recoverUsageLedger(Instant.now(), 10).await();
+    String searchCursor = store.search(user, "e", 1, null).await().nextCursor();
+    store.search(user, "e", 1, searchCursor).await();
+    store.search(user, "hello", 20, null).await();
     store.deleteSession(user, session).await();
   }
 

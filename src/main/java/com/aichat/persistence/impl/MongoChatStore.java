@@ -66,6 +66,13 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   private final MongoGenerationStore generations;
   private final MongoSendAdmission admission;
+  private final MongoUsageLedger ledger;
+  private final MongoSearch search;
+
+  /** Stored fields of a message that are the store's own bookkeeping, never exported. */
+  private static final java.util.Set<String> INTERNAL_FIELDS = java.util.Set.of(
+      "_id", "chatSessionId", "leaseOwner", "leaseUntil", "notBefore", "cancelRequested", "lastError",
+      "clientMessageKey", MongoSendAdmission.PENDING_SLOT, MongoUsageLedger.MARKER);
 
   public MongoChatStore(Vertx vertx, MongoClient mongo) {
     this(vertx, mongo, Clock.systemUTC());
@@ -73,8 +80,10 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
     super(vertx, mongo, clock);
-    this.generations = new MongoGenerationStore(vertx, mongo, clock);
+    this.ledger = new MongoUsageLedger(mongo, clock);
+    this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger);
     this.admission = new MongoSendAdmission(mongo, clock);
+    this.search = new MongoSearch(mongo);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -508,6 +517,107 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
       current = o.getValue(part);
     }
     return current;
+  }
+
+  // ---- history: export, usage ledger, search ---------------------------------------------------
+
+  @Override
+  public Future<Page<JsonObject>> listMessageDocuments(String userId, String sessionId, String after, int limit) {
+    int size = clampLimit(limit);
+    return ownedSession(userId, sessionId)
+        .compose(s -> after == null ? Future.succeededFuture(null) : resolvePosition(userId, sessionId, after))
+        .compose(key -> documentsAfter(userId, sessionId, key, size + 1))
+        .map(docs -> {
+          List<JsonObject> items = docs.stream().limit(size).map(MongoChatStore::exported).toList();
+          String next = null;
+          if (docs.size() > size) {
+            JsonObject edge = docs.get(size - 1);
+            next = MongoDocs.encodeCursor(MongoDocs.instant(edge.getValue("createdAt")), MongoDocs.id(edge.getValue("_id")));
+          }
+          return new Page<>(items, next);
+        })
+        .recover(err -> MongoFailures.classify("listMessageDocuments", err));
+  }
+
+  /**
+   * Up to {@code n} messages after {@code key} in {@code (createdAt, _id)} order. The position is not
+   * one {@code $or} of "later time" and "same time, later id": the planner answers such a union
+   * unsorted, reading the rest of the session for every page. Instead two sorted walks of
+   * {@code chatSessionId_createdAt_id}, each stopping at its limit: the rest of the key's millisecond
+   * ({@code createdAt = t, _id > id}), then the later ones ({@code createdAt > t}). So every page of an
+   * export reads about a page of documents, however long the session.
+   */
+  private Future<List<JsonObject>> documentsAfter(String userId, String sessionId, SortKey key, int n) {
+    JsonObject base = new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
+    FindOptions opts = new FindOptions().setSort(new JsonObject().put("createdAt", 1).put("_id", 1)).setLimit(n);
+    if (key == null) {
+      return mongo.findWithOptions(MESSAGES, base, opts);
+    }
+    JsonObject sameTime = base.copy().put("createdAt", date(key.time()))
+        .put("_id", new JsonObject().put("$gt", oid(key.id())));
+    return mongo.findWithOptions(MESSAGES, sameTime, opts).compose(first -> {
+      if (first.size() >= n) {
+        return Future.succeededFuture(first);
+      }
+      JsonObject later = base.copy().put("createdAt", new JsonObject().put("$gt", date(key.time())));
+      return mongo.findWithOptions(MESSAGES, later, new FindOptions().setSort(opts.getSort()).setLimit(n - first.size()))
+          .map(rest -> {
+            List<JsonObject> all = new ArrayList<>(first);
+            all.addAll(rest);
+            return all;
+          });
+    });
+  }
+
+  /** The REST form of a stored message plus every non-internal field it has, in plain JSON. */
+  private static JsonObject exported(JsonObject doc) {
+    JsonObject out = MongoDocs.message(doc).toJson();
+    for (String field : doc.fieldNames()) {
+      if (!INTERNAL_FIELDS.contains(field) && !out.containsKey(field)) {
+        out.put(field, plain(doc.getValue(field)));
+      }
+    }
+    return out;
+  }
+
+  /** Extended-JSON ids and dates as hex and ISO-8601, recursively. */
+  private static Object plain(Object v) {
+    if (v instanceof JsonObject o) {
+      if (o.size() == 1 && o.containsKey("$oid")) {
+        return o.getString("$oid");
+      }
+      if (o.size() == 1 && o.containsKey("$date")) {
+        Instant t = MongoDocs.instant(o);
+        return t == null ? null : t.toString();
+      }
+      JsonObject copy = new JsonObject();
+      o.forEach(e -> copy.put(e.getKey(), plain(e.getValue())));
+      return copy;
+    }
+    if (v instanceof JsonArray a) {
+      JsonArray copy = new JsonArray();
+      a.forEach(x -> copy.add(plain(x)));
+      return copy;
+    }
+    return v;
+  }
+
+  @Override
+  public Future<List<UsageEntry>> readUsage(String userId, String from, String to) {
+    if (!isId(userId)) {
+      return invalid("userId must be a 24-hex id");
+    }
+    return ledger.read(userId, from, to).recover(err -> MongoFailures.classify("readUsage", err));
+  }
+
+  @Override
+  public Future<Integer> recoverUsageLedger(Instant completedBefore, int limit) {
+    return ledger.recover(completedBefore, limit).recover(err -> MongoFailures.classify("recoverUsageLedger", err));
+  }
+
+  @Override
+  public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
+    return search.search(userId, query, limit, cursor).recover(err -> MongoFailures.classify("search", err));
   }
 
   // ---- generation (MongoGenerationStore) ------------------------------------------------------

@@ -37,8 +37,11 @@ final class MongoGenerationStore extends MongoStoreSupport {
 
   private static final Logger log = LoggerFactory.getLogger(MongoGenerationStore.class);
 
-  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock) {
+  private final MongoUsageLedger ledger;
+
+  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock, MongoUsageLedger ledger) {
     super(vertx, mongo, clock);
+    this.ledger = ledger;
   }
 
   Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
@@ -214,7 +217,15 @@ final class MongoGenerationStore extends MongoStoreSupport {
     putIfPresent(set, "usage", completion.usage() == null ? null : completion.usage().toJson());
     putIfPresent(set, "stopReason", completion.stopReason());
     putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
+    // Marked in the final write itself: a crash before the ledger increment leaves the mark for recovery.
+    putIfPresent(set, MongoUsageLedger.MARKER, completion.usage() == null ? null : MongoUsageLedger.MARKER_PENDING);
     return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
+        .compose(m -> ledger.record(m)
+            .recover(err -> {
+              log.warn("reply {}: usage ledger not updated yet ({}); recovery will add it", messageId, err.toString());
+              return Future.succeededFuture();
+            })
+            .map(m))
         .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
         .recover(err -> MongoFailures.classify("completeGeneration", err));
   }

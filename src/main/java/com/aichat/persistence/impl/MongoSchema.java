@@ -16,7 +16,10 @@ import java.util.concurrent.TimeUnit;
  * ({@link MongoSendAdmission}): the unique sparse {@code pendingSlot_unique} on replies, and the
  * {@code usage_counters} collection with its TTL index {@code expiresAt_ttl}. The embedded server
  * enforces unique indexes (what idempotent sends and pending slots rely on) but does not expire
- * documents, so its old daily counters stay (one small document per user and day).
+ * documents, so its old daily counters stay (one small document per user and day). Issue 12 adds
+ * {@code userId_createdAt_id} (search of a user's messages), the sparse {@code usageLedger_updatedAt}
+ * (ledger recovery) and the {@code usage_ledger} collection with {@code userId_day_model}
+ * ({@link MongoUsageLedger}).
  */
 public final class MongoSchema {
 
@@ -59,12 +62,26 @@ public final class MongoSchema {
         .compose(v -> mongo.createIndexWithOptions(
             SESSIONS,
             new JsonObject().put("userId", 1).put("updatedAt", -1).put("_id", -1),
-            new IndexOptions().name("userId_updatedAt_id")));
+            new IndexOptions().name("userId_updatedAt_id")))
+        // Search: a user's messages newest first, in (createdAt, _id) order, stopping at the page limit.
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put("userId", 1).put("createdAt", 1).put("_id", 1),
+            new IndexOptions().name("userId_createdAt_id")))
+        // Usage ledger recovery: completed replies whose ledger increment may still be owed.
+        .compose(v -> mongo.createIndexWithOptions(
+            MESSAGES,
+            new JsonObject().put(MongoUsageLedger.MARKER, 1).put("updatedAt", 1),
+            new IndexOptions().name("usageLedger_updatedAt").sparse(true)))
+        .compose(v -> mongo.createIndexWithOptions(
+            MongoUsageLedger.USAGE_LEDGER,
+            new JsonObject().put("userId", 1).put("day", 1).put("model", 1),
+            new IndexOptions().name("userId_day_model")));
   }
 
   private static Future<Void> createMissing(MongoClient mongo, List<String> existing) {
     Future<Void> chain = Future.succeededFuture();
-    for (String name : List.of(SESSIONS, MESSAGES, MongoSendAdmission.USAGE_COUNTERS)) {
+    for (String name : List.of(SESSIONS, MESSAGES, MongoSendAdmission.USAGE_COUNTERS, MongoUsageLedger.USAGE_LEDGER)) {
       if (!existing.contains(name)) {
         chain = chain.compose(v -> mongo.createCollection(name).recover(MongoSchema::alreadyExists));
       }

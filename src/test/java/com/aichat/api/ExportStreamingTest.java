@@ -1,0 +1,220 @@
+package com.aichat.api;
+
+import static com.aichat.api.ApiClient.expect;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.testing.TestApp;
+import com.aichat.testing.TestTokens;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The export streams: it reads the store a page at a time, writes each page as it arrives, and reads
+ * the next page only when the client has taken the last one. The 100,000-message run with its heap
+ * numbers is {@code com.aichat.bench.ExportBenchmark} (docs/benchmarks.md); this suite seeds a few
+ * thousand messages of 4 KB straight into the store, enough to fill the socket buffers.
+ */
+@ExtendWith(VertxExtension.class)
+@DisplayName("Session export streams page by page with backpressure")
+class ExportStreamingTest {
+
+  static final int MESSAGES = 5_000;
+  static final int PAGE = 50;
+  static final int PAGES = MESSAGES / PAGE;
+
+  @TempDir static Path dataDir;
+  static Vertx vertx;
+  static MongoClient direct;
+  static HttpClient http;
+  static ApiClient api;
+  static int port;
+  static String token;
+  static String sessionId;
+
+  @BeforeAll
+  static void start(Vertx v) {
+    vertx = v;
+    int mongoPort = TestApp.freePort();
+    TestApp app = TestApp.start(v, dataDir, ApiClient.apiOnly()
+        .put("mongo", new JsonObject().put("embedded_port", mongoPort))
+        .put("export", new JsonObject().put("page_size", PAGE))).await();
+    port = app.httpPort();
+    api = new ApiClient(v, port);
+    // A small fixed receive buffer (no autotuning), so a paused client holds back the server soon.
+    http = v.createHttpClient(new io.vertx.core.http.HttpClientOptions().setReceiveBufferSize(32 * 1024));
+    direct = MongoClient.create(v, new JsonObject()
+        .put("connection_string", "mongodb://127.0.0.1:" + mongoPort).put("db_name", "chat"));
+    String userId = TestTokens.newUserId();
+    token = TestTokens.token(v, userId);
+    sessionId = api.createSession(token, "long conversation").await().getString("id");
+    seed(userId, sessionId, MESSAGES);
+  }
+
+  @AfterAll
+  static void stop() {
+    direct.close().await();
+    http.close().await();
+  }
+
+  /** Bulk-inserts {@code n} completed messages straight into the store, 1 ms apart. */
+  static void seed(String userId, String sessionId, int n) {
+    Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+    String filler = "lorem ipsum ".repeat(340);
+    List<BulkOperation> ops = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Instant at = t0.plusMillis(i);
+      boolean error = i % 10 == 9;
+      JsonObject doc = new JsonObject()
+          .put("_id", new JsonObject().put("$oid", new ObjectId().toHexString()))
+          .put("userId", new JsonObject().put("$oid", userId))
+          .put("chatSessionId", new JsonObject().put("$oid", sessionId))
+          .put("messageType", i % 2 == 0 ? "user" : error ? "ai_error" : "ai_report")
+          .put("content", "#" + i + " " + filler)
+          .put("status", error ? "failed" : "completed")
+          .put("attempts", 0)
+          .put("createdAt", new JsonObject().put("$date", at.toString()))
+          .put("updatedAt", new JsonObject().put("$date", at.toString()));
+      if (error) {
+        doc.put("error", new JsonObject().put("code", "provider_error").put("message", "failed"));
+      }
+      ops.add(BulkOperation.createInsert(doc));
+      if (ops.size() == 500) {
+        direct.bulkWrite("prompthistories", ops).await();
+        ops = new ArrayList<>();
+      }
+    }
+    if (!ops.isEmpty()) {
+      direct.bulkWrite("prompthistories", ops).await();
+    }
+  }
+
+  static void planLog(boolean enable) {
+    direct.runCommand(PlanLog.COMMAND, new JsonObject().put(PlanLog.COMMAND, 1).put("enable", enable).put("reset", true)).await();
+  }
+
+  /** The export's listing queries so far: {@code [queries, most documents one query examined]}. */
+  static long[] exportQueries() {
+    JsonObject answer = direct.runCommand(PlanLog.COMMAND, new JsonObject().put(PlanLog.COMMAND, 1)).await();
+    long queries = 0;
+    long maxDocs = 0;
+    for (Object o : answer.getJsonArray("shapes")) {
+      JsonObject s = (JsonObject) o;
+      if (s.getString("ns").endsWith(".prompthistories") && s.getString("sort").equals("createdAt,_id")) {
+        queries += s.getLong("queries");
+        maxDocs = Math.max(maxDocs, s.getLong("maxDocsExamined"));
+        assertThat(s.getString("plan")).startsWith("IXSCAN chatSessionId_createdAt_id (sorted)");
+      }
+    }
+    return new long[] {queries, maxDocs};
+  }
+
+  private static Future<HttpClientResponse> open() {
+    return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
+            .setURI("/chats/" + sessionId + "/export?format=json").putHeader("Authorization", "Bearer " + token))
+        .compose(req -> req.send());
+  }
+
+  @Test
+  @DisplayName("a 5,000-message export arrives chunked in many writes, as valid JSON in order, from one page-sized query per page")
+  void streamsPageByPage() {
+    planLog(true);
+    AtomicInteger chunks = new AtomicInteger();
+    Promise<Buffer> body = Promise.promise();
+    HttpClientResponse[] response = new HttpClientResponse[1];
+    open().onSuccess(res -> {
+      response[0] = res;
+      Buffer all = Buffer.buffer();
+      res.handler(b -> {
+        chunks.incrementAndGet();
+        all.appendBuffer(b);
+      });
+      res.endHandler(v -> body.complete(all));
+      res.exceptionHandler(body::tryFail);
+    }).onFailure(body::tryFail);
+    Buffer bytes = body.future().await();
+    long[] q = exportQueries();
+    planLog(false);
+
+    assertThat(response[0].statusCode()).isEqualTo(200);
+    assertThat(response[0].getHeader("Transfer-Encoding")).isEqualTo("chunked");
+    assertThat(response[0].getHeader("Content-Length")).isNull();
+    assertThat(chunks.get()).isGreaterThan(PAGES);
+    JsonObject doc = new JsonObject(bytes);
+    JsonArray messages = doc.getJsonArray("messages");
+    assertThat(messages).hasSize(MESSAGES);
+    for (int i = 0; i < MESSAGES; i++) {
+      assertThat(messages.getJsonObject(i).getString("content")).startsWith("#" + i + " ");
+    }
+    assertThat(doc.getJsonObject("counts").getLong("aiErrors")).isEqualTo(MESSAGES / 10);
+    // At most two queries per page (the rest of the cursor's millisecond, then the later messages),
+    // and never more than a page of documents examined by any of them.
+    assertThat(q[0]).isBetween((long) PAGES, 2L * PAGES);
+    assertThat(q[1]).isLessThanOrEqualTo(PAGE + 1);
+  }
+
+  @Test
+  @DisplayName("a client that stops reading stops the store reads; once it reads again the export completes intact")
+  void slowReaderHoldsBackTheStore() {
+    planLog(true);
+    Promise<Buffer> body = Promise.promise();
+    HttpClientResponse res = open().await();
+    res.pause();
+    Buffer all = Buffer.buffer();
+    res.handler(all::appendBuffer);
+    res.endHandler(v -> body.complete(all));
+    res.exceptionHandler(body::tryFail);
+    // Wait until the export stops asking the store for pages (its writes are held back by the client).
+    long seen = -1;
+    long now = exportQueries()[0];
+    while (now != seen) {
+      seen = now;
+      vertx.timer(500, TimeUnit.MILLISECONDS).await();
+      now = exportQueries()[0];
+    }
+    long whilePaused = now;
+    res.resume();
+    JsonObject doc = new JsonObject(body.future().await());
+    long total = exportQueries()[0];
+    planLog(false);
+    org.slf4j.LoggerFactory.getLogger(ExportStreamingTest.class)
+        .info("export page queries: {} while the client was paused, {} in all", whilePaused, total);
+
+    assertThat(whilePaused).as("page queries while the client did not read").isLessThan(total / 2);
+    assertThat(total).isBetween((long) PAGES, 2L * PAGES);
+    assertThat(doc.getJsonArray("messages")).hasSize(MESSAGES);
+  }
+
+  @Test
+  @DisplayName("the same export in Markdown streams all messages with the AI errors marked")
+  void markdownStreams() {
+    String md = api.get("/chats/" + sessionId + "/export?format=markdown", token).await().bodyAsString();
+    assertThat(md).contains("## " + MESSAGES + ". ", "> **AI error** `provider_error`: failed",
+        "_" + MESSAGES + " messages, " + MESSAGES / 10 + " AI errors._");
+    expect(api.get("/chats/" + sessionId, token).await(), 200);
+  }
+}
