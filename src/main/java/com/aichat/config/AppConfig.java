@@ -8,6 +8,7 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.limits.LimitsSettings;
 import com.aichat.metrics.MetricsSettings;
 import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
@@ -32,7 +33,8 @@ public record AppConfig(
     CloudTasksSettings cloudTasks,
     WebClientSettings webclient,
     MetricsSettings metrics,
-    ShutdownSettings shutdown) {
+    ShutdownSettings shutdown,
+    LimitsSettings limits) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -57,6 +59,7 @@ public record AppConfig(
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
         WebClientSettings.from(root.section("webclient")),
         MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
-        ShutdownSettings.from(root.section("shutdown")));
+        ShutdownSettings.from(root.section("shutdown")),
+        LimitsSettings.from(root.section("limits")));
   }
 }
