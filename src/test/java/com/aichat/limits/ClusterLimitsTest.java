@@ -14,11 +14,15 @@ import com.aichat.contract.MessageStatus;
 import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
+import com.aichat.metrics.Metrics;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -49,6 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterLimitsTest {
 
   static final int PER_MINUTE = 30;
+  static final long FALLBACK_TIMEOUT_MS = 200;
 
   @TempDir static Path dataDir;
   private static final List<Vertx> nodes = new ArrayList<>();
@@ -96,6 +101,7 @@ class ClusterLimitsTest {
         .put("rate_limit", new JsonObject().put("requests_per_minute", PER_MINUTE));
     overrides.getJsonObject("worker").put("max_per_user", 1).put("lease_ms", 5000).put("checkpoint_interval_ms", 200);
     overrides.getJsonObject("claude").put("idle_timeout_ms", 2000).put("first_event_timeout_ms", 2000);
+    overrides.put("limits", new JsonObject().put("cluster_timeout_ms", FALLBACK_TIMEOUT_MS));
     overrides.mergeIn(extra, true);
     AppConfig cfg = AppConfig.from(TestApp.config(dataDir.resolve(name), overrides));
     ClusterSettings c = new ClusterSettings(true, "127.0.0.1", null, cluster, 5701, List.of("127.0.0.1"), null);
@@ -222,6 +228,34 @@ class ClusterLimitsTest {
           assertThat(cappedMax).as("streams open at once while only the capped user had replies").isEqualTo(1);
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @DisplayName("While the cluster-wide window does not answer (its entry locked), each API node admits up to its own count (fail-open to the per-node limit) and counts the fallback")
+  void failsOpenToTheNodeLimit() throws Exception {
+    String user = TestTokens.newUserId();
+    String token = TestTokens.token(client, user);
+    awayFromMinuteEdge(client).await();
+    IMap<String, Long> windows = hazelcast(nodes.get(1)).getMap(ClusterLimits.RATE_MAP);
+    String key = user + "@" + System.currentTimeMillis() / 60_000;
+    windows.lock(key);
+    List<HttpResponse<Buffer>> rs;
+    try {
+      rs = burst(token, 3 * PER_MINUTE, portA, portB).await();
+    } finally {
+      windows.unlock(key);
+    }
+    assertThat(status(rs, 200)).as("each node's own limit").isEqualTo(2L * PER_MINUTE);
+    assertThat(status(rs, 429)).isEqualTo(PER_MINUTE);
+    for (Vertx node : nodes.subList(0, 2)) {
+      assertThat(Metrics.of(node).meters().get(Metrics.LIMIT_FALLBACKS).tag("limit", "rate").counter().count())
+          .isGreaterThanOrEqualTo(PER_MINUTE);
+    }
+  }
+
+  private static HazelcastInstance hazelcast(Vertx node) {
+    return ((HazelcastClusterManager) ((VertxInternal) node).clusterManager()).getHazelcastInstance();
   }
 
   /**
