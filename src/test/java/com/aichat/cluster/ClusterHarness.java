@@ -244,6 +244,26 @@ public final class ClusterHarness implements AutoCloseable {
       LIVE.remove(process);
     }
 
+    /**
+     * SIGTERM, as a rolling restart stops a node: the JVM's shutdown hook drains it (see {@code Drain});
+     * returns once the process is gone (SIGKILL after {@code timeout}). Its exit code is then 143.
+     */
+    public void stop(Duration timeout) {
+      if (process == null) {
+        return;
+      }
+      process.destroy();
+      try {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("node {} did not stop in {}; killing it", name, timeout);
+          process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      LIVE.remove(process);
+    }
+
     /** SIGSTOP: the JVM freezes with its sockets open, as in a long GC pause or a stopped VM. */
     public void pause() {
       signal("STOP");
