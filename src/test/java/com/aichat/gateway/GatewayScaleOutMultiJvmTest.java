@@ -104,7 +104,8 @@ class GatewayScaleOutMultiJvmTest {
         if (name.startsWith("a")) {
           assertThat(c.getBoolean("moved")).isTrue();
           assertThat(c.getBoolean("draining")).as(name + " got server.draining").isTrue();
-          assertThat(c.getString("disconnectReason")).isEqualTo("io server disconnect");
+          // the draining gateway closes the socket (its JVM may end before a disconnect packet is read)
+          assertThat(c.getString("disconnectReason")).isIn("io server disconnect", "transport close");
           assertThat(c.getInteger("deltasAfterMove")).as(name + ": deltas streamed on g2 after the move").isPositive();
           // the second join's snapshot had the reply still generating, with part of its text
           JsonArray second = c.getJsonArray("snapshots").getJsonArray(1);
