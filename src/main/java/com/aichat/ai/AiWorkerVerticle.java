@@ -333,7 +333,9 @@ public final class AiWorkerVerticle extends VerticleBase {
    */
   private void renewClusterSlots() {
     long now = System.currentTimeMillis();
-    new HashMap<>(userOfJob).forEach((messageId, userId) -> cluster
+    Map<String, String> held = new HashMap<>(userOfJob);
+    held.keySet().removeAll(starting); // their first request is on its way; a renewal could outlive a refusal
+    held.forEach((messageId, userId) -> cluster
         .acquireSlot(userId, messageId, workerId, settings.maxPerUser(), now, settings.leaseMs())
         .onSuccess(held -> {
           if (!held && userOfJob.containsKey(messageId)) {

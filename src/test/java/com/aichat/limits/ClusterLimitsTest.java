@@ -254,6 +254,36 @@ class ClusterLimitsTest {
     }
   }
 
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @DisplayName("While the user's cluster-wide generation slots do not answer (their entry locked), a reply still runs under the worker's own cap (fail-open) and the fallback is counted")
+  void generationCapFailsOpen() throws Exception {
+    String user = TestTokens.newUserId();
+    String token = TestTokens.token(client, user);
+    IMap<String, Object> slots = hazelcast(nodes.get(1)).getMap(ClusterLimits.SLOT_MAP);
+    double before = generationFallbacks();
+    slots.lock(user);
+    JsonObject reply;
+    try {
+      reply = sendAndAwait(portA, token, "while the slots are locked").await(60, TimeUnit.SECONDS);
+    } finally {
+      slots.unlock(user);
+    }
+    assertThat(reply.getString("status")).isEqualTo("completed");
+    assertThat(reply.getString("content")).endsWith("w19 ");
+    assertThat(generationFallbacks()).isGreaterThan(before);
+  }
+
+  /** Generation-slot fallbacks counted on the two worker nodes. */
+  private static double generationFallbacks() {
+    double n = 0;
+    for (Vertx node : nodes.subList(0, 2)) {
+      var c = Metrics.of(node).meters().find(Metrics.LIMIT_FALLBACKS).tag("limit", "generation").counter();
+      n += c == null ? 0 : c.count();
+    }
+    return n;
+  }
+
   private static HazelcastInstance hazelcast(Vertx node) {
     return ((HazelcastClusterManager) ((VertxInternal) node).clusterManager()).getHazelcastInstance();
   }
