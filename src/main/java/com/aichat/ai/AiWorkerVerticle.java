@@ -333,9 +333,9 @@ public final class AiWorkerVerticle extends VerticleBase {
    */
   private void renewClusterSlots() {
     long now = System.currentTimeMillis();
-    Map<String, String> held = new HashMap<>(userOfJob);
-    held.keySet().removeAll(starting); // their first request is on its way; a renewal could outlive a refusal
-    held.forEach((messageId, userId) -> cluster
+    Map<String, String> renewing = new HashMap<>(userOfJob);
+    renewing.keySet().removeAll(starting); // their first request is on its way; a renewal could outlive a refusal
+    renewing.forEach((messageId, userId) -> cluster
         .acquireSlot(userId, messageId, workerId, settings.maxPerUser(), now, settings.leaseMs())
         .onSuccess(held -> {
           if (!held && userOfJob.containsKey(messageId)) {
