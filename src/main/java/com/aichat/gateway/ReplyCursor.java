@@ -13,7 +13,7 @@ import java.util.List;
 final class ReplyCursor {
 
   /** What to do with one incoming delta. */
-  enum Verdict { DELIVER, DUPLICATE, GAP, HOLD, STALE }
+  enum Verdict { DELIVER, DUPLICATE, GAP, HOLD, STALE, FENCED }
 
   long length;
   long seq;
@@ -32,6 +32,10 @@ final class ReplyCursor {
   }
 
   Verdict classify(DeltaEvent d) {
+    if (d.attempt() > 0 && d.attempt() < attempt) {
+      // an earlier attempt's worker that has not learnt yet that its lease is gone: never mix it in
+      return Verdict.FENCED;
+    }
     if (stale) {
       return Verdict.STALE;
     }
