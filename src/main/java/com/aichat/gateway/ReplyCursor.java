@@ -24,6 +24,8 @@ final class ReplyCursor {
   /** A resync brought nothing new: further deltas are dropped; the final event carries the content. */
   boolean stale;
   final List<DeltaEvent> held = new ArrayList<>();
+  /** A fenced delta of this reply was logged already (once per socket and reply). */
+  boolean fencedLogged;
 
   ReplyCursor(long length, long seq, int attempt) {
     this.length = length;

@@ -365,8 +365,13 @@ final class SessionRooms {
         resync(m, d, c);
       }
       case DUPLICATE, STALE -> { }
-      case FENCED -> log.debug("reply {} of socket {}: dropped a delta of attempt {} (the socket follows attempt {})",
-          d.messageId(), m.sid, d.attempt(), c.attempt);
+      case FENCED -> {
+        if (!c.fencedLogged) {
+          c.fencedLogged = true;
+          log.info("reply {} of socket {}: dropped a delta of attempt {} (the socket follows attempt {}); a worker"
+              + " that lost its lease is still streaming", d.messageId(), m.sid, d.attempt(), c.attempt);
+        }
+      }
     }
   }
 

@@ -113,9 +113,15 @@ public final class ClusterHarness implements AutoCloseable {
     return List.copyOf(nodes.values());
   }
 
-  /** Starts the nodes in parallel and waits until each logged its start and sees the whole cluster. */
+  /**
+   * Starts the first node, and once it formed the cluster (one member) the others in parallel, so they
+   * all join it rather than form clusters of their own (which Hazelcast would merge only minutes
+   * later); waits until each logged its start and sees the whole cluster.
+   */
   public void startAll(Duration timeout) {
-    nodes.values().forEach(Node::start);
+    List<Node> all = List.copyOf(nodes.values());
+    all.get(0).start().awaitMembers(1, timeout);
+    all.subList(1, all.size()).forEach(Node::start);
     for (Node n : nodes.values()) {
       n.awaitStarted(timeout);
     }
