@@ -73,6 +73,9 @@ public final class DispatcherVerticle extends VerticleBase {
   /** The key of the sweep lease in {@link #SWEEP_MAP}. */
   static final String SWEEP_KEY = "sweep-lease";
 
+  /** The Hazelcast member attribute in which vertx-hazelcast keeps the member's Vert.x node id. */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
   /** The sweep lease lives this many sweep intervals unless renewed. */
   static final int SWEEP_LEASE_ROUNDS = 3;
 
@@ -187,8 +190,10 @@ public final class DispatcherVerticle extends VerticleBase {
 
       @Override
       public void memberRemoved(MembershipEvent e) {
-        // a Hazelcast thread: hand over to this verticle's event loop
-        String nodeId = e.getMember().getUuid().toString();
+        // a Hazelcast thread: hand over to this verticle's event loop. The Vert.x node id (the first part
+        // of the node's worker ids) is a member attribute of the Vert.x Hazelcast cluster manager.
+        String vertxNode = e.getMember().getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+        String nodeId = vertxNode != null ? vertxNode : e.getMember().getUuid().toString();
         ctx.runOnContext(v -> releaseNode(nodeId));
       }
     });

@@ -31,7 +31,7 @@ class WorkerFailoverTest {
 
   private static final Logger log = LoggerFactory.getLogger(WorkerFailoverTest.class);
   private static final Pattern CLAIMED = Pattern.compile("reply ([0-9a-f]{24}) claimed by");
-  private static final Pattern THIS_MEMBER = Pattern.compile("Member \\[[^]]+]:\\d+ - ([0-9a-f-]{36}) this");
+  private static final Pattern WORKER_STARTED = Pattern.compile("AI worker ([0-9a-f-]{36})/\\S+ started");
 
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -66,9 +66,9 @@ class WorkerFailoverTest {
           }
         }
       }
-      assertThat(released).as("replies whose leases the dispatchers ended on the node's loss").isEqualTo(onVictim.size());
       log.info("SIGKILL failover: {} of {} replies restarted; kill -> restarted message.processing at the clients: {}",
           onVictim.size(), sent.size(), summary(recovery));
+      assertThat(released).as("replies whose leases the dispatchers ended on the node's loss").isEqualTo(onVictim.size());
     }
   }
 
@@ -188,7 +188,7 @@ class WorkerFailoverTest {
   }
 
   private static String nodeId(ClusterHarness.Node n) {
-    Matcher m = THIS_MEMBER.matcher(n.logText());
+    Matcher m = WORKER_STARTED.matcher(n.logText());
     assertThat(m.find()).as("node id of " + n.name()).isTrue();
     return m.group(1);
   }
