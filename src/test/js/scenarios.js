@@ -485,6 +485,48 @@ const scenarios = {
       disconnectReason: c.disconnectReason, draining: c.draining, snapshots: c.snapshots,
     })) };
   },
+
+  // Cluster failover: clients join sessions and record, per reply, every generation attempt the
+  // gateway announced (message.processing, with the client's clock), the deltas of each attempt, the
+  // text assembled by the documented rule, final events, and deltas arriving after a final event.
+  // Runs until the Java side sends STOP; `settleMs` later it reports.
+  async failover() {
+    const clients = [];
+    const replies = {};
+    const reply = (id) => (replies[id] = replies[id] || {
+      attempts: [], finals: [], text: '', violations: 0, deltasAfterFinal: 0, deltasBeforeProcessing: 0,
+    });
+    for (const c of args.clients) {
+      const { socket, connected } = connect({ auth: { token: c.token }, transports: ['websocket'] });
+      await withTimeout(connected, 20000, 'connect');
+      socket.on('message.processing', (m) => {
+        const r = reply(m.id);
+        r.attempts.push({ attempt: m.attempts, at: Date.now(), deltas: 0, firstDeltaAt: null });
+        r.text = '';
+      });
+      socket.on('message.delta', (d) => {
+        const r = reply(d.messageId);
+        if (r.finals.length) { r.deltasAfterFinal++; return; }
+        const a = r.attempts[r.attempts.length - 1];
+        if (!a) r.deltasBeforeProcessing++;
+        else { a.deltas++; if (a.firstDeltaAt === null) a.firstDeltaAt = Date.now(); }
+        if (d.offset === r.text.length) r.text += d.text; else r.violations++;
+      });
+      for (const type of ['message.completed', 'message.failed', 'message.cancelled']) {
+        socket.on(type, (m) => reply(m.id).finals.push({ type, content: m.content, at: Date.now() }));
+      }
+      for (const sessionId of c.join) {
+        const ack = await withTimeout(new Promise((resolve) => socket.emit('join', { sessionId }, resolve)), 20000, 'join');
+        if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      }
+      clients.push(socket);
+    }
+    out('READY', { clients: clients.length });
+    await nextCommand();
+    await sleep(args.settleMs || 0);
+    clients.forEach((s) => s.disconnect());
+    return { replies };
+  },
 };
 
 (async () => {

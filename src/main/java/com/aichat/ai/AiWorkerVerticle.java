@@ -8,6 +8,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
+import com.aichat.contract.LeaseOwners;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageType;
 import com.aichat.limits.ClusterLimits;
@@ -60,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * leases. If the cluster does not answer, the instance's own count decides (fail-open to the
  * per-instance cap).
  *
- * <p>Each instance has its own worker id ({@code deploymentID-random}), the lease owner in the store.
+ * <p>Each instance has its own worker id ({@code nodeId/deploymentID-random}, see {@link LeaseOwners}),
+ * the lease owner in the store; its node part lets a dispatcher end the leases of a node that left the
+ * cluster.
  */
 public final class AiWorkerVerticle extends VerticleBase {
 
@@ -112,7 +115,7 @@ public final class AiWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    workerId = deploymentID() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    workerId = LeaseOwners.newWorkerId(vertx, deploymentID(), ThreadLocalRandom.current().nextLong());
     life = NodeLifecycle.of(vertx);
     metrics = Metrics.of(vertx);
     provider = providers.useClaude()

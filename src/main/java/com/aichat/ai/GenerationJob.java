@@ -454,7 +454,7 @@ final class GenerationJob {
     long offset = published.length();
     published.append(text);
     seq++;
-    DeltaEvent delta = new DeltaEvent(reply.userId(), reply.sessionId(), messageId, seq, offset, text);
+    DeltaEvent delta = new DeltaEvent(reply.userId(), reply.sessionId(), messageId, seq, offset, text, reply.attempts());
     rt.vertx().eventBus().publish(Addresses.EVENTS_DELTA, delta.toJson());
   }
 

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * directory and ports, all on loopback in one Hazelcast cluster with TCP-IP discovery (no multicast)
  * under a random cluster name, so parallel harnesses never meet.
  *
+ * <p>With {@code -Dcluster.harness.keep=true} the directory (node logs, configs) is kept for a look.
+ *
  * <p>Use it as a resource ({@code try (var h = new ClusterHarness()) {...}} or {@code close()} in an
  * {@code @AfterAll}): closing SIGKILLs every child still alive and deletes the temporary directory. A
  * JVM shutdown hook does the same if the test JVM exits first, so no child outlives the suite even when
@@ -113,9 +115,15 @@ public final class ClusterHarness implements AutoCloseable {
     return List.copyOf(nodes.values());
   }
 
-  /** Starts the nodes in parallel and waits until each logged its start and sees the whole cluster. */
+  /**
+   * Starts the first node, and once it formed the cluster (one member) the others in parallel, so they
+   * all join it rather than form clusters of their own (which Hazelcast would merge only minutes
+   * later); waits until each logged its start and sees the whole cluster.
+   */
   public void startAll(Duration timeout) {
-    nodes.values().forEach(Node::start);
+    List<Node> all = List.copyOf(nodes.values());
+    all.get(0).start().awaitMembers(1, timeout);
+    all.subList(1, all.size()).forEach(Node::start);
     for (Node n : nodes.values()) {
       n.awaitStarted(timeout);
     }
@@ -134,6 +142,10 @@ public final class ClusterHarness implements AutoCloseable {
   @Override
   public void close() {
     nodes.values().forEach(Node::kill);
+    if (Boolean.getBoolean("cluster.harness.keep")) {
+      log.info("cluster.harness.keep: node logs kept in {}", dir);
+      return;
+    }
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
