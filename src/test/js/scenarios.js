@@ -408,6 +408,125 @@ const scenarios = {
     const reason = await withTimeout(new Promise((resolve) => socket.once('disconnect', resolve)), 15000, 'disconnect');
     return { reason, expired, afterMs: Date.now() - t0 };
   },
+
+  // Gateways on several nodes: each client (its own user and session) connects over websocket to its
+  // gateway `url` and joins. READY {stage:'joined'}; READY {stage:'streaming'} once every client saw
+  // `streamingDeltas` deltas of its reply. A client with `resumeUrl` that its server disconnects (a
+  // rolling restart) connects to `resumeUrl`, joins again and applies the snapshot to the same text.
+  // Ends when every client has a final event; reports what each received.
+  async gateways() {
+    const clients = args.clients.map((c) => ({
+      ...c, texts: {}, completed: {}, violations: [], deltas: 0, deltasAfterMove: 0, events: [],
+      sessionIds: new Set(), processing: 0, moved: false, disconnectReason: null, draining: false, snapshots: [],
+    }));
+    const track = (c, socket, after) => {
+      socket.onAny((event, payload) => {
+        const sid = payload && (payload.sessionId || (payload.message && payload.message.sessionId));
+        if (sid) c.sessionIds.add(sid);
+        c.events.push(event);
+      });
+      socket.on('message.processing', (m) => { c.processing++; c.texts[m.id] = ''; });
+      socket.on('message.delta', (d) => {
+        c.deltas++;
+        if (after) c.deltasAfterMove++;
+        const have = c.texts[d.messageId] || '';
+        if (d.offset === have.length) c.texts[d.messageId] = have + d.text;
+        else if (d.offset > have.length) c.violations.push({ messageId: d.messageId, offset: d.offset, have: have.length, seq: d.seq });
+        // an offset below the length repeats text the client has: skipped by the documented rule
+      });
+      socket.on('server.draining', () => { c.draining = true; });
+      for (const type of ['message.completed', 'message.failed', 'message.cancelled']) {
+        socket.on(type, (m) => { c.completed[m.id] = { type, content: m.content }; });
+      }
+    };
+    const joinWith = (c, socket) => new Promise((resolve) => socket.emit('join', { sessionId: c.sessionId }, (ack) => {
+      if (ack && ack.ok) {
+        for (const r of ack.replies || []) c.texts[r.messageId] = r.text;
+        c.snapshots.push((ack.replies || []).map((r) => ({ messageId: r.messageId, status: r.status, length: r.text.length })));
+      }
+      resolve(ack);
+    }));
+    const open = async (c, url, after) => {
+      const socket = io(url, { reconnection: false, forceNew: true, timeout: 5000, transports: ['websocket'], auth: { token: c.token } });
+      track(c, socket, after);
+      await withTimeout(new Promise((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', (err) => reject(new Error(err.message)));
+      }), 10000, 'connect ' + c.name);
+      const ack = await withTimeout(joinWith(c, socket), 10000, 'join ' + c.name);
+      if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      c.socket = socket;
+      return socket;
+    };
+    await Promise.all(clients.map((c) => open(c, c.url, false)));
+    const moves = clients.filter((c) => c.resumeUrl).map((c) => new Promise((resolve, reject) => {
+      c.socket.once('disconnect', (reason) => {
+        c.disconnectReason = reason;
+        c.moved = true;
+        open(c, c.resumeUrl, true).then(resolve, reject);
+      });
+    }));
+    out('READY', { stage: 'joined' });
+    await withTimeout(new Promise((resolve) => {
+      const check = () => { if (clients.every((c) => c.deltas >= args.streamingDeltas)) resolve(); else setTimeout(check, 5); };
+      check();
+    }), 30000, 'streaming');
+    out('READY', { stage: 'streaming' });
+    await withTimeout(Promise.all(moves), 30000, 'moves');
+    await withTimeout(new Promise((resolve) => {
+      const check = () => { if (clients.every((c) => Object.keys(c.completed).length > 0)) resolve(); else setTimeout(check, 20); };
+      check();
+    }), 60000, 'completed');
+    await sleep(args.settleMs || 300);
+    clients.forEach((c) => c.socket.disconnect());
+    return { clients: clients.map((c) => ({
+      name: c.name, sessionIds: [...c.sessionIds], texts: c.texts, completed: c.completed, violations: c.violations,
+      deltas: c.deltas, deltasAfterMove: c.deltasAfterMove, processing: c.processing, moved: c.moved,
+      disconnectReason: c.disconnectReason, draining: c.draining, snapshots: c.snapshots,
+    })) };
+  },
+
+  // Cluster failover: clients join sessions and record, per reply, every generation attempt the
+  // gateway announced (message.processing, with the client's clock), the deltas of each attempt, the
+  // text assembled by the documented rule, final events, and deltas arriving after a final event.
+  // Runs until the Java side sends STOP; `settleMs` later it reports.
+  async failover() {
+    const clients = [];
+    const replies = {};
+    const reply = (id) => (replies[id] = replies[id] || {
+      attempts: [], finals: [], text: '', violations: 0, deltasAfterFinal: 0, deltasBeforeProcessing: 0,
+    });
+    for (const c of args.clients) {
+      const { socket, connected } = connect({ auth: { token: c.token }, transports: ['websocket'] });
+      await withTimeout(connected, 20000, 'connect');
+      socket.on('message.processing', (m) => {
+        const r = reply(m.id);
+        r.attempts.push({ attempt: m.attempts, at: Date.now(), deltas: 0, firstDeltaAt: null });
+        r.text = '';
+      });
+      socket.on('message.delta', (d) => {
+        const r = reply(d.messageId);
+        if (r.finals.length) { r.deltasAfterFinal++; return; }
+        const a = r.attempts[r.attempts.length - 1];
+        if (!a) r.deltasBeforeProcessing++;
+        else { a.deltas++; if (a.firstDeltaAt === null) a.firstDeltaAt = Date.now(); }
+        if (d.offset === r.text.length) r.text += d.text; else r.violations++;
+      });
+      for (const type of ['message.completed', 'message.failed', 'message.cancelled']) {
+        socket.on(type, (m) => reply(m.id).finals.push({ type, content: m.content, at: Date.now() }));
+      }
+      for (const sessionId of c.join) {
+        const ack = await withTimeout(new Promise((resolve) => socket.emit('join', { sessionId }, resolve)), 20000, 'join');
+        if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      }
+      clients.push(socket);
+    }
+    out('READY', { clients: clients.length });
+    await nextCommand();
+    await sleep(args.settleMs || 0);
+    clients.forEach((s) => s.disconnect());
+    return { replies };
+  },
 };
 
 (async () => {

@@ -58,13 +58,16 @@ public final class Main {
           .onComplete(code -> bootstrap.close().onComplete(x -> System.exit(code.result())));
       return;
     }
+    // The bootstrap instance is closed only at the end: this chain's callbacks run on its context, and
+    // on a closed instance they would never run (a clustered node that failed to deploy would not exit).
     ConfigLoader.load(bootstrap)
         .map(AppConfig::from)
-        .compose(cfg -> createVertx(bootstrap, cfg).compose(vertx -> start(vertx, cfg)
+        .compose(cfg -> newVertx(cfg).compose(vertx -> start(vertx, cfg)
             .onSuccess(ids -> drainOnShutdown(vertx, cfg))
             .onFailure(err -> vertx.close())))
         .onSuccess(ids -> log.info("chat-service started: {} verticle kinds deployed", ids.size()))
-        .onFailure(Main::exitOnStartupFailure);
+        .onFailure(Main::exitOnStartupFailure)
+        .onComplete(ar -> bootstrap.close());
   }
 
   private static void exitOnStartupFailure(Throwable err) {
@@ -166,7 +169,7 @@ public final class Main {
     return List.of(
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         new VerticleSpec(
-            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
+            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.limits())),
         new VerticleSpec(
             "dispatcher",
             cfg.deployment().dispatcher(),

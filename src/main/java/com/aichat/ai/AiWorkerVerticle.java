@@ -8,8 +8,11 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
+import com.aichat.contract.LeaseOwners;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageType;
+import com.aichat.limits.ClusterLimits;
+import com.aichat.limits.LimitsSettings;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
 import com.aichat.ops.NodeLifecycle;
@@ -21,9 +24,11 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +54,16 @@ import org.slf4j.LoggerFactory;
  * {@link Addresses#AI_CAPACITY_QUERY} and whenever a job ends, which is what the local dispatcher's
  * credit counting runs on.
  *
- * <p>Each instance has its own worker id ({@code deploymentID-random}), the lease owner in the store.
+ * <p>On a clustered node with {@code limits.scope: cluster}, {@code worker.max_per_user} holds for the
+ * whole cluster: besides its own count, the instance takes a slot for the reply in
+ * {@link ClusterLimits} (one entry processor) before it accepts a job, renews its slots every third of
+ * {@code worker.lease_ms} and gives them back when the job ends; a dead worker's slots lapse with its
+ * leases. If the cluster does not answer, the instance's own count decides (fail-open to the
+ * per-instance cap).
+ *
+ * <p>Each instance has its own worker id ({@code nodeId/deploymentID-random}, see {@link LeaseOwners}),
+ * the lease owner in the store; its node part lets a dispatcher end the leases of a node that left the
+ * cluster.
  */
 public final class AiWorkerVerticle extends VerticleBase {
 
@@ -66,6 +80,11 @@ public final class AiWorkerVerticle extends VerticleBase {
 
   private final WorkerSettings settings;
   private final ProviderSettings providers;
+  private final LimitsSettings limits;
+  /** The cluster-wide slots, or null when the cap is counted by this instance alone. */
+  private ClusterLimits cluster;
+  /** Jobs accepted locally whose cluster-wide slot is being asked for: counted as running. */
+  private final Set<String> starting = new HashSet<>();
 
   private String workerId;
   private NodeLifecycle life;
@@ -85,13 +104,18 @@ public final class AiWorkerVerticle extends VerticleBase {
       };
 
   public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers) {
+    this(settings, providers, LimitsSettings.defaults());
+  }
+
+  public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers, LimitsSettings limits) {
     this.settings = settings;
     this.providers = providers;
+    this.limits = limits;
   }
 
   @Override
   public Future<?> start() {
-    workerId = deploymentID() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    workerId = LeaseOwners.newWorkerId(vertx, deploymentID(), ThreadLocalRandom.current().nextLong());
     life = NodeLifecycle.of(vertx);
     metrics = Metrics.of(vertx);
     provider = providers.useClaude()
@@ -106,24 +130,36 @@ public final class AiWorkerVerticle extends VerticleBase {
         providers.useClaude() ? providers.claude().systemPrompt() : "",
         workerId,
         this::holdUserSlot);
+    return ClusterLimits.of(vertx, limits)
+        .compose(c -> {
+          cluster = c;
+          return consume();
+        })
+        .onSuccess(v -> {
+          logLimits();
+          vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
+          if (cluster != null) {
+            vertx.setPeriodic(Math.max(100, settings.leaseMs() / 3), t -> renewClusterSlots());
+          }
+          announceCapacity(null);
+        });
+  }
+
+  private Future<?> consume() {
     return Future.all(
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CAPACITY_QUERY, m -> announceCapacity(null)).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion(),
-            vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion())
-        .onSuccess(v -> {
-          logLimits();
-          vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
-          announceCapacity(null);
-        });
+            vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion());
   }
 
   private void logLimits() {
-    log.info("AI worker {} started: provider {}, {} jobs max ({} per node, heap {} MB), {} per user",
+    log.info("AI worker {} started: provider {}, {} jobs max ({} per node, heap {} MB), {} per user {}",
         workerId, providers.useClaude() ? "claude" : OfflineModel.MODEL, settings.maxConcurrent(),
-        settings.maxConcurrentPerNode(), java.lang.Runtime.getRuntime().maxMemory() >> 20, settings.maxPerUser());
+        settings.maxConcurrentPerNode(), java.lang.Runtime.getRuntime().maxMemory() >> 20, settings.maxPerUser(),
+        cluster != null ? "in the cluster" : "on this instance");
     if (providers.useClaude() && providers.claude().maxConnections() < settings.maxConcurrent()) {
       log.warn("AI worker {}: claude.max_connections ({}) is below worker.max_concurrent ({}); jobs beyond it "
               + "wait for a connection (their provider timeouts start once they have one)",
@@ -170,22 +206,45 @@ public final class AiWorkerVerticle extends VerticleBase {
       return;
     }
     String id = request.messageId();
-    if (jobs.containsKey(id)) {
+    if (jobs.containsKey(id) || starting.contains(id)) {
       // a duplicate dispatch of a job this instance already runs
       msg.reply(answer(true, null));
       sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.NOT_CLAIMED, "processing", null));
       return;
     }
     String owner = request.userId() != null ? request.userId() : knownOwners.get(id);
-    String refusal = jobs.size() >= settings.maxConcurrent() || life.draining()
+    String refusal = jobs.size() + starting.size() >= settings.maxConcurrent() || life.draining()
         ? GenerateRequest.Answer.BUSY
         : owner != null && !acquireUserSlot(id, owner) ? GenerateRequest.Answer.USER_BUSY : null;
     if (refusal != null) {
-      new ReplyLog(log, id).debug("reply {}: {} ({} jobs running)", id, refusal, jobs.size());
-      msg.reply(answer(false, refusal));
-      sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.BUSY, null, null));
+      refuse(msg, request, refusal);
       return;
     }
+    if (owner == null || cluster == null) {
+      startJob(msg, request);
+      return;
+    }
+    starting.add(id);
+    clusterSlot(id, owner).onComplete(ar -> {
+      starting.remove(id);
+      if (ar.succeeded() && ar.result()) {
+        startJob(msg, request);
+      } else {
+        releaseLocalSlot(id);
+        refuse(msg, request, GenerateRequest.Answer.USER_BUSY);
+      }
+    });
+  }
+
+  private void refuse(Message<JsonObject> msg, GenerateRequest request, String refusal) {
+    String id = request.messageId();
+    new ReplyLog(log, id).debug("reply {}: {} ({} jobs running)", id, refusal, jobs.size());
+    msg.reply(answer(false, refusal));
+    sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.BUSY, null, null));
+  }
+
+  private void startJob(Message<JsonObject> msg, GenerateRequest request) {
+    String id = request.messageId();
     GenerationJob job = new GenerationJob(runtime, request);
     jobs.put(id, job);
     life.jobStarted();
@@ -215,7 +274,7 @@ public final class AiWorkerVerticle extends VerticleBase {
 
   /** Free slots: none while the node drains, so dispatchers offer this instance nothing more. */
   private int freeSlots() {
-    return life.draining() ? 0 : Math.max(0, settings.maxConcurrent() - jobs.size());
+    return life.draining() ? 0 : Math.max(0, settings.maxConcurrent() - jobs.size() - starting.size());
   }
 
   private void handleCancel(Message<JsonObject> msg) {
@@ -237,13 +296,57 @@ public final class AiWorkerVerticle extends VerticleBase {
   }
 
   /** Called by a job once its claim names the user: true when the job holds a slot for that user. */
-  private boolean holdUserSlot(String messageId, String userId) {
+  private Future<Boolean> holdUserSlot(String messageId, String userId) {
     String held = userOfJob.get(messageId);
     if (userId.equals(held)) {
-      return true;
+      return Future.succeededFuture(true);
     }
     releaseUserSlot(messageId);
-    return acquireUserSlot(messageId, userId);
+    if (!acquireUserSlot(messageId, userId)) {
+      return Future.succeededFuture(false);
+    }
+    return clusterSlot(messageId, userId).map(ok -> {
+      if (!ok) {
+        releaseLocalSlot(messageId);
+      }
+      return ok;
+    });
+  }
+
+  /**
+   * The reply's cluster-wide slot (true without asking when the cap is counted here alone). Never
+   * fails: when the cluster does not answer, the instance's own count (already taken) decides.
+   */
+  private Future<Boolean> clusterSlot(String messageId, String userId) {
+    if (cluster == null) {
+      return Future.succeededFuture(true);
+    }
+    return cluster
+        .acquireSlot(userId, messageId, workerId, settings.maxPerUser(), System.currentTimeMillis(), settings.leaseMs())
+        .recover(err -> {
+          cluster.fellBack("generation", err);
+          return Future.succeededFuture(true);
+        });
+  }
+
+  /**
+   * Renews the cluster-wide slot of every job this instance holds (also taking one for a job that
+   * started while the cluster did not answer). A job whose user has meanwhile filled the cap elsewhere
+   * keeps running; that is logged.
+   */
+  private void renewClusterSlots() {
+    long now = System.currentTimeMillis();
+    Map<String, String> renewing = new HashMap<>(userOfJob);
+    renewing.keySet().removeAll(starting); // their first request is on its way; a renewal could outlive a refusal
+    renewing.forEach((messageId, userId) -> cluster
+        .acquireSlot(userId, messageId, workerId, settings.maxPerUser(), now, settings.leaseMs())
+        .onSuccess(held -> {
+          if (!held && userOfJob.containsKey(messageId)) {
+            new ReplyLog(log, messageId).warn("reply {}: user {} holds worker.max_per_user slots elsewhere in the "
+                + "cluster; this running job keeps going without one", messageId, userId);
+          }
+        })
+        .onFailure(err -> cluster.fellBack("generation", err)));
   }
 
   private boolean acquireUserSlot(String messageId, String userId) {
@@ -256,11 +359,23 @@ public final class AiWorkerVerticle extends VerticleBase {
     return true;
   }
 
+  /** Gives back the job's slot here and, when counted there, in the cluster. */
   private void releaseUserSlot(String messageId) {
+    String userId = releaseLocalSlot(messageId);
+    if (userId != null && cluster != null) {
+      cluster.releaseSlot(userId, messageId, workerId, System.currentTimeMillis())
+          .onFailure(err -> new ReplyLog(log, messageId).debug("reply {}: cluster slot not released now ({}); "
+              + "it lapses after worker.lease_ms", messageId, err.toString()));
+    }
+  }
+
+  /** Gives back the job's slot in this instance's count; answers the user it was held for, or null. */
+  private String releaseLocalSlot(String messageId) {
     String userId = userOfJob.remove(messageId);
     if (userId != null) {
       jobsPerUser.computeIfPresent(userId, (u, n) -> n <= 1 ? null : n - 1);
     }
+    return userId;
   }
 
   /**

@@ -28,7 +28,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.function.BiPredicate;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +75,7 @@ final class GenerationJob {
       WorkerSettings settings,
       String systemPrompt,
       String workerId,
-      BiPredicate<String, String> userSlot) {}
+      BiFunction<String, String, Future<Boolean>> userSlot) {}
 
   private final Runtime rt;
   private final GenerateRequest request;
@@ -175,9 +175,13 @@ final class GenerationJob {
     if (claimed.attempts() == 1 && claimed.createdAt() != null) {
       metrics.queueWait(Duration.between(claimed.createdAt(), Instant.now()));
     }
-    if (!rt.userSlot().test(messageId, claimed.userId())) {
-      return releaseBusy();
-    }
+    return rt.userSlot().apply(messageId, claimed.userId())
+        .compose(held -> held ? generateHeld() : releaseBusy());
+  }
+
+  /** The claimed reply's user has a generation slot for it: generate, unless stopped or out of attempts. */
+  private Future<GenerationOutcome> generateHeld() {
+    ChatMessage claimed = reply;
     if (stopReason != null) {
       return endStopped();
     }
@@ -453,7 +457,7 @@ final class GenerationJob {
     long offset = published.length();
     published.append(text);
     seq++;
-    DeltaEvent delta = new DeltaEvent(reply.userId(), reply.sessionId(), messageId, seq, offset, text);
+    DeltaEvent delta = new DeltaEvent(reply.userId(), reply.sessionId(), messageId, seq, offset, text, reply.attempts());
     rt.vertx().eventBus().publish(Addresses.EVENTS_DELTA, delta.toJson());
   }
 

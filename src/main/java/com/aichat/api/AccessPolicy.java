@@ -3,6 +3,7 @@ package com.aichat.api;
 import com.aichat.auth.AuthenticatedUser;
 import com.aichat.auth.ClaimPath;
 import com.aichat.contract.ErrorCode;
+import com.aichat.limits.ClusterLimits;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.SendLimits;
 import io.vertx.core.Future;
@@ -16,7 +17,8 @@ import java.util.Map;
 
 /**
  * Who may chat, and how much: the subscription check ({@code subscription.mode} none, claim or mongo)
- * on every {@code /chats} route, the per-user rate limit, and the send limits (the daily per-plan
+ * on every {@code /chats} route, the per-user rate limit (counted cluster-wide when a
+ * {@link ClusterLimits} is given, see {@link #checkRate}), and the send limits (the daily per-plan
  * message quota and the pending-reply cap, enforced by the store). Mongo lookups go through the store and are cached per API instance for
  * {@code subscription.cache_seconds} in a bounded LRU table.
  */
@@ -29,6 +31,7 @@ final class AccessPolicy {
   private final SubscriptionSettings settings;
   private final ChatStore store;
   private final RateLimiter rateLimiter;
+  private final ClusterLimits cluster;
   private final Map<String, Cached> cache =
       new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -37,19 +40,45 @@ final class AccessPolicy {
         }
       };
 
-  AccessPolicy(SubscriptionSettings settings, ChatStore store, RateLimiter rateLimiter) {
+  /** {@code cluster} null: the rate limit is counted by this process's {@code rateLimiter} alone. */
+  AccessPolicy(SubscriptionSettings settings, ChatStore store, RateLimiter rateLimiter, ClusterLimits cluster) {
     this.settings = settings;
     this.store = store;
     this.rateLimiter = rateLimiter;
+    this.cluster = cluster;
   }
 
-  /** 429 RATE_LIMITED when the user used up this minute's requests. */
-  void checkRate(AuthenticatedUser user) {
-    long resetAt = rateLimiter.acquire(user.userId(), System.currentTimeMillis());
+  /**
+   * 429 RATE_LIMITED when the user used up this minute's requests. The process's own count comes first
+   * (no cluster round trip for a user this node alone already refuses: the cluster's count is never
+   * lower); then, when clustered, the cluster-wide window decides. If the cluster does not answer in
+   * {@code limits.cluster_timeout_ms}, the request is admitted on the local count alone (fail-open to
+   * the per-node limit).
+   */
+  Future<Void> checkRate(AuthenticatedUser user) {
+    long now = System.currentTimeMillis();
+    long resetAt = rateLimiter.acquire(user.userId(), now);
     if (resetAt >= 0) {
-      throw tooMany(ErrorCode.RATE_LIMITED, "too many requests; slow down", Instant.ofEpochMilli(resetAt),
-          new JsonObject());
+      return Future.failedFuture(rateLimited(resetAt));
     }
+    if (cluster == null) {
+      return Future.succeededFuture();
+    }
+    long minute = now / 60_000;
+    int limit = rateLimiter.perMinute();
+    return cluster.countRequest(user.userId(), minute, limit)
+        .recover(err -> {
+          cluster.fellBack("rate", err);
+          return Future.succeededFuture(0L);
+        })
+        .compose(count -> count > limit
+            ? Future.failedFuture(rateLimited((minute + 1) * 60_000))
+            : Future.succeededFuture());
+  }
+
+  private static ApiError rateLimited(long resetAt) {
+    return tooMany(ErrorCode.RATE_LIMITED, "too many requests; slow down", Instant.ofEpochMilli(resetAt),
+        new JsonObject());
   }
 
   /** 402 SUBSCRIPTION_REQUIRED unless the configured source says the user may chat. */

@@ -3,6 +3,7 @@ package com.aichat.api;
 import com.aichat.auth.TokenVerifier;
 import com.aichat.config.AppConfig;
 import com.aichat.contract.ErrorCode;
+import com.aichat.limits.ClusterLimits;
 import com.aichat.metrics.Metrics;
 import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.NodeLifecycle;
@@ -39,12 +40,16 @@ public final class ApiRouter {
 
   private ApiRouter() {}
 
-  public static Router create(
-      Vertx vertx, AppConfig cfg, TokenVerifier verifier, ChatStore store, ChatStore healthStore, Buffer openApi) {
+  /**
+   * The router; {@code clusterLimits} (null: count on this node only) makes the rate limit
+   * cluster-wide.
+   */
+  public static Router create(Vertx vertx, AppConfig cfg, TokenVerifier verifier, ChatStore store,
+      ChatStore healthStore, Buffer openApi, ClusterLimits clusterLimits) {
     Router router = Router.router(vertx);
     ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes(), Metrics.of(vertx));
     AccessPolicy policy = new AccessPolicy(
-        cfg.subscription(), store, RateLimiter.shared(vertx, cfg.http().requestsPerMinute()));
+        cfg.subscription(), store, RateLimiter.shared(vertx, cfg.http().requestsPerMinute()), clusterLimits);
     SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
     MessageHandlers messages = new MessageHandlers(vertx, store, policy, new OverloadGuard(vertx, cfg.dispatch()),
         !cfg.dispatch().cloudTasks());
@@ -68,10 +73,10 @@ public final class ApiRouter {
 
     Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(cfg.http().maxBodyBytes());
     Handler<RoutingContext> auth = new AuthHandler(verifier);
-    Handler<RoutingContext> access = ctx -> {
-      policy.checkRate(AuthHandler.user(ctx));
-      policy.checkSubscription(AuthHandler.user(ctx)).onSuccess(v -> ctx.next()).onFailure(ctx::fail);
-    };
+    Handler<RoutingContext> access = ctx -> policy.checkRate(AuthHandler.user(ctx))
+        .compose(v -> policy.checkSubscription(AuthHandler.user(ctx)))
+        .onSuccess(v -> ctx.next())
+        .onFailure(ctx::fail);
     // "/chats/*" matches "/chats" itself too, so each request passes these once.
     router.route("/chats/*").handler(body).handler(auth).handler(access);
     router.route("/usage").handler(body).handler(auth).handler(access);

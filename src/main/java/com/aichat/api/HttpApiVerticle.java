@@ -4,6 +4,7 @@ import com.aichat.auth.DevTokenCommand;
 import com.aichat.auth.JwtTokenVerifier;
 import com.aichat.auth.TokenVerifier;
 import com.aichat.config.AppConfig;
+import com.aichat.limits.ClusterLimits;
 import com.aichat.persistence.ChatStoreClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -37,15 +38,16 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return JwtTokenVerifier.create(vertx, cfg.auth())
-        .compose(verifier -> vertx.fileSystem().readFile(OPENAPI_RESOURCE).map(doc -> router(verifier, doc)))
+    return ClusterLimits.of(vertx, cfg.limits())
+        .compose(limits -> JwtTokenVerifier.create(vertx, cfg.auth())
+            .compose(verifier -> vertx.fileSystem().readFile(OPENAPI_RESOURCE).map(doc -> router(verifier, doc, limits))))
         .compose(this::listen)
         .onSuccess(s -> logStarted(s.actualPort()));
   }
 
-  private Router router(TokenVerifier verifier, Buffer openApi) {
+  private Router router(TokenVerifier verifier, Buffer openApi, ClusterLimits limits) {
     return ApiRouter.create(vertx, cfg, verifier, new ChatStoreClient(vertx),
-        new ChatStoreClient(vertx, ApiRouter.HEALTH_TIMEOUT_MS), openApi);
+        new ChatStoreClient(vertx, ApiRouter.HEALTH_TIMEOUT_MS), openApi, limits);
   }
 
   private Future<HttpServer> listen(Router router) {

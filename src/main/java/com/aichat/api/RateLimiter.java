@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Per-user request limit ({@code rate_limit.requests_per_minute}) over fixed one-minute windows.
  * One limiter is shared by every HTTP API instance of this process (through a Vert.x local map); it is
- * not shared between processes, so a cluster of N API nodes admits up to N times the limit. At most
+ * not shared between processes: on a clustered node {@link AccessPolicy#checkRate} adds the cluster-wide
+ * count ({@link com.aichat.limits.ClusterLimits}) on top, and this one is its fallback. At most
  * {@link #MAX_TRACKED_USERS} users are tracked: past windows are dropped first, and if the table is
  * still full the request is let through untracked rather than refusing an innocent user.
  */
@@ -28,6 +29,10 @@ final class RateLimiter implements Shareable {
 
   RateLimiter(int perMinute) {
     this.perMinute = perMinute;
+  }
+
+  int perMinute() {
+    return perMinute;
   }
 
   /** The process-wide limiter for {@code perMinute}. */

@@ -9,6 +9,7 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.limits.LimitsSettings;
 import com.aichat.metrics.MetricsSettings;
 import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
@@ -34,7 +35,8 @@ public record AppConfig(
     WebClientSettings webclient,
     MetricsSettings metrics,
     ShutdownSettings shutdown,
-    HistorySettings history) {
+    HistorySettings history,
+    LimitsSettings limits) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -60,6 +62,7 @@ public record AppConfig(
         WebClientSettings.from(root.section("webclient")),
         MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
         ShutdownSettings.from(root.section("shutdown")),
-        HistorySettings.from(root.section("export"), root.section("usage"), root.section("search")));
+        HistorySettings.from(root.section("export"), root.section("usage"), root.section("search")),
+        LimitsSettings.from(root.section("limits")));
   }
 }

@@ -27,6 +27,10 @@ import java.util.Set;
  * @param loadIntervalMs {@code dispatch.load_interval_ms} (default 100, 10–10,000): how often a local
  *     dispatcher publishes its queue on {@code chat.dispatch.load} while it changes (and at least once a
  *     second); API instances that hear nothing for ten intervals (at least 5 s) stop refusing
+ * @param releaseOnNodeLoss {@code dispatch.release_on_node_loss} (default true): on a clustered node,
+ *     when Hazelcast removes a member, end the leases of the replies its workers held and dispatch them
+ *     again at once (recovery in the time Hazelcast takes to notice the loss, instead of
+ *     {@code worker.lease_ms}); false leaves them to the sweep once their leases run out
  */
 public record DispatchSettings(
     String mode,
@@ -36,7 +40,8 @@ public record DispatchSettings(
     int maxQueued,
     int maxQueuedPerUser,
     long maxQueueWaitMs,
-    long loadIntervalMs) {
+    long loadIntervalMs,
+    boolean releaseOnNodeLoss) {
 
   public static DispatchSettings from(ConfigReader r) {
     int maxQueued = r.intValue("max_queued", 10_000, 1, 1_000_000);
@@ -52,7 +57,8 @@ public record DispatchSettings(
         maxQueued,
         maxPerUser,
         r.longValue("max_queue_wait_ms", 10_000, 0, 86_400_000),
-        r.longValue("load_interval_ms", 100, 10, 10_000));
+        r.longValue("load_interval_ms", 100, 10, 10_000),
+        r.bool("release_on_node_loss", true));
   }
 
   public boolean cloudTasks() {

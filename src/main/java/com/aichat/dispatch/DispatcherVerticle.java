@@ -3,16 +3,24 @@ package com.aichat.dispatch;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.LeaseOwners;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +33,23 @@ import org.slf4j.LoggerFactory;
  * <p>It also runs the recovery sweep every {@code dispatch.sweep_interval_ms}: replies still
  * {@code pending} after {@code dispatch.pending_grace_ms} (never dispatched, or left by a busy worker or
  * a released retry) and {@code processing} replies whose lease expired (their worker died) are
- * dispatched again, at most {@code dispatch.sweep_batch} per round. One sweep runs at a time per
- * instance; instances may overlap, which the atomic claim makes harmless.
+ * dispatched again, at most {@code dispatch.sweep_batch} per round.
+ *
+ * <p>One sweep per round in the whole cluster: of all dispatcher instances (on every node), only the
+ * holder of the sweep lease runs it. The lease is the entry {@value #SWEEP_KEY} of the cluster-wide map
+ * {@value #SWEEP_MAP} (Vert.x shared data; local to the process when not clustered), taken with
+ * {@code putIfAbsent} and a time-to-live of {@value #SWEEP_LEASE_ROUNDS} sweep intervals, renewed by
+ * its holder every round. A holder that dies or stalls loses it when the entry expires and another
+ * instance takes over, so the store sees one sweep query per interval, however many dispatchers run.
+ *
+ * <p>With {@code dispatch.release_on_node_loss} (default true) on a clustered node, every dispatcher
+ * listens to Hazelcast's membership: when a node leaves the cluster (killed, crashed, or cut off long
+ * enough for Hazelcast to remove it), the leases of the replies its workers hold (their worker ids start
+ * with its node id, {@link LeaseOwners}) are ended at once ({@link ChatStore#expireLeasesOf}) and
+ * those replies dispatched again, instead of waiting for {@code worker.lease_ms} to run out. Ending a
+ * lease is a conditional write, so of several dispatchers only one re-dispatches each reply; and a
+ * worker that was only paused cannot write after another claimed the reply (its writes are fenced by
+ * {@code leaseOwner}, its deltas by their {@code attempt}).
  */
 public final class DispatcherVerticle extends VerticleBase {
 
@@ -38,6 +61,23 @@ public final class DispatcherVerticle extends VerticleBase {
   private Dispatch strategy;
   private long sweepTimer = -1;
   private boolean sweeping;
+  /** This instance's name in the sweep lease. */
+  private final String sweeperId = UUID.randomUUID().toString();
+  private boolean sweepLeader;
+  private UUID membershipRegistration;
+  private HazelcastClusterManager hazelcast;
+
+  /** The cluster-wide map holding the sweep lease. */
+  static final String SWEEP_MAP = "chat.dispatch";
+
+  /** The key of the sweep lease in {@link #SWEEP_MAP}. */
+  static final String SWEEP_KEY = "sweep-lease";
+
+  /** The Hazelcast member attribute in which vertx-hazelcast keeps the member's Vert.x node id. */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  /** The sweep lease lives this many sweep intervals unless renewed. */
+  static final int SWEEP_LEASE_ROUNDS = 3;
 
   public DispatcherVerticle(DispatchSettings settings, CloudTasksSettings cloudTasks) {
     this.settings = settings;
@@ -55,7 +95,10 @@ public final class DispatcherVerticle extends VerticleBase {
         })
         .onSuccess(v -> {
           sweepTimer = vertx.setPeriodic(settings.sweepIntervalMs(), t -> sweep());
-          log.info("dispatcher started: mode={}, sweep every {} ms", settings.mode(), settings.sweepIntervalMs());
+          watchMembership();
+          log.info("dispatcher started: mode={}, sweep every {} ms (one sweep per round cluster-wide){}",
+              settings.mode(), settings.sweepIntervalMs(),
+              membershipRegistration != null ? ", leases of lost nodes ended at once" : "");
         });
   }
 
@@ -63,6 +106,9 @@ public final class DispatcherVerticle extends VerticleBase {
   public Future<?> stop() {
     if (sweepTimer >= 0) {
       vertx.cancelTimer(sweepTimer);
+    }
+    if (membershipRegistration != null) {
+      hazelcast.getHazelcastInstance().getCluster().removeMembershipListener(membershipRegistration);
     }
     return strategy == null ? Future.succeededFuture() : strategy.close();
   }
@@ -84,18 +130,87 @@ public final class DispatcherVerticle extends VerticleBase {
         });
   }
 
-  /** One recovery round; skipped while the previous one is still running. */
+  /**
+   * One recovery round, run only by the holder of the sweep lease; skipped while the previous one is
+   * still running.
+   */
   private void sweep() {
     if (sweeping) {
       return;
     }
     sweeping = true;
-    Instant now = Instant.now();
-    store
-        .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
-        .compose(this::redispatch)
+    holdSweepLease()
+        .compose(mine -> {
+          if (!mine) {
+            return Future.succeededFuture();
+          }
+          Instant now = Instant.now();
+          return store
+              .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
+              .compose(this::redispatch);
+        })
         .onFailure(err -> log.warn("recovery sweep failed: {}", err.getMessage()))
         .onComplete(ar -> sweeping = false);
+  }
+
+  /** True when this instance holds the sweep lease for this round (taken or renewed now). */
+  private Future<Boolean> holdSweepLease() {
+    long ttl = settings.sweepIntervalMs() * SWEEP_LEASE_ROUNDS;
+    return vertx.sharedData().<String, String>getAsyncMap(SWEEP_MAP)
+        .compose(map -> map.putIfAbsent(SWEEP_KEY, sweeperId, ttl)
+            .compose(holder -> holder == null ? Future.succeededFuture(true)
+                : holder.equals(sweeperId) ? renew(map, ttl) : Future.succeededFuture(false)))
+        .map(mine -> {
+          if (mine != sweepLeader) {
+            sweepLeader = mine;
+            log.info("dispatcher {} on node {} {} the recovery sweep", sweeperId, LeaseOwners.nodeId(vertx),
+                mine ? "now runs" : "no longer runs");
+          }
+          return mine;
+        });
+  }
+
+  private Future<Boolean> renew(AsyncMap<String, String> map, long ttl) {
+    return map.put(SWEEP_KEY, sweeperId, ttl).map(true);
+  }
+
+  /** Listens to Hazelcast's member removals, when clustered and {@code dispatch.release_on_node_loss}. */
+  private void watchMembership() {
+    if (!settings.releaseOnNodeLoss() || !vertx.isClustered()
+        || !(((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hz)) {
+      return;
+    }
+    hazelcast = hz;
+    Context ctx = context;
+    membershipRegistration = hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+        // nothing to do: a new node's workers announce their capacity themselves
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        // a Hazelcast thread: hand over to this verticle's event loop. The Vert.x node id (the first part
+        // of the node's worker ids) is a member attribute of the Vert.x Hazelcast cluster manager.
+        String vertxNode = e.getMember().getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+        String nodeId = vertxNode != null ? vertxNode : e.getMember().getUuid().toString();
+        ctx.runOnContext(v -> releaseNode(nodeId));
+      }
+    });
+  }
+
+  /** A node left: end the leases its workers held and dispatch those replies again. */
+  private void releaseNode(String nodeId) {
+    store.expireLeasesOf(LeaseOwners.nodePrefix(nodeId))
+        .onSuccess(ids -> {
+          if (!ids.isEmpty()) {
+            log.info("node {} left the cluster: ended the leases of {} replies its workers held; dispatching them again",
+                nodeId, ids.size());
+          }
+        })
+        .compose(this::redispatch)
+        .onFailure(err -> log.warn("node {} left the cluster; ending its leases failed, the sweep will recover"
+            + " its replies when the leases run out: {}", nodeId, err.getMessage()));
   }
 
   private Future<Void> redispatch(List<String> ids) {

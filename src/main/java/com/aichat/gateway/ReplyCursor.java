@@ -13,7 +13,7 @@ import java.util.List;
 final class ReplyCursor {
 
   /** What to do with one incoming delta. */
-  enum Verdict { DELIVER, DUPLICATE, GAP, HOLD, STALE }
+  enum Verdict { DELIVER, DUPLICATE, GAP, HOLD, STALE, FENCED }
 
   long length;
   long seq;
@@ -24,6 +24,8 @@ final class ReplyCursor {
   /** A resync brought nothing new: further deltas are dropped; the final event carries the content. */
   boolean stale;
   final List<DeltaEvent> held = new ArrayList<>();
+  /** A fenced delta of this reply was logged already (once per socket and reply). */
+  boolean fencedLogged;
 
   ReplyCursor(long length, long seq, int attempt) {
     this.length = length;
@@ -32,6 +34,10 @@ final class ReplyCursor {
   }
 
   Verdict classify(DeltaEvent d) {
+    if (d.attempt() > 0 && d.attempt() < attempt) {
+      // an earlier attempt's worker that has not learnt yet that its lease is gone: never mix it in
+      return Verdict.FENCED;
+    }
     if (stale) {
       return Verdict.STALE;
     }

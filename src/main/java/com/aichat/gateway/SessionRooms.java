@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -54,6 +55,9 @@ final class SessionRooms {
   /** Events buffered for one member while its join is in flight; beyond it the member is dropped. */
   static final int MAX_SYNC_BUFFER = 10_000;
 
+  /** Ended replies each member remembers, to drop their late deltas. */
+  static final int MAX_ENDED_PER_MEMBER = 256;
+
   /** One socket in one session room. */
   private static final class Member {
     final UUID sid;
@@ -63,6 +67,16 @@ final class SessionRooms {
     /** Events of the session that arrived while the join was in flight (MessageEvent, QueuedEvent or DeltaEvent). */
     List<Object> syncBuffer = new ArrayList<>();
     final Map<String, ReplyCursor> cursors = new HashMap<>();
+    /**
+     * Replies that ended while this socket was joined, newest kept: a late delta of one of them (from a
+     * worker that lost its lease unawares) is dropped instead of starting a new cursor.
+     */
+    final Set<String> ended = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+        return size() > MAX_ENDED_PER_MEMBER;
+      }
+    });
 
     Member(UUID sid, String userId, String sessionId, SocketIOClient client) {
       this.sid = sid;
@@ -322,7 +336,10 @@ final class SessionRooms {
           c.restart(attempt);
         }
       }
-      case MessageEvent.COMPLETED, MessageEvent.FAILED, MessageEvent.CANCELLED -> m.cursors.remove(messageId);
+      case MessageEvent.COMPLETED, MessageEvent.FAILED, MessageEvent.CANCELLED -> {
+        m.cursors.remove(messageId);
+        m.ended.add(messageId);
+      }
       default -> { }
     }
     if (!sender.send(m.client, e.type(), e.message().toJson())) {
@@ -331,7 +348,7 @@ final class SessionRooms {
   }
 
   private void deliverDelta(Member m, DeltaEvent d) {
-    if (!isMember(m)) {
+    if (!isMember(m) || m.ended.contains(d.messageId())) {
       return;
     }
     ReplyCursor c = m.cursors.computeIfAbsent(d.messageId(), k -> new ReplyCursor(0, 0, 0));
@@ -348,6 +365,13 @@ final class SessionRooms {
         resync(m, d, c);
       }
       case DUPLICATE, STALE -> { }
+      case FENCED -> {
+        if (!c.fencedLogged) {
+          c.fencedLogged = true;
+          log.info("reply {} of socket {}: dropped a delta of attempt {} (the socket follows attempt {}); a worker"
+              + " that lost its lease is still streaming", d.messageId(), m.sid, d.attempt(), c.attempt);
+        }
+      }
     }
   }
 

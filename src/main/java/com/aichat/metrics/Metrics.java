@@ -65,6 +65,7 @@ public final class Metrics {
   public static final String SOCKET_RESUMES = "aichat.socket.resumes";
   public static final String SOCKET_SLOW_DISCONNECTS = "aichat.socket.slow.disconnects";
   public static final String REQUESTS_REFUSED = "aichat.requests.refused";
+  public static final String LIMIT_FALLBACKS = "aichat.limits.fallbacks";
 
   /** Values of the {@code outcome} label of {@link #REPLIES}. */
   public static final String COMPLETED = "completed";
@@ -254,6 +255,14 @@ public final class Metrics {
   /** A request refused for capacity or fairness: {@code reason} is the lower-cased error code. */
   public void refused(String reason) {
     registry.counter(REQUESTS_REFUSED, "reason", reason).increment();
+  }
+
+  /**
+   * A cluster-wide limit check ({@code limit} = {@code rate} or {@code generation}) that failed or timed
+   * out, so the node-local count decided alone.
+   */
+  public void limitFallback(String limit) {
+    registry.counter(LIMIT_FALLBACKS, "limit", limit).increment();
   }
 
   private static Duration[] seconds(double... s) {

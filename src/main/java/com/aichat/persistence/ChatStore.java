@@ -186,6 +186,15 @@ public interface ChatStore {
    */
   Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit);
 
+  /**
+   * Ends, now, the leases of {@code processing} replies whose lease owner starts with
+   * {@code ownerPrefix} (the workers of a cluster node that left: their ids start with its node id),
+   * so a claim may take them at once. Each is a write conditional on the reply still being
+   * {@code processing} under the same owner with its lease running, so a reply another worker claimed
+   * meanwhile is untouched, and of several callers only one gets each id. The ids whose lease ended.
+   */
+  Future<List<String>> expireLeasesOf(String ownerPrefix);
+
   /** Pending and processing {@code ai_report} messages of the user's session (for Socket.IO resume). */
   Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId);
 

@@ -177,6 +177,9 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
               .findStrandedReplies(
                   Json.instant(a, "now"), Json.instant(a, "pendingBefore"), a.getInteger("limit"))
               .map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
+          case "expireLeasesOf" -> store
+              .expireLeasesOf(a.getString("ownerPrefix"))
+              .map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
           case "findActiveReplies" -> store
               .findActiveReplies(a.getString("userId"), a.getString("sessionId"))
               .map(ChatStoreBusHandler::items);

@@ -262,6 +262,12 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
+  public Future<List<String>> expireLeasesOf(String ownerPrefix) {
+    return request("expireLeasesOf", new JsonObject().put("ownerPrefix", ownerPrefix))
+        .map(o -> o.getJsonArray("ids").stream().map(String.class::cast).toList());
+  }
+
+  @Override
   public Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId) {
     return request(
             "findActiveReplies",

@@ -45,4 +45,13 @@ class DispatchSettingsTest {
     assertThatThrownBy(() -> with(new JsonObject().put("load_interval_ms", 9)))
         .isInstanceOf(ConfigException.class).hasMessageContaining("dispatch.load_interval_ms");
   }
+
+  @Test
+  @DisplayName("dispatch.release_on_node_loss is on by default, can be turned off, and must be a boolean")
+  void releaseOnNodeLoss() {
+    assertThat(AppConfig.from(TestApp.defaults()).dispatch().releaseOnNodeLoss()).isTrue();
+    assertThat(with(new JsonObject().put("release_on_node_loss", false)).dispatch().releaseOnNodeLoss()).isFalse();
+    assertThatThrownBy(() -> with(new JsonObject().put("release_on_node_loss", "yes")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("dispatch.release_on_node_loss");
+  }
 }

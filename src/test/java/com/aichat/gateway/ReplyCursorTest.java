@@ -24,6 +24,19 @@ class ReplyCursorTest {
   }
 
   @Test
+  @DisplayName("A delta of an earlier attempt is fenced, even where its offset would fit; the current and unknown attempts are not")
+  void earlierAttemptFenced() {
+    ReplyCursor c = new ReplyCursor(0, 0, 1);
+    c.restart(2);
+    DeltaEvent late = new DeltaEvent("u", "s", "m", 7, 0, "old worker's text", 1);
+    assertThat(c.classify(late)).isEqualTo(ReplyCursor.Verdict.FENCED);
+    assertThat(c.classify(new DeltaEvent("u", "s", "m", 1, 0, "new", 2))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+    assertThat(c.classify(delta(1, 0, "unknown attempt"))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+    assertThat(DeltaEvent.fromJson(late.toJson())).isEqualTo(late);
+    assertThat(delta(1, 0, "x").toJson().containsKey("attempt")).isFalse();
+  }
+
+  @Test
   @DisplayName("A delta the snapshot already covers is a duplicate")
   void duplicate() {
     ReplyCursor c = new ReplyCursor(10, 2, 1);

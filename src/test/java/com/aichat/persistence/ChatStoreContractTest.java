@@ -573,6 +573,35 @@ abstract class ChatStoreContractTest {
   }
 
   @Test
+  @DisplayName("Ending the leases of a lost node's workers frees exactly their replies, once, and fences the old owner out")
+  void expireLeasesOfLostNode() {
+    String lost = pendingReply().await().reply().id();
+    String kept = pendingReply().await().reply().id();
+    store.claimGeneration(lost, "node-a/w1", 60_000).await();
+    store.claimGeneration(kept, "node-b/w2", 60_000).await();
+
+    assertThat(store.expireLeasesOf("node-a/").await()).containsExactly(lost);
+    assertThat(store.expireLeasesOf("node-a/").await()).as("a second caller gets nothing").isEmpty();
+    assertThat(store.findStrandedReplies(Instant.now(), Instant.now().minusSeconds(60), 10).await())
+        .containsExactly(lost);
+
+    ClaimResult taken = store.claimGeneration(lost, "node-b/w3", 60_000).await();
+    assertThat(taken.claimed()).isTrue();
+    assertThat(taken.message().attempts()).isEqualTo(2);
+    assertThat(store.claimGeneration(kept, "node-b/w3", 60_000).await().claimed()).isFalse();
+    // the old owner, had it only been paused, is refused on every write
+    assertThat(store.checkpointGeneration(lost, "node-a/w1", "late text", 60_000).await().leaseHeld()).isFalse();
+    assertThat(failureOf(store.completeGeneration(lost, "node-a/w1",
+        new Completion("late text", "m", null, "end_turn", null))).await()).isEqualTo(ErrorCode.CONFLICT);
+    // nor does ending the new owner's node's leases touch a reply the lost node no longer holds
+    assertThat(store.expireLeasesOf("node-a/").await()).isEmpty();
+    ChatMessage after = store.completeGeneration(lost, "node-b/w3",
+        new Completion("fresh text", "m", null, "end_turn", null)).await();
+    assertThat(after.content()).isEqualTo("fresh text");
+    assertThat(failureOf(store.expireLeasesOf(" ")).await()).isEqualTo(ErrorCode.VALIDATION_FAILED);
+  }
+
+  @Test
   @DisplayName("Every lease-guarded write by a worker that does not hold the lease is a CONFLICT and changes nothing")
   void leaseGuardedWritesRejectStrangers(VertxTestContext ctx) {
     pendingReply()

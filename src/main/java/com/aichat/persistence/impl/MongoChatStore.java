@@ -671,6 +671,11 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   @Override
+  public Future<List<String>> expireLeasesOf(String ownerPrefix) {
+    return generations.expireLeasesOf(ownerPrefix);
+  }
+
+  @Override
   public Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId) {
     return ownedSession(userId, sessionId)
         .compose(s -> mongo.findWithOptions(

@@ -292,6 +292,35 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("findStrandedReplies", err));
   }
 
+  Future<List<String>> expireLeasesOf(String ownerPrefix) {
+    if (ownerPrefix == null || ownerPrefix.isBlank()) {
+      return invalid("ownerPrefix is required");
+    }
+    // Processing replies are bounded by the workers' slots, so reading their owners is cheap; the
+    // prefix is compared here rather than with $regex, which not every backend indexes.
+    FindOptions opts = new FindOptions().setFields(new JsonObject().put("_id", 1).put("leaseOwner", 1));
+    return mongo
+        .findWithOptions(MESSAGES, new JsonObject().put("status", PROCESSING).put("messageType", AI_REPORT), opts)
+        .compose(docs -> {
+          Instant now = now();
+          List<Future<String>> ends = docs.stream()
+              .filter(d -> d.getString("leaseOwner", "").startsWith(ownerPrefix))
+              .map(d -> expireLease(MongoDocs.id(d.getValue("_id")), d.getString("leaseOwner"), now))
+              .toList();
+          return Future.all(ends).map(all -> all.<String>list().stream().filter(id -> id != null).toList());
+        })
+        .recover(err -> MongoFailures.classify("expireLeasesOf", err));
+  }
+
+  /** The id when this call ended the lease {@code owner} held, else null. */
+  private Future<String> expireLease(String messageId, String owner, Instant now) {
+    JsonObject query = leaseFilter(messageId, owner).put("leaseUntil", new JsonObject().put("$gte", date(now)));
+    JsonObject update = new JsonObject().put("$set", new JsonObject()
+        .put("leaseUntil", date(now.minusMillis(1)))
+        .put("updatedAt", date(now)));
+    return findAndUpdate(MESSAGES, query, update).map(doc -> doc == null ? null : messageId);
+  }
+
   // ---- lease guard ------------------------------------------------------------------------------
 
   /** A write matching only while {@code workerId} holds the lease of a processing reply; else CONFLICT. */
