@@ -154,7 +154,9 @@ public interface ChatStore {
 
   /**
    * Writes the final reply ({@code completed}) only while {@code workerId} holds the lease; otherwise
-   * fails with {@code CONFLICT} and changes nothing. Publishes {@code message.completed}.
+   * fails with {@code CONFLICT} and changes nothing. The write that wins adds the reply's usage to the
+   * user's daily ledger ({@link #readUsage}) exactly once, before {@code message.completed} is
+   * published; a crash in between is repaired by {@link #recoverUsageLedger}.
    */
   Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion);
 

@@ -150,6 +150,25 @@ class RestFuzzTest {
       request("GET", "/chats/" + own + "/messages?" + q, token, null, null);
     }
 
+    // 2b. Query parameters of the history endpoints (issue 12), with the generic ones too.
+    List<String> odd = List.of("", "%20", "%00", "abc", "2026-02-30", "2026-13-01", "20260101", "-1", "9".repeat(400),
+        "%7B%22%24gt%22%3A%22%22%7D", "%FF", "a.*b", "(", "%5B", "%5C", "%24where", "x".repeat(600), "json", "markdown");
+    List<String> history = new ArrayList<>(queries(rnd));
+    for (String v : odd) {
+      history.add("q=" + v);
+      history.add("q=" + v + "&limit=" + v + "&cursor=" + v);
+      history.add("from=" + v + "&to=2026-01-01");
+      history.add("from=2026-01-01&to=" + v);
+      history.add("format=" + v);
+    }
+    history.add("from=0001-01-01&to=9999-12-31");
+    history.add("q=a&q=b");
+    for (String q : history) {
+      request("GET", "/chats/search?" + q, token, null, null);
+      request("GET", "/usage?" + q, token, null, null);
+      request("GET", "/chats/" + own + "/export?" + q, token, null, null);
+    }
+
     // 3. Authorization and content-type headers.
     for (List<String[]> headers : headerSets(rnd)) {
       requestWithHeaders("GET", "/chats", headers, null);
@@ -183,7 +202,8 @@ class RestFuzzTest {
     List<List<String[]>> headerSets = headerSets(rnd);
     String[] methods = {"GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "HEAD"};
     String[] paths = {"/chats", "/chats/{s}", "/chats/{s}/messages", "/chats/{s}/messages/{m}",
-        "/chats/{s}/messages/{m}/cancel", "/chats/{s}/messages/{m}/nope", "/health", "/openapi.yaml", "/nope"};
+        "/chats/{s}/messages/{m}/cancel", "/chats/{s}/messages/{m}/nope", "/health", "/openapi.yaml", "/nope",
+        "/chats/search", "/usage", "/chats/{s}/export"};
     for (int i = 0; i < RANDOM_ROUNDS; i++) {
       String method = methods[rnd.nextInt(methods.length)];
       String sid = ids.get(rnd.nextInt(ids.size()));
