@@ -434,17 +434,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   private Future<Page<ChatMessage>> pageOfMessages(
       String userId, String sessionId, SortKey key, boolean forward, int size) {
-    JsonObject query =
-        new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
-    if (key != null) {
-      query = and(query, MongoDocs.beyond("createdAt", key, forward));
-    }
-    int dir = forward ? 1 : -1;
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("createdAt", dir).put("_id", dir))
-            .setLimit(size + 1);
-    return mongo.findWithOptions(MESSAGES, query, opts).map(docs -> messagePage(docs, size, forward));
+    return documentsBeyond(userId, sessionId, key, forward, size + 1).map(docs -> messagePage(docs, size, forward));
   }
 
   private static Page<ChatMessage> messagePage(List<JsonObject> docs, int size, boolean forward) {
@@ -539,31 +529,39 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
         .recover(err -> MongoFailures.classify("listMessageDocuments", err));
   }
 
-  /**
-   * Up to {@code n} messages after {@code key} in {@code (createdAt, _id)} order. The position is not
-   * one {@code $or} of "later time" and "same time, later id": the planner answers such a union
-   * unsorted, reading the rest of the session for every page. Instead two sorted walks of
-   * {@code chatSessionId_createdAt_id}, each stopping at its limit: the rest of the key's millisecond
-   * ({@code createdAt = t, _id > id}), then the later ones ({@code createdAt > t}). So every page of an
-   * export reads about a page of documents, however long the session.
-   */
   private Future<List<JsonObject>> documentsAfter(String userId, String sessionId, SortKey key, int n) {
+    return documentsBeyond(userId, sessionId, key, true, n);
+  }
+
+  /**
+   * Up to {@code n} messages after (or, backwards, before) {@code key} in {@code (createdAt, _id)}
+   * order. The position is not one {@code $or} of "later time" and "same time, later id": the planner
+   * answers such a union unsorted, reading the rest of the session for every page. Instead two sorted
+   * walks of {@code chatSessionId_createdAt_id}, each stopping at its limit: the rest of the key's
+   * millisecond ({@code createdAt = t, _id > id}), then the later ones ({@code createdAt > t}). So
+   * every page, of a listing or an export, reads about a page of documents, however long the session.
+   */
+  private Future<List<JsonObject>> documentsBeyond(String userId, String sessionId, SortKey key, boolean forward,
+      int n) {
     JsonObject base = new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
-    FindOptions opts = new FindOptions().setSort(new JsonObject().put("createdAt", 1).put("_id", 1)).setLimit(n);
+    int dir = forward ? 1 : -1;
+    String op = forward ? "$gt" : "$lt";
+    JsonObject sort = new JsonObject().put("createdAt", dir).put("_id", dir);
+    FindOptions opts = new FindOptions().setSort(sort).setLimit(n);
     if (key == null) {
       return mongo.findWithOptions(MESSAGES, base, opts);
     }
     JsonObject sameTime = base.copy().put("createdAt", date(key.time()))
-        .put("_id", new JsonObject().put("$gt", oid(key.id())));
+        .put("_id", new JsonObject().put(op, oid(key.id())));
     return mongo.findWithOptions(MESSAGES, sameTime, opts).compose(first -> {
       if (first.size() >= n) {
         return Future.succeededFuture(first);
       }
-      JsonObject later = base.copy().put("createdAt", new JsonObject().put("$gt", date(key.time())));
-      return mongo.findWithOptions(MESSAGES, later, new FindOptions().setSort(opts.getSort()).setLimit(n - first.size()))
-          .map(rest -> {
+      JsonObject rest = base.copy().put("createdAt", new JsonObject().put(op, date(key.time())));
+      return mongo.findWithOptions(MESSAGES, rest, new FindOptions().setSort(sort).setLimit(n - first.size()))
+          .map(more -> {
             List<JsonObject> all = new ArrayList<>(first);
-            all.addAll(rest);
+            all.addAll(more);
             return all;
           });
     });
