@@ -77,6 +77,26 @@ function join(socket, sessionId, state) {
 }
 
 const scenarios = {
+  // One socket of a user: records every session.updated of args.sessionId; finishes settleMs after one
+  // carrying args.title arrived (the title job's), reporting them all in order.
+  async sessionUpdates() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const updates = [];
+    let seen;
+    const titled = new Promise((resolve) => { seen = resolve; });
+    socket.on('session.updated', (s) => {
+      if (s.id !== args.sessionId) return;
+      updates.push({ title: s.title, titleSource: s.titleSource });
+      if (s.title === args.title) seen();
+    });
+    out('READY', {});
+    await withTimeout(titled, 30000, 'session.updated with the title');
+    await sleep(args.settleMs || 0);
+    socket.disconnect();
+    return { updates };
+  },
+
   // N sequential sessions: connect, (upgrade), ack, receive a user-room broadcast, disconnect.
   async sessions() {
     const failures = [];

@@ -169,7 +169,8 @@ public final class Main {
     return List.of(
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         new VerticleSpec(
-            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.limits())),
+            "worker", cfg.deployment().worker(),
+            () -> new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.limits(), cfg.sessionJobs(), cfg.titles())),
         new VerticleSpec(
             "dispatcher",
             cfg.deployment().dispatcher(),

@@ -13,6 +13,14 @@ import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageType;
 import com.aichat.limits.ClusterLimits;
 import com.aichat.limits.LimitsSettings;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.config.ConfigReader;
+import com.aichat.jobs.SessionJobHandler;
+import com.aichat.jobs.SessionJobRunner;
+import com.aichat.jobs.SessionJobSettings;
+import com.aichat.jobs.title.TitleJobHandler;
+import com.aichat.jobs.title.TitleSettings;
+import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
 import com.aichat.ops.NodeLifecycle;
@@ -85,6 +93,9 @@ public final class AiWorkerVerticle extends VerticleBase {
   private ClusterLimits cluster;
   /** Jobs accepted locally whose cluster-wide slot is being asked for: counted as running. */
   private final Set<String> starting = new HashSet<>();
+  private final SessionJobSettings sessionJobs;
+  private final TitleSettings titles;
+  private SessionJobRunner jobRunner;
 
   private String workerId;
   private NodeLifecycle life;
@@ -103,14 +114,28 @@ public final class AiWorkerVerticle extends VerticleBase {
         }
       };
 
+  /** With the default {@code session_jobs.*} and {@code titles.*}. */
   public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers) {
-    this(settings, providers, LimitsSettings.defaults());
+    this(settings, providers, LimitsSettings.defaults(), SessionJobSettings.from(new ConfigReader(null, "session_jobs")),
+        TitleSettings.from(new ConfigReader(null, "titles")));
   }
 
-  public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers, LimitsSettings limits) {
+  public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers, LimitsSettings limits,
+      SessionJobSettings sessionJobs, TitleSettings titles) {
     this.settings = settings;
     this.providers = providers;
     this.limits = limits;
+    this.sessionJobs = sessionJobs;
+    this.titles = titles;
+  }
+
+  /** The session job kinds this worker runs, each with its handler (docs/generation.md, "Session jobs"). */
+  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(ChatStoreClient store) {
+    Map<SessionJobKind, SessionJobHandler> handlers = new EnumMap<>(SessionJobKind.class);
+    if (titles.enabled()) {
+      handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
+    }
+    return handlers;
   }
 
   @Override
@@ -130,6 +155,8 @@ public final class AiWorkerVerticle extends VerticleBase {
         providers.useClaude() ? providers.claude().systemPrompt() : "",
         workerId,
         this::holdUserSlot);
+    jobRunner = new SessionJobRunner(vertx, new ChatStoreClient(vertx), workerId, sessionJobs,
+        sessionJobHandlers(new ChatStoreClient(vertx)), life::draining);
     return ClusterLimits.of(vertx, limits)
         .compose(c -> {
           cluster = c;
@@ -152,7 +179,8 @@ public final class AiWorkerVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CAPACITY_QUERY, m -> announceCapacity(null)).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion(),
-            vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion());
+            vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion())
+        .compose(v -> jobRunner.start());
   }
 
   private void logLimits() {
@@ -187,7 +215,8 @@ public final class AiWorkerVerticle extends VerticleBase {
       vertx.cancelTimer(timer);
       done.tryComplete();
     });
-    return done.future().compose(v -> provider.close());
+    Future<Void> jobsStopped = jobRunner == null ? Future.succeededFuture() : jobRunner.stop();
+    return Future.join(done.future(), jobsStopped).compose(v -> provider.close());
   }
 
   /**

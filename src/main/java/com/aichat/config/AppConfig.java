@@ -9,6 +9,8 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.jobs.SessionJobSettings;
+import com.aichat.jobs.title.TitleSettings;
 import com.aichat.limits.LimitsSettings;
 import com.aichat.metrics.MetricsSettings;
 import com.aichat.ops.ShutdownSettings;
@@ -36,7 +38,9 @@ public record AppConfig(
     MetricsSettings metrics,
     ShutdownSettings shutdown,
     HistorySettings history,
-    LimitsSettings limits) {
+    LimitsSettings limits,
+    SessionJobSettings sessionJobs,
+    TitleSettings titles) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -63,6 +67,8 @@ public record AppConfig(
         MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
         ShutdownSettings.from(root.section("shutdown")),
         HistorySettings.from(root.section("export"), root.section("usage"), root.section("search")),
-        LimitsSettings.from(root.section("limits")));
+        LimitsSettings.from(root.section("limits")),
+        SessionJobSettings.from(root.section("session_jobs")),
+        TitleSettings.from(root.section("titles")));
   }
 }

@@ -4,6 +4,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.LeaseOwners;
+import com.aichat.contract.SessionJobRequest;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
@@ -50,6 +51,9 @@ import org.slf4j.LoggerFactory;
  * lease is a conditional write, so of several dispatchers only one re-dispatches each reply; and a
  * worker that was only paused cannot write after another claimed the reply (its writes are fenced by
  * {@code leaseOwner}, its deltas by their {@code attempt}).
+ *
+ * <p>The same round re-sends session jobs ({@link Addresses#SESSION_JOBS}) left {@code pending} past
+ * the grace or whose lease expired.
  */
 public final class DispatcherVerticle extends VerticleBase {
 
@@ -147,7 +151,10 @@ public final class DispatcherVerticle extends VerticleBase {
           Instant now = Instant.now();
           return store
               .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
-              .compose(this::redispatch);
+              .compose(this::redispatch)
+              .compose(v -> store.findStrandedSessionJobs(now, now.minusMillis(settings.pendingGraceMs()),
+                  settings.sweepBatch()))
+              .map(this::resendSessionJobs);
         })
         .onFailure(err -> log.warn("recovery sweep failed: {}", err.getMessage()))
         .onComplete(ar -> sweeping = false);
@@ -211,6 +218,15 @@ public final class DispatcherVerticle extends VerticleBase {
         .compose(this::redispatch)
         .onFailure(err -> log.warn("node {} left the cluster; ending its leases failed, the sweep will recover"
             + " its replies when the leases run out: {}", nodeId, err.getMessage()));
+  }
+
+  /** Session jobs left pending or whose worker died go back to the workers (their claim decides who runs them). */
+  private Void resendSessionJobs(List<SessionJobRequest> jobs) {
+    if (!jobs.isEmpty()) {
+      log.info("recovery sweep re-sends {} stranded session jobs", jobs.size());
+    }
+    jobs.forEach(j -> vertx.eventBus().send(Addresses.SESSION_JOBS, j.toJson()));
+    return null;
   }
 
   private Future<Void> redispatch(List<String> ids) {

@@ -140,8 +140,8 @@ public final class ClaudeClient implements ModelProvider {
     }
     JsonObject body =
         new JsonObject()
-            .put("model", cfg.model())
-            .put("max_tokens", cfg.maxTokens())
+            .put("model", request.model() != null ? request.model() : cfg.model())
+            .put("max_tokens", request.maxTokens() > 0 ? request.maxTokens() : cfg.maxTokens())
             .put("temperature", cfg.temperature())
             .put("messages", messages)
             .put("stream", true);

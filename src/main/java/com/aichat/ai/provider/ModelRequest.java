@@ -6,8 +6,24 @@ import java.util.List;
  * What a model is asked: a system prompt and the alternating turns, the last one being the user's new
  * question. {@code cacheBreakpoint} is the index of the turn that ends the reusable history prefix
  * (the turn before the final user turn), or -1 when there is no history to cache.
+ *
+ * <p>Session jobs ask short, cheap requests of their own: {@code model} and {@code maxTokens}
+ * override the provider's configured ones when set (null / 0 otherwise), and {@code purpose} names
+ * what is asked ({@link #PURPOSE_REPLY} for a chat reply, {@link #PURPOSE_TITLE}, ...), which the
+ * offline model uses to answer deterministically in kind.
  */
-public record ModelRequest(String system, List<Turn> turns, int cacheBreakpoint) {
+public record ModelRequest(
+    String system, List<Turn> turns, int cacheBreakpoint, String model, int maxTokens, String purpose) {
+
+  /** A chat reply. */
+  public static final String PURPOSE_REPLY = "reply";
+  /** A session title (the title job). */
+  public static final String PURPOSE_TITLE = "title";
+
+  /** A chat reply with the provider's configured model and max tokens. */
+  public ModelRequest(String system, List<Turn> turns, int cacheBreakpoint) {
+    this(system, turns, cacheBreakpoint, null, 0, PURPOSE_REPLY);
+  }
 
   /** A role, {@code user} or {@code assistant}, and its text. */
   public record Turn(String role, String text) {

@@ -65,7 +65,8 @@ final class MongoDocs {
         instant(d.getValue("createdAt")),
         instant(d.getValue("updatedAt")),
         instant(d.getValue("lastMessageAt")),
-        d.getLong("messageCount", 0L));
+        d.getLong("messageCount", 0L),
+        d.getString("titleSource"));
   }
 
   static ChatMessage message(JsonObject d) {

@@ -38,10 +38,13 @@ final class MongoGenerationStore extends MongoStoreSupport {
   private static final Logger log = LoggerFactory.getLogger(MongoGenerationStore.class);
 
   private final MongoUsageLedger ledger;
+  private final MongoSessionJobStore sessionJobs;
 
-  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock, MongoUsageLedger ledger) {
+  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock, MongoUsageLedger ledger,
+      MongoSessionJobStore sessionJobs) {
     super(vertx, mongo, clock);
     this.ledger = ledger;
+    this.sessionJobs = sessionJobs;
   }
 
   Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
@@ -219,14 +222,26 @@ final class MongoGenerationStore extends MongoStoreSupport {
     putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
     // Marked in the final write itself: a crash before the ledger increment leaves the mark for recovery.
     putIfPresent(set, MongoUsageLedger.MARKER, completion.usage() == null ? null : MongoUsageLedger.MARKER_PENDING);
-    return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
-        .compose(m -> ledger.record(m)
-            .recover(err -> {
-              log.warn("reply {}: usage ledger not updated yet ({}); recovery will add it", messageId, err.toString());
-              return Future.succeededFuture();
-            })
-            .map(m))
-        .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    // The session jobs a completed exchange starts are enqueued before the reply's final write (see
+    // MongoSessionJobStore#beforeReplyCompletes) and handed to a worker after it.
+    return mongo
+        .findOne(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("chatSessionId", 1))
+        .compose(doc -> doc == null
+            ? Future.succeededFuture(List.<com.aichat.contract.SessionJobRequest>of())
+            : sessionJobs.beforeReplyCompletes(doc.getValue("chatSessionId")))
+        .compose(jobs -> leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
+            .compose(m -> ledger.record(m)
+                .recover(err -> {
+                  log.warn("reply {}: usage ledger not updated yet ({}); recovery will add it", messageId,
+                      err.toString());
+                  return Future.succeededFuture();
+                })
+                .map(m))
+            .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+            .onComplete(ar -> sessionJobs.send(jobs)))
         .recover(err -> MongoFailures.classify("completeGeneration", err));
   }
 
