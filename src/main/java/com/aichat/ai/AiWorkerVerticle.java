@@ -101,11 +101,12 @@ public final class AiWorkerVerticle extends VerticleBase {
         vertx,
         new ChatStoreClient(vertx),
         provider,
-        new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken()),
+        new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken(), settings.compaction()),
         settings,
         providers.useClaude() ? providers.claude().systemPrompt() : "",
         workerId,
-        this::holdUserSlot);
+        this::holdUserSlot,
+        this::summaryNeeded);
     return Future.all(
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
@@ -234,6 +235,11 @@ public final class AiWorkerVerticle extends VerticleBase {
         && MessageType.AI_REPORT.wire().equals(message.getString("messageType"))) {
       knownOwners.put(message.getString("id"), message.getString("userId"));
     }
+  }
+
+  /** A reply's context asked for a newer summary of its session (docs/context.md). */
+  private void summaryNeeded(String sessionId) {
+    log.debug("session {}: its history needs a newer summary", sessionId);
   }
 
   /** Called by a job once its claim names the user: true when the job holds a slot for that user. */

@@ -11,7 +11,10 @@ import java.time.Instant;
  * A chat session (collection {@code chatsessions}). Its JSON form is the REST rendering and the bus
  * form: ids as 24-hex strings, instants as ISO-8601 strings.
  *
- * <pre>{id, userId, teamId?, title, createdAt, updatedAt, lastMessageAt?, messageCount}</pre>
+ * <pre>{id, userId, teamId?, title, createdAt, updatedAt, lastMessageAt?, messageCount, summary?}</pre>
+ *
+ * <p>{@code summary} is the rolling summary of the session's older history ({@link SessionSummary},
+ * docs/context.md), absent until the summary job first wrote one.
  */
 public record ChatSession(
     String id,
@@ -21,7 +24,14 @@ public record ChatSession(
     Instant createdAt,
     Instant updatedAt,
     Instant lastMessageAt,
-    long messageCount) {
+    long messageCount,
+    SessionSummary summary) {
+
+  public ChatSession(
+      String id, String userId, String teamId, String title, Instant createdAt, Instant updatedAt,
+      Instant lastMessageAt, long messageCount) {
+    this(id, userId, teamId, title, createdAt, updatedAt, lastMessageAt, messageCount, null);
+  }
 
   public JsonObject toJson() {
     JsonObject o = new JsonObject().put("id", id).put("userId", userId);
@@ -29,6 +39,7 @@ public record ChatSession(
     o.put("title", title).put("createdAt", iso(createdAt)).put("updatedAt", iso(updatedAt));
     putOpt(o, "lastMessageAt", iso(lastMessageAt));
     o.put("messageCount", messageCount);
+    putOpt(o, "summary", summary == null ? null : summary.toJson());
     return o;
   }
 
@@ -41,6 +52,7 @@ public record ChatSession(
         instant(o, "createdAt"),
         instant(o, "updatedAt"),
         instant(o, "lastMessageAt"),
-        o.getLong("messageCount", 0L));
+        o.getLong("messageCount", 0L),
+        SessionSummary.fromJson(o.getJsonObject("summary")));
   }
 }
