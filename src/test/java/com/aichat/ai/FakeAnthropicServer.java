@@ -315,8 +315,12 @@ public final class FakeAnthropicServer {
     long lastBreakpoint = 0;
     for (int i = 0; i < blocks.size(); i++) {
       if (blocks.get(i).breakpoint()) {
-        if (cachedPrefixes.contains(keys.get(i))) {
-          read = upTo[i];
+        // like the real API: a breakpoint also finds an entry written up to 20 blocks before it
+        for (int j = i; j >= Math.max(0, i - 20); j--) {
+          if (cachedPrefixes.contains(keys.get(j))) {
+            read = Math.max(read, upTo[j]);
+            break;
+          }
         }
         lastBreakpoint = upTo[i];
       }
