@@ -166,7 +166,7 @@ public final class Main {
     return List.of(
         new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
         new VerticleSpec(
-            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers())),
+            "worker", cfg.deployment().worker(), () -> new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.sessionJobs(), cfg.titles())),
         new VerticleSpec(
             "dispatcher",
             cfg.deployment().dispatcher(),

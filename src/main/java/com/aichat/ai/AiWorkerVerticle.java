@@ -10,6 +10,14 @@ import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageType;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.config.ConfigReader;
+import com.aichat.jobs.SessionJobHandler;
+import com.aichat.jobs.SessionJobRunner;
+import com.aichat.jobs.SessionJobSettings;
+import com.aichat.jobs.title.TitleJobHandler;
+import com.aichat.jobs.title.TitleSettings;
+import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
 import com.aichat.ops.NodeLifecycle;
@@ -66,6 +74,9 @@ public final class AiWorkerVerticle extends VerticleBase {
 
   private final WorkerSettings settings;
   private final ProviderSettings providers;
+  private final SessionJobSettings sessionJobs;
+  private final TitleSettings titles;
+  private SessionJobRunner jobRunner;
 
   private String workerId;
   private NodeLifecycle life;
@@ -84,9 +95,27 @@ public final class AiWorkerVerticle extends VerticleBase {
         }
       };
 
+  /** With the default {@code session_jobs.*} and {@code titles.*}. */
   public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers) {
+    this(settings, providers, SessionJobSettings.from(new ConfigReader(null, "session_jobs")),
+        TitleSettings.from(new ConfigReader(null, "titles")));
+  }
+
+  public AiWorkerVerticle(
+      WorkerSettings settings, ProviderSettings providers, SessionJobSettings sessionJobs, TitleSettings titles) {
     this.settings = settings;
     this.providers = providers;
+    this.sessionJobs = sessionJobs;
+    this.titles = titles;
+  }
+
+  /** The session job kinds this worker runs, each with its handler (docs/generation.md, "Session jobs"). */
+  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(ChatStoreClient store) {
+    Map<SessionJobKind, SessionJobHandler> handlers = new EnumMap<>(SessionJobKind.class);
+    if (titles.enabled()) {
+      handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
+    }
+    return handlers;
   }
 
   @Override
@@ -107,6 +136,8 @@ public final class AiWorkerVerticle extends VerticleBase {
         workerId,
         this::holdUserSlot,
         this::summaryNeeded);
+    jobRunner = new SessionJobRunner(vertx, new ChatStoreClient(vertx), workerId, sessionJobs,
+        sessionJobHandlers(new ChatStoreClient(vertx)), life::draining);
     return Future.all(
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_GENERATE, this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
@@ -114,6 +145,7 @@ public final class AiWorkerVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion(),
             vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion())
+        .compose(v -> jobRunner.start())
         .onSuccess(v -> {
           logLimits();
           vertx.setPeriodic(LOAD_LOG_INTERVAL_MS, t -> logLoad());
@@ -152,7 +184,8 @@ public final class AiWorkerVerticle extends VerticleBase {
       vertx.cancelTimer(timer);
       done.tryComplete();
     });
-    return done.future().compose(v -> provider.close());
+    Future<Void> jobsStopped = jobRunner == null ? Future.succeededFuture() : jobRunner.stop();
+    return Future.join(done.future(), jobsStopped).compose(v -> provider.close());
   }
 
   /**

@@ -9,7 +9,7 @@ import java.util.Set;
 /** {@code /chats} and {@code /chats/:sessionId}: create, list, read, rename, delete. */
 final class SessionHandlers {
 
-  static final String DEFAULT_TITLE = "New chat";
+  static final String DEFAULT_TITLE = ChatStore.DEFAULT_TITLE;
   static final int MAX_TITLE = 200;
   static final int DEFAULT_LIMIT = 20;
   static final int MAX_LIMIT = 100;
@@ -27,7 +27,8 @@ final class SessionHandlers {
     String title = body.string("title", 1, MAX_TITLE, true, false);
     String teamId = body.objectId("teamId");
     body.validate();
-    store.createSession(AuthHandler.user(ctx).userId(), teamId, title == null ? DEFAULT_TITLE : title)
+    // no title: the store gives the default one, which the title job may replace
+    store.createSession(AuthHandler.user(ctx).userId(), teamId, title)
         .onSuccess(s -> {
           ctx.response().putHeader(HttpHeaders.LOCATION, publicBaseUrl + "/chats/" + s.id());
           Responses.json(ctx, 201, s.toJson());

@@ -8,6 +8,8 @@ import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
 import com.aichat.dispatch.DispatchSettings;
 import com.aichat.gateway.GatewaySettings;
+import com.aichat.jobs.SessionJobSettings;
+import com.aichat.jobs.title.TitleSettings;
 import com.aichat.metrics.MetricsSettings;
 import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
@@ -32,7 +34,9 @@ public record AppConfig(
     CloudTasksSettings cloudTasks,
     WebClientSettings webclient,
     MetricsSettings metrics,
-    ShutdownSettings shutdown) {
+    ShutdownSettings shutdown,
+    SessionJobSettings sessionJobs,
+    TitleSettings titles) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -57,6 +61,8 @@ public record AppConfig(
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
         WebClientSettings.from(root.section("webclient")),
         MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
-        ShutdownSettings.from(root.section("shutdown")));
+        ShutdownSettings.from(root.section("shutdown")),
+        SessionJobSettings.from(root.section("session_jobs")),
+        TitleSettings.from(root.section("titles")));
   }
 }

@@ -131,4 +131,12 @@ public final class Addresses {
    * node: the gateway tells its sockets to reconnect elsewhere, the workers take no new jobs.
    */
   public static final String NODE_DRAINING = "chat.node.draining";
+
+  /**
+   * Session jobs (point-to-point, any worker instance, fire-and-forget): {@link SessionJobRequest}
+   * {@code {sessionId, kind}}. Sent by the store when it enqueues a job and by the dispatcher's sweep
+   * for jobs left pending or whose lease expired; the worker's
+   * {@link com.aichat.jobs.SessionJobRunner} claims and runs it. Never answered.
+   */
+  public static final String SESSION_JOBS = "chat.jobs.session";
 }

@@ -3,6 +3,7 @@ package com.aichat.dispatch;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.SessionJobRequest;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@code pending} after {@code dispatch.pending_grace_ms} (never dispatched, or left by a busy worker or
  * a released retry) and {@code processing} replies whose lease expired (their worker died) are
  * dispatched again, at most {@code dispatch.sweep_batch} per round. One sweep runs at a time per
- * instance; instances may overlap, which the atomic claim makes harmless.
+ * instance; instances may overlap, which the atomic claim makes harmless. The same round re-sends
+ * session jobs ({@link Addresses#SESSION_JOBS}) left {@code pending} past the grace or whose lease
+ * expired.
  */
 public final class DispatcherVerticle extends VerticleBase {
 
@@ -94,8 +97,19 @@ public final class DispatcherVerticle extends VerticleBase {
     store
         .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
         .compose(this::redispatch)
+        .compose(v -> store.findStrandedSessionJobs(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch()))
+        .map(this::resendSessionJobs)
         .onFailure(err -> log.warn("recovery sweep failed: {}", err.getMessage()))
         .onComplete(ar -> sweeping = false);
+  }
+
+  /** Session jobs left pending or whose worker died go back to the workers (their claim decides who runs them). */
+  private Void resendSessionJobs(List<SessionJobRequest> jobs) {
+    if (!jobs.isEmpty()) {
+      log.info("recovery sweep re-sends {} stranded session jobs", jobs.size());
+    }
+    jobs.forEach(j -> vertx.eventBus().send(Addresses.SESSION_JOBS, j.toJson()));
+    return null;
   }
 
   private Future<Void> redispatch(List<String> ids) {

@@ -6,6 +6,9 @@ import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.Page;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.contract.SessionJobRequest;
+import com.aichat.contract.SessionJobState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -24,9 +27,16 @@ import java.util.List;
  */
 public interface ChatStore {
 
+  /** The title of a session created without one. */
+  String DEFAULT_TITLE = "New chat";
+
   // ---- sessions -------------------------------------------------------------------------------
 
-  /** Creates a session; {@code teamId} may be null. Publishes {@code session.created}. */
+  /**
+   * Creates a session; {@code teamId} may be null. A null {@code title} stores the default title
+   * {@value #DEFAULT_TITLE} with {@code titleSource: default} (the title job may replace it); a given
+   * one has {@code titleSource: user}. Publishes {@code session.created}.
+   */
   Future<ChatSession> createSession(String userId, String teamId, String title);
 
   /**
@@ -38,7 +48,10 @@ public interface ChatStore {
 
   Future<ChatSession> getSession(String userId, String sessionId);
 
-  /** Changes the title. Publishes {@code session.updated}. */
+  /**
+   * Changes the title and sets {@code titleSource: user}, so no title job replaces it afterwards (one
+   * that is running finds its write refused). Publishes {@code session.updated}.
+   */
   Future<ChatSession> renameSession(String userId, String sessionId, String title);
 
   /** Deletes the session and all of its messages. Publishes {@code session.deleted}. */
@@ -189,6 +202,61 @@ public interface ChatStore {
   /** Pending and processing {@code ai_report} messages of the user's session (for Socket.IO resume). */
   Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId);
 
+  // ---- session jobs (docs/generation.md, "Session jobs") ---------------------------------------
+
+  /**
+   * Creates a {@code pending} job of {@code kind} on the session, due now, unless the session already
+   * has one of that kind (in any state) or the kind's precondition fails ({@code title}: the title is
+   * still the default one). When it was created, a {@link SessionJobRequest} is sent on
+   * {@link com.aichat.contract.Addresses#SESSION_JOBS}. Replies whether it was created; an unknown
+   * session is {@code NOT_FOUND}.
+   */
+  Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind);
+
+  /**
+   * Atomically claims the session's job of {@code kind} for {@code workerId} with a lease of
+   * {@code leaseMillis}: one {@code findOneAndUpdate} matching a {@code pending} job whose
+   * {@code dueAt} has passed, or a {@code processing} one whose lease expired. It sets
+   * {@code processing}, {@code leaseOwner}, {@code leaseUntil} (= {@code dueAt}) and increments
+   * {@code attempts}. When nothing matched, {@code claimed} is false, with the current state (a null
+   * session when it no longer exists).
+   */
+  Future<SessionJobClaim> claimSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis);
+
+  /** Extends the lease by {@code leaseMillis} from now, only while {@code workerId} holds it. Replies whether it does. */
+  Future<Boolean> renewSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis);
+
+  /**
+   * Ends the job with its {@code result}, only while {@code workerId} holds the lease (else
+   * {@code CONFLICT}, nothing changed). What the result changes is the kind's: {@code title} takes
+   * {@code {title}} and writes it with {@code titleSource: auto} only while the title is still the
+   * default one, in the same conditional write, so a user's rename always wins. Applied, the job is
+   * {@code completed} and {@code session.updated} is published; not applicable (a null result, or the
+   * user titled the session meanwhile), it is {@code skipped} and the session is left as it is.
+   */
+  Future<SessionJobEnd> completeSessionJob(String sessionId, SessionJobKind kind, String workerId, JsonObject result);
+
+  /**
+   * Gives a claimed job back for a later attempt: {@code pending}, lease cleared, {@code dueAt} =
+   * {@code notBefore} (now when null), {@code lastError} recorded. Only while {@code workerId} holds
+   * the lease, else {@code CONFLICT}.
+   */
+  Future<Void> releaseSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError);
+
+  /**
+   * Ends the job for good as {@code failed} with {@code error}; the session is otherwise unchanged.
+   * Only while {@code workerId} holds the lease, else {@code CONFLICT}.
+   */
+  Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error);
+
+  /**
+   * Session jobs the sweep must send again, at most {@code limit} per kind: {@code pending} ones due
+   * before {@code pendingBefore} (never delivered, or their worker died while waiting to retry) and
+   * {@code processing} ones whose lease expired before {@code now}. One index-bounded query per kind.
+   */
+  Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit);
+
   // ---- compaction (docs/context.md) -----------------------------------------------------------
 
   /**
@@ -306,6 +374,34 @@ public interface ChatStore {
           Usage.fromJson(o.getJsonObject("usage")),
           o.getString("stopReason"),
           ContextInfo.fromJson(o.getJsonObject("context")));
+    }
+  }
+
+  /** Result of {@link #claimSessionJob}: the session and its job's state after the claim (or as found). */
+  record SessionJobClaim(boolean claimed, ChatSession session, SessionJobState job) {
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("claimed", claimed)
+          .put("session", session == null ? null : session.toJson())
+          .put("job", job == null ? null : job.toJson());
+    }
+
+    public static SessionJobClaim fromJson(JsonObject o) {
+      JsonObject s = o.getJsonObject("session");
+      return new SessionJobClaim(
+          o.getBoolean("claimed"), s == null ? null : ChatSession.fromJson(s), SessionJobState.fromJson(o.getJsonObject("job")));
+    }
+  }
+
+  /** Result of {@link #completeSessionJob}: whether the result was applied, and the session after it. */
+  record SessionJobEnd(boolean applied, ChatSession session) {
+    public JsonObject toJson() {
+      return new JsonObject().put("applied", applied).put("session", session == null ? null : session.toJson());
+    }
+
+    public static SessionJobEnd fromJson(JsonObject o) {
+      JsonObject s = o.getJsonObject("session");
+      return new SessionJobEnd(o.getBoolean("applied"), s == null ? null : ChatSession.fromJson(s));
     }
   }
 }

@@ -7,6 +7,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.Ids;
 import com.aichat.contract.Json;
 import com.aichat.contract.ServiceFailure;
+import com.aichat.contract.SessionJobKind;
 import com.aichat.persistence.ChatStore.Completion;
 import com.aichat.persistence.ChatStore.SendLimits;
 import io.vertx.core.Future;
@@ -191,10 +192,50 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
           case "findActiveReplies" -> store
               .findActiveReplies(a.getString("userId"), a.getString("sessionId"))
               .map(ChatStoreBusHandler::items);
+          case "enqueueSessionJob" -> store
+              .enqueueSessionJob(a.getString("sessionId"), kind(a))
+              .map(created -> new JsonObject().put("created", created));
+          case "claimSessionJob" -> store
+              .claimSessionJob(a.getString("sessionId"), kind(a), a.getString("workerId"), a.getLong("leaseMillis"))
+              .map(r -> r.toJson());
+          case "renewSessionJob" -> store
+              .renewSessionJob(a.getString("sessionId"), kind(a), a.getString("workerId"), a.getLong("leaseMillis"))
+              .map(held -> new JsonObject().put("leaseHeld", held));
+          case "completeSessionJob" -> store
+              .completeSessionJob(a.getString("sessionId"), kind(a), a.getString("workerId"), a.getJsonObject("result"))
+              .map(r -> r.toJson());
+          case "releaseSessionJob" -> store
+              .releaseSessionJob(
+                  a.getString("sessionId"),
+                  kind(a),
+                  a.getString("workerId"),
+                  Json.instant(a, "notBefore"),
+                  ErrorInfo.fromJson(a.getJsonObject("lastError")))
+              .map(v -> new JsonObject());
+          case "failSessionJob" -> store
+              .failSessionJob(
+                  a.getString("sessionId"), kind(a), a.getString("workerId"), ErrorInfo.fromJson(a.getJsonObject("error")))
+              .map(v -> new JsonObject());
+          case "findStrandedSessionJobs" -> store
+              .findStrandedSessionJobs(Json.instant(a, "now"), Json.instant(a, "pendingBefore"), a.getInteger("limit"))
+              .map(jobs -> {
+                JsonArray arr = new JsonArray();
+                jobs.forEach(j -> arr.add(j.toJson()));
+                return new JsonObject().put("jobs", arr);
+              });
           default -> Future.failedFuture(
               ErrorCode.VALIDATION_FAILED.failure("unknown persistence action: " + action));
         };
     return (Future<Object>) f;
+  }
+
+  /** The {@code kind} argument; an unknown one is a malformed request. */
+  private static SessionJobKind kind(JsonObject a) {
+    SessionJobKind kind = a.getValue("kind") instanceof String s ? SessionJobKind.fromWire(s) : null;
+    if (kind == null) {
+      throw new IllegalArgumentException("unknown session job kind");
+    }
+    return kind;
   }
 
   private static JsonObject items(List<ChatMessage> list) {

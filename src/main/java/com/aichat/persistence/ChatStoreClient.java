@@ -7,6 +7,8 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.Page;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.contract.SessionJobRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -284,6 +286,72 @@ public final class ChatStoreClient implements ChatStore {
             "findActiveReplies",
             new JsonObject().put("userId", userId).put("sessionId", sessionId))
         .map(o -> messages(o.getJsonArray("items")));
+  }
+
+  @Override
+  public Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind) {
+    return request("enqueueSessionJob", job(sessionId, kind)).map(o -> o.getBoolean("created"));
+  }
+
+  @Override
+  public Future<SessionJobClaim> claimSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    return request(
+            "claimSessionJob",
+            job(sessionId, kind).put("workerId", workerId).put("leaseMillis", leaseMillis))
+        .map(SessionJobClaim::fromJson);
+  }
+
+  @Override
+  public Future<Boolean> renewSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    return request(
+            "renewSessionJob",
+            job(sessionId, kind).put("workerId", workerId).put("leaseMillis", leaseMillis))
+        .map(o -> o.getBoolean("leaseHeld"));
+  }
+
+  @Override
+  public Future<SessionJobEnd> completeSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
+    return request(
+            "completeSessionJob", job(sessionId, kind).put("workerId", workerId).put("result", result))
+        .map(SessionJobEnd::fromJson);
+  }
+
+  @Override
+  public Future<Void> releaseSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
+    return request(
+            "releaseSessionJob",
+            job(sessionId, kind)
+                .put("workerId", workerId)
+                .put("notBefore", iso(notBefore))
+                .put("lastError", lastError == null ? null : lastError.toJson()))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
+    return request(
+            "failSessionJob",
+            job(sessionId, kind).put("workerId", workerId).put("error", error == null ? null : error.toJson()))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit) {
+    return request(
+            "findStrandedSessionJobs",
+            new JsonObject().put("now", iso(now)).put("pendingBefore", iso(pendingBefore)).put("limit", limit))
+        .map(o -> o.getJsonArray("jobs").stream()
+            .map(x -> SessionJobRequest.fromJson((JsonObject) x))
+            .filter(java.util.Objects::nonNull)
+            .toList());
+  }
+
+  private static JsonObject job(String sessionId, SessionJobKind kind) {
+    return new JsonObject().put("sessionId", sessionId).put("kind", kind == null ? null : kind.wire());
   }
 
   private static List<ChatMessage> messages(JsonArray arr) {

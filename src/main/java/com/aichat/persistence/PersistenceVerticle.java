@@ -7,6 +7,9 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.ServiceFailure;
 import com.aichat.persistence.impl.EmbeddedMongo;
 import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.contract.SessionJobKind;
+import java.util.EnumSet;
+import java.util.Set;
 import com.aichat.persistence.impl.MongoSchema;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -32,18 +35,29 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private final MongoSettings settings;
   private final NodeSettings node;
+  private final Set<SessionJobKind> autoJobs;
 
   private EmbeddedMongo embedded;
   private MongoClient client;
   private MessageConsumer<JsonObject> consumer;
 
   public PersistenceVerticle(AppConfig cfg) {
-    this(cfg.mongo(), cfg.node());
+    this(cfg.mongo(), cfg.node(), cfg.titles().enabled() ? EnumSet.of(SessionJobKind.TITLE) : EnumSet.noneOf(SessionJobKind.class));
   }
 
+  /** With every session job kind enqueued automatically. */
   public PersistenceVerticle(MongoSettings settings, NodeSettings node) {
+    this(settings, node, EnumSet.allOf(SessionJobKind.class));
+  }
+
+  /**
+   * @param autoJobs the session job kinds the store enqueues when a reply completes (from
+   *     {@code titles.enabled}, ...)
+   */
+  public PersistenceVerticle(MongoSettings settings, NodeSettings node, Set<SessionJobKind> autoJobs) {
     this.settings = settings;
     this.node = node;
+    this.autoJobs = Set.copyOf(autoJobs);
   }
 
   @Override
@@ -95,7 +109,7 @@ public final class PersistenceVerticle extends VerticleBase {
   }
 
   private Future<Void> registerStore() {
-    ChatStore store = new MongoChatStore(vertx, client);
+    ChatStore store = new MongoChatStore(vertx, client, java.time.Clock.systemUTC(), autoJobs);
     consumer = vertx.eventBus().consumer(Addresses.PERSISTENCE, new ChatStoreBusHandler(store));
     return consumer.completion();
   }

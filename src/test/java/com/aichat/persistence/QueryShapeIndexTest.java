@@ -139,6 +139,22 @@ abstract class QueryShapeIndexTest {
     store.findStrandedReplies(Instant.now(), Instant.now().minusSeconds(15), 100).await();
     store.countUserMessagesSince(user, Instant.now().minusSeconds(86_400)).await();
     store.lookupUserField("users", "_id", user, "subscription.status").await();
+
+    // Session jobs: the title job of an untitled session, from its first completed exchange to the sweep.
+    com.aichat.contract.SessionJobKind title = com.aichat.contract.SessionJobKind.TITLE;
+    String untitled = store.createSession(user, null, null).await().id();
+    SendResult q = store.sendMessage(user, untitled, "name me", null).await();
+    store.claimGeneration(q.reply().id(), worker, 30_000).await();
+    store.completeGeneration(q.reply().id(), worker,
+        new Completion("named", "offline", new Usage(1, 2), "end_turn", new ContextInfo(0, 0))).await();
+    store.enqueueSessionJob(untitled, title).await();
+    store.claimSessionJob(untitled, title, worker, 30_000).await();
+    store.renewSessionJob(untitled, title, worker, 30_000).await();
+    store.releaseSessionJob(untitled, title, worker, Instant.now().minusSeconds(1), new ErrorInfo("x", "y")).await();
+    store.claimSessionJob(untitled, title, worker, 30_000).await();
+    store.completeSessionJob(untitled, title, worker, new JsonObject().put("title", "Named")).await();
+    store.findStrandedSessionJobs(Instant.now(), Instant.now().minusSeconds(15), 100).await();
+    store.deleteSession(user, untitled).await();
     store.deleteSession(user, session).await();
   }
 

@@ -42,8 +42,12 @@ public final class SummaryRequest {
     return sb.toString();
   }
 
-  /** The model request (no history turns to cache: one user turn). */
+  /**
+   * The model request: purpose {@code summary}, {@code context.compaction.model} (null: the provider's
+   * model) and {@code max_tokens}, one user turn (nothing to cache).
+   */
   public static ModelRequest of(CompactionSettings cfg, SessionSummary previous, List<ChatMessage> chunkOldestFirst) {
-    return new ModelRequest(cfg.prompt(), List.of(new Turn(Turn.USER, prompt(previous, chunkOldestFirst))), -1);
+    return new ModelRequest(cfg.prompt(), List.of(new Turn(Turn.USER, prompt(previous, chunkOldestFirst))), -1,
+        cfg.model(), cfg.maxTokens(), ModelRequest.PURPOSE_SUMMARY);
   }
 }

@@ -123,8 +123,8 @@ public final class ClaudeClient implements ModelProvider {
   JsonObject requestBody(ModelRequest request) {
     JsonObject body =
         new JsonObject()
-            .put("model", cfg.model())
-            .put("max_tokens", cfg.maxTokens())
+            .put("model", request.model() != null ? request.model() : cfg.model())
+            .put("max_tokens", request.maxTokens() > 0 ? request.maxTokens() : cfg.maxTokens())
             .put("temperature", cfg.temperature())
             .put("messages", messages(request))
             .put("stream", true);
@@ -134,7 +134,9 @@ public final class ClaudeClient implements ModelProvider {
 
   /** The {@code count_tokens} body: the same model, system and messages as {@link #requestBody}. */
   JsonObject countBody(ModelRequest request) {
-    JsonObject body = new JsonObject().put("model", cfg.model()).put("messages", messages(request));
+    JsonObject body = new JsonObject()
+        .put("model", request.model() != null ? request.model() : cfg.model())
+        .put("messages", messages(request));
     putSystem(body, request);
     return body;
   }

@@ -38,7 +38,9 @@ public final class OfflineModel implements ModelProvider {
 
   @Override
   public ModelCall stream(ModelRequest request, Consumer<String> onText) {
-    String reply = compose(request);
+    String reply = ModelRequest.PURPOSE_TITLE.equals(request.purpose()) ? title(request)
+        : ModelRequest.PURPOSE_SUMMARY.equals(request.purpose()) ? composeSummary(request)
+        : compose(request);
     return new OfflineCall(reply, onText, new Usage(estimateTokens(request), estimateTokens(reply)));
   }
 
@@ -70,6 +72,43 @@ public final class OfflineModel implements ModelProvider {
     }
     sb.append("\nSet ANTHROPIC_API_KEY (claude.api_key) to get real answers from Claude.");
     return sb.toString();
+  }
+
+  /** Words an offline title keeps at most. */
+  public static final int TITLE_WORDS = 6;
+
+  /**
+   * The title for a title request ({@link ModelRequest#PURPOSE_TITLE}): the first
+   * {@value #TITLE_WORDS} words of the first user turn, stripped of surrounding punctuation, the
+   * first letter upper-cased; {@code "Chat"} when there are none. A pure function of the request.
+   */
+  public static String title(ModelRequest request) {
+    String first = request.turns().stream()
+        .filter(t -> t.role().equals(ModelRequest.Turn.USER))
+        .map(ModelRequest.Turn::text)
+        .findFirst()
+        .orElse("");
+    StringBuilder sb = new StringBuilder();
+    int words = 0;
+    for (String raw : first.strip().split("\\s+")) {
+      String w = raw.replaceAll("^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$", "");
+      if (w.isEmpty()) {
+        continue;
+      }
+      if (sb.length() > 0) {
+        sb.append(' ');
+      }
+      sb.append(w);
+      if (++words == TITLE_WORDS) {
+        break;
+      }
+    }
+    if (sb.length() == 0) {
+      return "Chat";
+    }
+    int cp = sb.codePointAt(0);
+    return new StringBuilder().appendCodePoint(Character.toUpperCase(cp)).append(sb.substring(Character.charCount(cp)))
+        .toString();
   }
 
   /** At most this many bullet points are kept in an offline summary (the newest). */

@@ -12,6 +12,8 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.Page;
 import com.aichat.contract.SessionEvent;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.contract.SessionJobRequest;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
@@ -66,14 +68,25 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   private final MongoGenerationStore generations;
   private final MongoSendAdmission admission;
+  private final MongoSessionJobStore sessionJobs;
 
+  /** With every session job kind enqueued automatically (titles on). */
   public MongoChatStore(Vertx vertx, MongoClient mongo) {
-    this(vertx, mongo, Clock.systemUTC());
+    this(vertx, mongo, Clock.systemUTC(), java.util.EnumSet.allOf(SessionJobKind.class));
   }
 
   public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
+    this(vertx, mongo, clock, java.util.EnumSet.allOf(SessionJobKind.class));
+  }
+
+  /**
+   * @param autoJobs the session job kinds the store enqueues itself when a reply completes (e.g.
+   *     {@code title} unless {@code titles.enabled} is false)
+   */
+  public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock, java.util.Set<SessionJobKind> autoJobs) {
     super(vertx, mongo, clock);
-    this.generations = new MongoGenerationStore(vertx, mongo, clock);
+    this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs);
+    this.generations = new MongoGenerationStore(vertx, mongo, clock, sessionJobs);
     this.admission = new MongoSendAdmission(mongo, clock);
   }
 
@@ -87,15 +100,16 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     if (teamId != null && !isId(teamId)) {
       return invalid("teamId must be a 24-hex id");
     }
-    if (title == null || title.isBlank()) {
-      return invalid("title is required");
+    if (title != null && title.isBlank()) {
+      return invalid("title must not be blank");
     }
     Instant now = now();
     JsonObject doc = new JsonObject().put("_id", oid(newId())).put("userId", oid(userId));
     if (teamId != null) {
       doc.put("teamId", oid(teamId));
     }
-    doc.put("title", title)
+    doc.put("title", title == null ? DEFAULT_TITLE : title)
+        .put("titleSource", title == null ? ChatSession.TITLE_DEFAULT : ChatSession.TITLE_USER)
         .put("createdAt", date(now))
         .put("updatedAt", date(now))
         .put("messageCount", 0L);
@@ -162,7 +176,10 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
       return sessionNotFound();
     }
     JsonObject update =
-        new JsonObject().put("$set", new JsonObject().put("title", title).put("updatedAt", date(now())));
+        new JsonObject().put("$set", new JsonObject()
+            .put("title", title)
+            .put("titleSource", ChatSession.TITLE_USER)
+            .put("updatedAt", date(now())));
     return findAndUpdate(SESSIONS, owned(sessionId, userId), update)
         .compose(doc -> doc == null ? sessionNotFound() : Future.succeededFuture(MongoDocs.session(doc)))
         .onSuccess(s -> publishSession(SessionEvent.UPDATED, s))
@@ -582,4 +599,43 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
         .recover(err -> MongoFailures.classify("findActiveReplies", err));
   }
 
+  // ---- session jobs (MongoSessionJobStore) ---------------------------------------------------
+
+  @Override
+  public Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind) {
+    return sessionJobs.enqueue(sessionId, kind);
+  }
+
+  @Override
+  public Future<SessionJobClaim> claimSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    return sessionJobs.claim(sessionId, kind, workerId, leaseMillis);
+  }
+
+  @Override
+  public Future<Boolean> renewSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    return sessionJobs.renew(sessionId, kind, workerId, leaseMillis);
+  }
+
+  @Override
+  public Future<SessionJobEnd> completeSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
+    return sessionJobs.complete(sessionId, kind, workerId, result);
+  }
+
+  @Override
+  public Future<Void> releaseSessionJob(
+      String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
+    return sessionJobs.release(sessionId, kind, workerId, notBefore, lastError);
+  }
+
+  @Override
+  public Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
+    return sessionJobs.fail(sessionId, kind, workerId, error);
+  }
+
+  @Override
+  public Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit) {
+    return sessionJobs.findStranded(now, pendingBefore, limit);
+  }
 }

@@ -67,6 +67,7 @@ final class MongoDocs {
         instant(d.getValue("updatedAt")),
         instant(d.getValue("lastMessageAt")),
         d.getLong("messageCount", 0L),
+        d.getString("titleSource"),
         summary(d.getJsonObject("summary")));
   }
 

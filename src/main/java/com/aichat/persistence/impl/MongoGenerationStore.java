@@ -37,8 +37,11 @@ final class MongoGenerationStore extends MongoStoreSupport {
 
   private static final Logger log = LoggerFactory.getLogger(MongoGenerationStore.class);
 
-  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock) {
+  private final MongoSessionJobStore sessionJobs;
+
+  MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock, MongoSessionJobStore sessionJobs) {
     super(vertx, mongo, clock);
+    this.sessionJobs = sessionJobs;
   }
 
   Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
@@ -250,8 +253,19 @@ final class MongoGenerationStore extends MongoStoreSupport {
     putIfPresent(set, "usage", completion.usage() == null ? null : completion.usage().toJson());
     putIfPresent(set, "stopReason", completion.stopReason());
     putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
-    return leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
-        .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    // The session jobs a completed exchange starts are enqueued before the reply's final write (see
+    // MongoSessionJobStore#beforeReplyCompletes) and handed to a worker after it.
+    return mongo
+        .findOne(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("chatSessionId", 1))
+        .compose(doc -> doc == null
+            ? Future.succeededFuture(List.<com.aichat.contract.SessionJobRequest>of())
+            : sessionJobs.beforeReplyCompletes(doc.getValue("chatSessionId")))
+        .compose(jobs -> leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
+            .onSuccess(m -> publishMessage(MessageEvent.COMPLETED, m))
+            .onComplete(ar -> sessionJobs.send(jobs)))
         .recover(err -> MongoFailures.classify("completeGeneration", err));
   }
 

@@ -3,6 +3,7 @@ package com.aichat.persistence.impl;
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 
+import com.aichat.contract.SessionJobKind;
 import com.mongodb.MongoCommandException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -59,7 +60,20 @@ public final class MongoSchema {
         .compose(v -> mongo.createIndexWithOptions(
             SESSIONS,
             new JsonObject().put("userId", 1).put("updatedAt", -1).put("_id", -1),
-            new IndexOptions().name("userId_updatedAt_id")));
+            new IndexOptions().name("userId_updatedAt_id")))
+        .compose(v -> sessionJobIndexes(mongo));
+  }
+
+  /** The sweep's sparse {@code (<kind>Job.status, <kind>Job.dueAt)} index of each session job kind. */
+  private static Future<Void> sessionJobIndexes(MongoClient mongo) {
+    Future<Void> chain = Future.succeededFuture();
+    for (SessionJobKind kind : SessionJobKind.values()) {
+      chain = chain.compose(v -> mongo.createIndexWithOptions(
+          SESSIONS,
+          new JsonObject().put(kind.field() + ".status", 1).put(kind.field() + ".dueAt", 1),
+          new IndexOptions().name(MongoSessionJobStore.indexName(kind)).sparse(true)));
+    }
+    return chain;
   }
 
   private static Future<Void> createMissing(MongoClient mongo, List<String> existing) {

@@ -1,0 +1,341 @@
+package com.aichat.persistence.impl;
+
+import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
+import static com.aichat.persistence.impl.MongoDocs.date;
+import static com.aichat.persistence.impl.MongoDocs.isId;
+import static com.aichat.persistence.impl.MongoDocs.oid;
+
+import com.aichat.contract.Addresses;
+import com.aichat.contract.ChatMessage.ErrorInfo;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.ErrorCode;
+import com.aichat.contract.SessionEvent;
+import com.aichat.contract.SessionJobKind;
+import com.aichat.contract.SessionJobRequest;
+import com.aichat.contract.SessionJobState;
+import com.aichat.persistence.ChatStore.SessionJobClaim;
+import com.aichat.persistence.ChatStore.SessionJobEnd;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session-job half of {@link MongoChatStore} (docs/generation.md, "Session jobs"): each
+ * {@link SessionJobKind} keeps its state in the session document's {@code <kind>Job} sub-document,
+ * claimed with one atomic {@code findOneAndUpdate} on the session's {@code _id}, written only while the
+ * lease is held, and found by the sweep through the sparse index {@code <kind>Job_status_dueAt}. What a
+ * completed job changes on the session is decided here, per kind, inside the same conditional write.
+ * Semantics are documented on {@link com.aichat.persistence.ChatStore}.
+ */
+final class MongoSessionJobStore extends MongoStoreSupport {
+
+  private static final Logger log = LoggerFactory.getLogger(MongoSessionJobStore.class);
+
+  /** Kinds whose jobs the store enqueues itself when a reply completes. */
+  private final Set<SessionJobKind> autoKinds;
+
+  MongoSessionJobStore(Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoKinds) {
+    super(vertx, mongo, clock);
+    this.autoKinds = Set.copyOf(autoKinds);
+  }
+
+  /** The name of the sweep's index of a kind. */
+  static String indexName(SessionJobKind kind) {
+    return kind.field() + "_status_dueAt";
+  }
+
+  // ---- triggers ---------------------------------------------------------------------------------
+
+  /**
+   * Called before a reply's completion is written: enqueues the jobs a completed exchange starts
+   * (the title job on the session's first). Done before the reply's final write, so a crash between
+   * the two leaves a pending job (run later by the sweep) rather than none. Never fails: a trigger
+   * that cannot be written is logged, and the reply completes regardless. Replies the jobs created,
+   * to be sent once the reply's write is done ({@link #send}).
+   */
+  Future<List<SessionJobRequest>> beforeReplyCompletes(Object sessionOid) {
+    String sessionId = MongoDocs.id(sessionOid);
+    List<Future<SessionJobRequest>> created = new ArrayList<>();
+    for (SessionJobKind kind : autoKinds) {
+      created.add(create(sessionId, kind)
+          .map(c -> c ? new SessionJobRequest(sessionId, kind) : null)
+          .recover(err -> {
+            log.warn("session {}: {} job not enqueued: {}", sessionId, kind.wire(), err.toString());
+            return Future.succeededFuture(null);
+          }));
+    }
+    return Future.join(created).map(cf -> created.stream()
+        .map(Future::result)
+        .filter(java.util.Objects::nonNull)
+        .toList())
+        .otherwise(List.of());
+  }
+
+  /** Hands enqueued jobs to a worker; a lost message is the sweep's to redo. */
+  void send(List<SessionJobRequest> jobs) {
+    jobs.forEach(j -> vertx.eventBus().send(Addresses.SESSION_JOBS, j.toJson()));
+  }
+
+  /** The session filter under which a job of {@code kind} may be created: none yet, plus the kind's own rule. */
+  private static JsonObject creatable(String sessionId, SessionJobKind kind) {
+    JsonObject filter = new JsonObject()
+        .put("_id", oid(sessionId))
+        .put(kind.field(), new JsonObject().put("$exists", false));
+    return switch (kind) {
+      case TITLE -> filter.put("titleSource", ChatSession.TITLE_DEFAULT);
+    };
+  }
+
+  // ---- the job's life ---------------------------------------------------------------------------
+
+  Future<Boolean> enqueue(String sessionId, SessionJobKind kind) {
+    if (kind == null) {
+      return invalid("kind is required");
+    }
+    if (!isId(sessionId)) {
+      return sessionNotFound();
+    }
+    return create(sessionId, kind)
+        .compose(created -> created
+            ? Future.succeededFuture(true)
+            : mongo.findOne(SESSIONS, new JsonObject().put("_id", oid(sessionId)), new JsonObject().put("_id", 1))
+                .compose(doc -> doc == null ? sessionNotFound() : Future.succeededFuture(false)))
+        .onSuccess(created -> {
+          if (created) {
+            send(List.of(new SessionJobRequest(sessionId, kind)));
+          }
+        })
+        .recover(err -> MongoFailures.classify("enqueueSessionJob", err));
+  }
+
+  private Future<Boolean> create(String sessionId, SessionJobKind kind) {
+    Instant now = now();
+    JsonObject job = new JsonObject()
+        .put("status", SessionJobState.PENDING)
+        .put("attempts", 0)
+        .put("dueAt", date(now))
+        .put("createdAt", date(now))
+        .put("updatedAt", date(now));
+    return mongo
+        .updateCollection(SESSIONS, creatable(sessionId, kind), new JsonObject().put("$set", new JsonObject().put(kind.field(), job)))
+        .map(r -> r.getDocModified() > 0);
+  }
+
+  Future<SessionJobClaim> claim(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    if (kind == null) {
+      return invalid("kind is required");
+    }
+    if (!isId(sessionId)) {
+      return sessionNotFound();
+    }
+    if (workerId == null || workerId.isBlank() || leaseMillis <= 0) {
+      return invalid("workerId and a positive leaseMillis are required");
+    }
+    Instant now = now();
+    String f = kind.field();
+    JsonObject query = new JsonObject()
+        .put("_id", oid(sessionId))
+        .put("$or", new JsonArray()
+            .add(new JsonObject().put(f + ".status", SessionJobState.PENDING)
+                .put(f + ".dueAt", new JsonObject().put("$lte", date(now))))
+            .add(new JsonObject().put(f + ".status", SessionJobState.PROCESSING)
+                .put(f + ".dueAt", new JsonObject().put("$lt", date(now)))));
+    Instant until = now.plusMillis(leaseMillis);
+    JsonObject update = new JsonObject()
+        .put("$set", new JsonObject()
+            .put(f + ".status", SessionJobState.PROCESSING)
+            .put(f + ".leaseOwner", workerId)
+            .put(f + ".leaseUntil", date(until))
+            .put(f + ".dueAt", date(until))
+            .put(f + ".updatedAt", date(now)))
+        .put("$inc", new JsonObject().put(f + ".attempts", 1));
+    return findAndUpdate(SESSIONS, query, update)
+        .compose(doc -> doc != null
+            ? Future.succeededFuture(new SessionJobClaim(true, MongoDocs.session(doc), state(doc, kind)))
+            : mongo.findOne(SESSIONS, new JsonObject().put("_id", oid(sessionId)), null)
+                .map(cur -> new SessionJobClaim(false, cur == null ? null : MongoDocs.session(cur), cur == null ? null : state(cur, kind))))
+        .recover(err -> MongoFailures.classify("claimSessionJob", err));
+  }
+
+  Future<Boolean> renew(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+    if (kind == null || workerId == null || leaseMillis <= 0) {
+      return invalid("kind, workerId and a positive leaseMillis are required");
+    }
+    if (!isId(sessionId)) {
+      return sessionNotFound();
+    }
+    Instant now = now();
+    Instant until = now.plusMillis(leaseMillis);
+    String f = kind.field();
+    JsonObject update = new JsonObject().put("$set", new JsonObject()
+        .put(f + ".leaseUntil", date(until))
+        .put(f + ".dueAt", date(until))
+        .put(f + ".updatedAt", date(now)));
+    return findAndUpdate(SESSIONS, leaseFilter(sessionId, kind, workerId), update)
+        .map(doc -> doc != null)
+        .recover(err -> MongoFailures.classify("renewSessionJob", err));
+  }
+
+  Future<SessionJobEnd> complete(String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
+    if (kind == null || workerId == null) {
+      return invalid("kind and workerId are required");
+    }
+    if (!isId(sessionId)) {
+      return sessionNotFound();
+    }
+    Instant now = now();
+    JsonObject apply = applyFilter(sessionId, kind, workerId, result);
+    Future<JsonObject> applied = apply == null
+        ? Future.succeededFuture(null)
+        : findAndUpdate(SESSIONS, apply, endUpdate(kind, SessionJobState.COMPLETED, resultSet(kind, result, now), null, now));
+    return applied
+        .compose(doc -> {
+          if (doc != null) {
+            ChatSession s = MongoDocs.session(doc);
+            publish(Addresses.EVENTS_SESSION, new SessionEvent(SessionEvent.UPDATED, s.userId(), s.id(), s).toJson());
+            return Future.succeededFuture(new SessionJobEnd(true, s));
+          }
+          // Not applicable any more (or not held): end it as skipped while the lease is ours.
+          return leaseGuarded(sessionId, kind, workerId,
+                  endUpdate(kind, SessionJobState.SKIPPED, new JsonObject(), null, now), "completed")
+              .map(d -> new SessionJobEnd(false, MongoDocs.session(d)));
+        })
+        .recover(err -> MongoFailures.classify("completeSessionJob", err));
+  }
+
+  /** The lease filter plus the kind's rule for its result to apply; null when the result cannot apply. */
+  private static JsonObject applyFilter(String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
+    if (result == null) {
+      return null;
+    }
+    return switch (kind) {
+      case TITLE -> {
+        String title = result.getValue("title") instanceof String t ? t : null;
+        yield title == null || title.isBlank()
+            ? null
+            : leaseFilter(sessionId, kind, workerId).put("titleSource", ChatSession.TITLE_DEFAULT);
+      }
+    };
+  }
+
+  /** The session fields a kind's applied result sets. */
+  private static JsonObject resultSet(SessionJobKind kind, JsonObject result, Instant now) {
+    return switch (kind) {
+      case TITLE -> new JsonObject()
+          .put("title", result.getString("title"))
+          .put("titleSource", ChatSession.TITLE_AUTO)
+          .put("updatedAt", date(now));
+    };
+  }
+
+  Future<Void> release(String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
+    if (kind == null || workerId == null) {
+      return invalid("kind and workerId are required");
+    }
+    Instant now = now();
+    String f = kind.field();
+    JsonObject set = new JsonObject()
+        .put(f + ".status", SessionJobState.PENDING)
+        .put(f + ".dueAt", date(notBefore == null ? now : notBefore))
+        .put(f + ".updatedAt", date(now));
+    if (lastError != null) {
+      set.put(f + ".lastError", lastError.toJson());
+    }
+    JsonObject update = new JsonObject()
+        .put("$set", set)
+        .put("$unset", new JsonObject().put(f + ".leaseOwner", "").put(f + ".leaseUntil", ""));
+    return leaseGuarded(sessionId, kind, workerId, update, "released")
+        .<Void>mapEmpty()
+        .recover(err -> MongoFailures.classify("releaseSessionJob", err));
+  }
+
+  Future<Void> fail(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
+    if (kind == null || workerId == null || error == null) {
+      return invalid("kind, workerId and error are required");
+    }
+    Instant now = now();
+    return leaseGuarded(sessionId, kind, workerId, endUpdate(kind, SessionJobState.FAILED, new JsonObject(), error, now), "failed")
+        .<Void>mapEmpty()
+        .recover(err -> MongoFailures.classify("failSessionJob", err));
+  }
+
+  Future<List<SessionJobRequest>> findStranded(Instant now, Instant pendingBefore, int limit) {
+    if (now == null || pendingBefore == null) {
+      return invalid("now and pendingBefore are required");
+    }
+    List<Future<List<SessionJobRequest>>> perKind = new ArrayList<>();
+    for (SessionJobKind kind : SessionJobKind.values()) {
+      String f = kind.field();
+      JsonObject query = new JsonObject().put("$or", new JsonArray()
+          .add(new JsonObject().put(f + ".status", SessionJobState.PENDING)
+              .put(f + ".dueAt", new JsonObject().put("$lt", date(pendingBefore))))
+          .add(new JsonObject().put(f + ".status", SessionJobState.PROCESSING)
+              .put(f + ".dueAt", new JsonObject().put("$lt", date(now)))));
+      FindOptions opts = new FindOptions()
+          .setSort(new JsonObject().put(f + ".dueAt", 1))
+          .setFields(new JsonObject().put("_id", 1))
+          .setLimit(Math.max(1, limit));
+      perKind.add(mongo.findWithOptions(SESSIONS, query, opts)
+          .map(docs -> docs.stream().map(d -> new SessionJobRequest(MongoDocs.id(d.getValue("_id")), kind)).toList()));
+    }
+    return Future.all(perKind)
+        .map(cf -> perKind.stream().flatMap(p -> p.result().stream()).toList())
+        .recover(err -> MongoFailures.classify("findStrandedSessionJobs", err));
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private Future<JsonObject> leaseGuarded(
+      String sessionId, SessionJobKind kind, String workerId, JsonObject update, String what) {
+    if (!isId(sessionId)) {
+      return sessionNotFound();
+    }
+    return findAndUpdate(SESSIONS, leaseFilter(sessionId, kind, workerId), update)
+        .compose(doc -> doc == null
+            ? Future.failedFuture(ErrorCode.CONFLICT.failure("the lease is not held; " + kind.wire() + " job not " + what))
+            : Future.succeededFuture(doc));
+  }
+
+  private static JsonObject leaseFilter(String sessionId, SessionJobKind kind, String workerId) {
+    return new JsonObject()
+        .put("_id", oid(sessionId))
+        .put(kind.field() + ".status", SessionJobState.PROCESSING)
+        .put(kind.field() + ".leaseOwner", workerId);
+  }
+
+  /** A final status plus {@code set}; the lease is cleared and {@code dueAt} removed, so the sweep's index skips it. */
+  private static JsonObject endUpdate(SessionJobKind kind, String status, JsonObject set, ErrorInfo error, Instant now) {
+    String f = kind.field();
+    set.put(f + ".status", status).put(f + ".updatedAt", date(now));
+    if (error != null) {
+      set.put(f + ".lastError", error.toJson());
+    }
+    return new JsonObject()
+        .put("$set", set)
+        .put("$unset", new JsonObject().put(f + ".leaseOwner", "").put(f + ".leaseUntil", "").put(f + ".dueAt", ""));
+  }
+
+  private static SessionJobState state(JsonObject doc, SessionJobKind kind) {
+    JsonObject j = doc.getJsonObject(kind.field());
+    if (j == null) {
+      return null;
+    }
+    return new SessionJobState(
+        j.getString("status"),
+        j.getInteger("attempts", 0),
+        MongoDocs.instant(j.getValue("dueAt")),
+        j.getString("leaseOwner"),
+        MongoDocs.instant(j.getValue("leaseUntil")),
+        ErrorInfo.fromJson(j.getJsonObject("lastError")));
+  }
+}
