@@ -16,6 +16,7 @@ import com.aichat.jobs.SessionJobHandler;
 import com.aichat.jobs.SessionJobRunner;
 import com.aichat.jobs.SessionJobSettings;
 import com.aichat.jobs.title.TitleJobHandler;
+import com.aichat.jobs.summary.SummaryJobHandler;
 import com.aichat.jobs.title.TitleSettings;
 import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
@@ -114,6 +115,9 @@ public final class AiWorkerVerticle extends VerticleBase {
     Map<SessionJobKind, SessionJobHandler> handlers = new EnumMap<>(SessionJobKind.class);
     if (titles.enabled()) {
       handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
+    }
+    if (settings.compaction().enabled()) {
+      handlers.put(SessionJobKind.SUMMARY, new SummaryJobHandler(store, provider, runtime.contextBuilder()));
     }
     return handlers;
   }
@@ -270,9 +274,19 @@ public final class AiWorkerVerticle extends VerticleBase {
     }
   }
 
-  /** A reply's context asked for a newer summary of its session (docs/context.md). */
-  private void summaryNeeded(String sessionId) {
-    log.debug("session {}: its history needs a newer summary", sessionId);
+  /**
+   * A reply's context asked for a newer summary of its session (docs/context.md): enqueues the
+   * session's summary job unless one is pending or running. Never fails; a job not enqueued is asked
+   * for again by the next reply.
+   */
+  private Future<Void> summaryNeeded(String sessionId) {
+    return runtime.store().enqueueSessionJob(sessionId, SessionJobKind.SUMMARY)
+        .onSuccess(created -> log.debug("session {}: summary job {}", sessionId, created ? "enqueued" : "already pending"))
+        .<Void>mapEmpty()
+        .recover(err -> {
+          log.warn("session {}: summary job not enqueued: {}", sessionId, err.toString());
+          return Future.succeededFuture();
+        });
   }
 
   /** Called by a job once its claim names the user: true when the job holds a slot for that user. */

@@ -32,7 +32,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BiPredicate;
-import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +80,7 @@ final class GenerationJob {
       String systemPrompt,
       String workerId,
       BiPredicate<String, String> userSlot,
-      Consumer<String> summaryNeeded) {}
+      Function<String, Future<Void>> summaryNeeded) {}
 
   private final Runtime rt;
   private final GenerateRequest request;
@@ -289,15 +289,14 @@ final class GenerationJob {
   private Future<GenerationOutcome> completeGeneration(ModelResult result) {
     Completion completion = new Completion(
         published.toString(), result.model(), result.usage(), result.stopReason(), contextRecord(result));
-    return rt.store()
-        .completeGeneration(messageId, rt.workerId(), completion)
+    // the summary job is enqueued before the final write: a crash between the two leaves a pending job
+    Future<Void> summaryJob = context.needsSummary() ? rt.summaryNeeded().apply(reply.sessionId()) : Future.succeededFuture();
+    return summaryJob
+        .compose(v -> rt.store().completeGeneration(messageId, rt.workerId(), completion))
         .map(m -> {
           recordCompletion(result);
           rlog.info("reply {} completed: {} chars in {} deltas, model {}, stop {}, waited {} ms for a provider connection",
               messageId, published.length(), seq, result.model(), result.stopReason(), connectionWaitMs);
-          if (context.needsSummary()) {
-            rt.summaryNeeded().accept(reply.sessionId());
-          }
           return outcome(GenerationOutcome.COMPLETED, m.status().wire(), null);
         });
   }
