@@ -47,7 +47,9 @@ final class MongoSessionJobStore extends MongoStoreSupport {
 
   MongoSessionJobStore(Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoKinds) {
     super(vertx, mongo, clock);
-    this.autoKinds = Set.copyOf(autoKinds);
+    // the summary job is never started by a completion alone: the worker enqueues it when a reply's
+    // context asks for it (docs/context.md)
+    this.autoKinds = autoKinds.stream().filter(k -> k != SessionJobKind.SUMMARY).collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   /** The name of the sweep's index of a kind. */
