@@ -96,12 +96,6 @@ public record ChatMessage(
       this(messagesUsed, messagesDropped, null, 0, 0, null, null, null, null, null);
     }
 
-    /** The record with the provider's usage filled in. */
-    public ContextInfo withUsage(long actualInput, long cacheRead, long cacheWrite) {
-      return new ContextInfo(messagesUsed, messagesDropped, summaryVersion, messagesSummarized,
-          messagesDroppedUncovered, estimatedInputTokens, tokenCounting, actualInput, cacheRead, cacheWrite);
-    }
-
     public JsonObject toJson() {
       JsonObject o = new JsonObject().put("messagesUsed", messagesUsed).put("messagesDropped", messagesDropped);
       putOpt(o, "summaryVersion", summaryVersion);

@@ -337,4 +337,64 @@ class CompactionHttpTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("with the offline model the summary is written locally and deterministically, and the next reply is given it")
+  void offlineSummary(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
+    JsonObject offline = new JsonObject().put("ai", new JsonObject().put("provider", "offline"));
+    String[] sid = new String[1];
+    start(vertx, dir, offline)
+        .compose(v -> post("/chats", new JsonObject().put("title", "offline")))
+        .compose(r -> {
+          sid[0] = r.body().getString("id");
+          return seed(sid[0], 100);
+        })
+        .compose(v -> ask(vertx, sid[0], "offline question one"))
+        .compose(v -> pollUntil(vertx, "/chats/" + sid[0], s -> s.containsKey("summary")))
+        .compose(s -> {
+          SessionSummary summary = SessionSummary.fromJson(s.getJsonObject("summary"));
+          ctx.verify(() -> {
+            assertThat(summary.model()).isEqualTo(com.aichat.ai.provider.OfflineModel.MODEL);
+            assertThat(summary.text()).startsWith("[Offline summary by offline-echo-1, written locally and deterministically: "
+                + summary.messagesCovered() + " messages folded in so far.]");
+            assertThat(summary.text()).contains("- The user said: \"seeded question");
+            assertThat(h.fake().requests()).isEmpty();
+          });
+          // the same chunk and previous summary always give the same text
+          var w = h.app().config().worker();
+          ContextBuilder b = new ContextBuilder(w.maxTurns(), w.tokenBudget(), w.charsPerToken(), w.compaction());
+          return h.store().loadHistoryRange(sid[0], null, null, summary.coversThroughCreatedAt(), summary.coversThroughMessageId(), 1000, false)
+              .map(covered -> {
+                List<com.aichat.contract.ChatMessage> all = new ArrayList<>(covered);
+                return new Object[] {summary, all};
+              });
+        })
+        .compose(both -> ask(vertx, sid[0], "offline question two").map(reply -> new Object[] {both[0], both[1], reply}))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          SessionSummary summary = (SessionSummary) all[0];
+          @SuppressWarnings("unchecked")
+          List<com.aichat.contract.ChatMessage> covered = (List<com.aichat.contract.ChatMessage>) all[1];
+          JsonObject reply = (JsonObject) all[2];
+          // covered = everything up to and including the last covered message (exclusive bound + that message)
+          assertThat(covered.size() + 1L).isEqualTo(summary.messagesCovered());
+          if (summary.version() == 1) {
+            var w = h.app().config().worker();
+            List<com.aichat.contract.ChatMessage> chunk = new ArrayList<>(covered);
+            h.store().getMessage(user, sid[0], summary.coversThroughMessageId()).onSuccess(last -> {
+              chunk.add(last);
+              String again = com.aichat.ai.provider.OfflineModel.composeSummary(
+                  com.aichat.ai.context.SummaryRequest.of(w.compaction(), null, chunk));
+              ctx.verify(() -> assertThat(again).isEqualTo(summary.text()));
+              ctx.completeNow();
+            }).onFailure(ctx::failNow);
+          }
+          JsonObject c = reply.getJsonObject("context");
+          assertThat(c.getLong("summaryVersion")).isEqualTo(summary.version());
+          assertThat(reply.getString("model")).isEqualTo("offline-echo-1");
+          if (summary.version() != 1) {
+            ctx.completeNow();
+          }
+        })));
+  }
 }
