@@ -19,6 +19,7 @@ import com.aichat.jobs.SessionJobHandler;
 import com.aichat.jobs.SessionJobRunner;
 import com.aichat.jobs.SessionJobSettings;
 import com.aichat.jobs.title.TitleJobHandler;
+import com.aichat.jobs.summary.SummaryJobHandler;
 import com.aichat.jobs.title.TitleSettings;
 import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
@@ -135,6 +136,9 @@ public final class AiWorkerVerticle extends VerticleBase {
     if (titles.enabled()) {
       handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
     }
+    if (settings.compaction().enabled()) {
+      handlers.put(SessionJobKind.SUMMARY, new SummaryJobHandler(store, provider, runtime.contextBuilder()));
+    }
     return handlers;
   }
 
@@ -150,11 +154,12 @@ public final class AiWorkerVerticle extends VerticleBase {
         vertx,
         new ChatStoreClient(vertx),
         provider,
-        new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken()),
+        new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken(), settings.compaction()),
         settings,
         providers.useClaude() ? providers.claude().systemPrompt() : "",
         workerId,
-        this::holdUserSlot);
+        this::holdUserSlot,
+        this::summaryNeeded);
     jobRunner = new SessionJobRunner(vertx, new ChatStoreClient(vertx), workerId, sessionJobs,
         sessionJobHandlers(new ChatStoreClient(vertx)), life::draining);
     return ClusterLimits.of(vertx, limits)
@@ -322,6 +327,21 @@ public final class AiWorkerVerticle extends VerticleBase {
         && MessageType.AI_REPORT.wire().equals(message.getString("messageType"))) {
       knownOwners.put(message.getString("id"), message.getString("userId"));
     }
+  }
+
+  /**
+   * A reply's context asked for a newer summary of its session (docs/context.md): enqueues the
+   * session's summary job unless one is pending or running. Never fails; a job not enqueued is asked
+   * for again by the next reply.
+   */
+  private Future<Void> summaryNeeded(String sessionId) {
+    return runtime.store().enqueueSessionJob(sessionId, SessionJobKind.SUMMARY)
+        .onSuccess(created -> log.debug("session {}: summary job {}", sessionId, created ? "enqueued" : "already pending"))
+        .<Void>mapEmpty()
+        .recover(err -> {
+          log.warn("session {}: summary job not enqueued: {}", sessionId, err.toString());
+          return Future.succeededFuture();
+        });
   }
 
   /** Called by a job once its claim names the user: true when the job holds a slot for that user. */

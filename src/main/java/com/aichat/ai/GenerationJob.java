@@ -1,13 +1,17 @@
 package com.aichat.ai;
 
+import com.aichat.ai.context.CompactionSettings;
 import com.aichat.ai.context.ContextBuilder;
 import com.aichat.ai.context.ContextBuilder.BuiltContext;
 import com.aichat.ai.provider.ModelProvider;
+import com.aichat.ai.provider.ModelRequest;
 import com.aichat.ai.provider.ModelProvider.ModelCall;
 import com.aichat.ai.provider.ModelResult;
 import com.aichat.ai.provider.ProviderException;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
+import com.aichat.contract.ChatSession;
+import com.aichat.contract.SessionSummary;
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
@@ -29,6 +33,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +80,8 @@ final class GenerationJob {
       WorkerSettings settings,
       String systemPrompt,
       String workerId,
-      BiFunction<String, String, Future<Boolean>> userSlot) {}
+      BiFunction<String, String, Future<Boolean>> userSlot,
+      Function<String, Future<Void>> summaryNeeded) {}
 
   private final Runtime rt;
   private final GenerateRequest request;
@@ -87,6 +93,10 @@ final class GenerationJob {
   private ChatMessage reply;
   private ChatMessage question;
   private BuiltContext context;
+  private ModelRequest modelRequest;
+  /** The input tokens counted before the request, and how ({@code estimate} or {@code api}). */
+  private long estimatedInputTokens;
+  private String tokenCounting;
   private StopReason stopReason;
 
   // state of the current attempt
@@ -202,14 +212,51 @@ final class GenerationJob {
         .getMessage(reply.userId(), reply.sessionId(), reply.replyTo())
         .compose(q -> {
           question = q;
-          return rt.store().loadHistory(reply.sessionId(), q.createdAt(), q.id(), rt.contextBuilder().readLimit());
+          return Future.all(
+              rt.store().loadHistory(reply.sessionId(), q.createdAt(), q.id(), rt.contextBuilder().readLimit()),
+              sessionSummary());
         })
-        .map(history -> {
-          context = rt.contextBuilder().build(history, question.content());
-          rlog.debug("reply {}: context of {} turns ({} messages used, {} dropped) built in {} µs",
+        .map(both -> {
+          context = rt.contextBuilder().build(both.resultAt(0), question.content(), both.resultAt(1));
+          modelRequest = context.toRequest(rt.systemPrompt());
+          rlog.debug("reply {}: context of {} turns ({} messages used, {} dropped, {} not in the summary v{}) built in {} µs",
               messageId, context.turns().size(), context.messagesUsed(), context.messagesDropped(),
+              context.messagesDroppedUncovered(), context.summary() == null ? 0 : context.summary().version(),
               (System.nanoTime() - started) / 1000);
           return context;
+        })
+        .compose(ctx -> countInputTokens().map(ctx));
+  }
+
+  /** The session's summary when compaction is on (one read of the session), else null. */
+  private Future<SessionSummary> sessionSummary() {
+    if (!rt.contextBuilder().compaction().enabled()) {
+      return Future.succeededFuture(null);
+    }
+    return rt.store().getSession(reply.userId(), reply.sessionId()).map(ChatSession::summary);
+  }
+
+  /**
+   * The context record's input count: the estimate, or with {@code context.token_counting: api} the
+   * provider's count, falling back to the estimate when the provider cannot count or the call fails.
+   */
+  private Future<Void> countInputTokens() {
+    estimatedInputTokens = rt.contextBuilder().estimateInput(modelRequest);
+    tokenCounting = CompactionSettings.ESTIMATE;
+    if (!CompactionSettings.API.equals(rt.contextBuilder().compaction().tokenCounting())) {
+      return Future.succeededFuture();
+    }
+    return rt.provider().countTokens(modelRequest)
+        .map(n -> {
+          if (n != null) {
+            estimatedInputTokens = n;
+            tokenCounting = CompactionSettings.API;
+          }
+          return (Void) null;
+        })
+        .recover(err -> {
+          rlog.info("reply {}: token count failed ({}); the estimate is recorded", messageId, err.getMessage());
+          return Future.succeededFuture();
         });
   }
 
@@ -225,7 +272,7 @@ final class GenerationJob {
           checkpointTimer = rt.vertx().setPeriodic(rt.settings().checkpointIntervalMs(), t -> checkpoint());
           waitingForConnection = true;
           attemptStartNs = System.nanoTime();
-          call = rt.provider().stream(ctx.toRequest(rt.systemPrompt()), this::onText);
+          call = rt.provider().stream(modelRequest, this::onText);
           call.onWire().onComplete(ar -> onWire(ar.succeeded() ? ar.result() : null));
           return call.result();
         })
@@ -248,16 +295,33 @@ final class GenerationJob {
     Usage usage = result.usage() == null ? null : new Usage(result.usage().inputTokens(),
         result.usage().outputTokens(), result.cacheReadTokens(), result.cacheWriteTokens());
     Completion completion = new Completion(
-        published.toString(), result.model(), usage, result.stopReason(),
-        new ContextInfo(context.messagesUsed(), context.messagesDropped()));
-    return rt.store()
-        .completeGeneration(messageId, rt.workerId(), completion)
+        published.toString(), result.model(), usage, result.stopReason(), contextRecord(result));
+    // the summary job is enqueued before the final write: a crash between the two leaves a pending job
+    Future<Void> summaryJob = context.needsSummary() ? rt.summaryNeeded().apply(reply.sessionId()) : Future.succeededFuture();
+    return summaryJob
+        .compose(v -> rt.store().completeGeneration(messageId, rt.workerId(), completion))
         .map(m -> {
           recordCompletion(result);
           rlog.info("reply {} completed: {} chars in {} deltas, model {}, stop {}, waited {} ms for a provider connection",
               messageId, published.length(), seq, result.model(), result.stopReason(), connectionWaitMs);
           return outcome(GenerationOutcome.COMPLETED, m.status().wire(), null);
         });
+  }
+
+  /** The reply's context record (docs/context.md): what it was given and what its input cost. */
+  private ContextInfo contextRecord(ModelResult result) {
+    SessionSummary summary = context.summary();
+    return new ContextInfo(
+        context.messagesUsed(),
+        context.messagesDropped(),
+        summary == null ? null : summary.version(),
+        summary == null ? 0 : (int) Math.min(Integer.MAX_VALUE, summary.messagesCovered()),
+        context.messagesDroppedUncovered(),
+        estimatedInputTokens,
+        tokenCounting,
+        result.usage() == null ? null : result.usage().inputTokens(),
+        result.cacheReadTokens(),
+        result.cacheWriteTokens());
   }
 
   private void recordCompletion(ModelResult result) {

@@ -1,5 +1,6 @@
 package com.aichat.ai;
 
+import com.aichat.ai.context.CompactionSettings;
 import com.aichat.config.ConfigReader;
 
 /**
@@ -36,6 +37,7 @@ import com.aichat.config.ConfigReader;
  * @param tokenBudget {@code context.token_budget} (default 12000): estimated history tokens at most
  * @param charsPerToken {@code context.chars_per_token} (default 4): the token estimate is
  *     {@code ceil(chars / chars_per_token)}
+ * @param compaction {@code context.token_counting} and {@code context.compaction.*}
  */
 public record WorkerSettings(
     int maxConcurrent,
@@ -51,7 +53,17 @@ public record WorkerSettings(
     long backoffMaxMs,
     int maxTurns,
     int tokenBudget,
-    int charsPerToken) {
+    int charsPerToken,
+    CompactionSettings compaction) {
+
+  /** Without compaction (the plain window). */
+  public WorkerSettings(int maxConcurrent, int maxConcurrentPerNode, int streamHeapKb, int maxPerUser, long leaseMs,
+      long checkpointIntervalMs, long deltaIntervalMs, int deltaMaxChars, int maxAttempts, long backoffInitialMs,
+      long backoffMaxMs, int maxTurns, int tokenBudget, int charsPerToken) {
+    this(maxConcurrent, maxConcurrentPerNode, streamHeapKb, maxPerUser, leaseMs, checkpointIntervalMs,
+        deltaIntervalMs, deltaMaxChars, maxAttempts, backoffInitialMs, backoffMaxMs, maxTurns, tokenBudget,
+        charsPerToken, CompactionSettings.DISABLED);
+  }
 
   /** Share of the max heap that the derived node limit budgets for active streams. */
   public static final int HEAP_SHARE_PERCENT = 25;
@@ -96,6 +108,7 @@ public record WorkerSettings(
     if (perInstance == 0) {
       perInstance = Math.max(1, (perNode + instances - 1) / instances);
     }
+    int tokenBudget = c.intValue("token_budget", 12_000, 100, 10_000_000);
     return new WorkerSettings(
         perInstance,
         perNode,
@@ -109,8 +122,9 @@ public record WorkerSettings(
         initial,
         max,
         c.intValue("max_turns", 40, 1, 10_000),
-        c.intValue("token_budget", 12_000, 100, 10_000_000),
-        c.intValue("chars_per_token", 4, 1, 100));
+        tokenBudget,
+        c.intValue("chars_per_token", 4, 1, 100),
+        CompactionSettings.from(c, tokenBudget));
   }
 
   /**

@@ -14,7 +14,9 @@ import java.time.Instant;
  * <pre>
  * {id, sessionId, userId, messageType, content, status, replyTo?, clientMessageId?, model?,
  *  usage?: {inputTokens, outputTokens, cacheReadTokens?, cacheWriteTokens?}, stopReason?, error?: {code, message}, attempts,
- *  context?: {messagesUsed, messagesDropped}, createdAt, updatedAt}
+ *  context?: {messagesUsed, messagesDropped, summaryVersion?, messagesSummarized?, messagesDroppedUncovered?,
+ *            estimatedInputTokens?, tokenCounting?, actualInputTokens?, cacheReadTokens?, cacheWriteTokens?},
+ *  createdAt, updatedAt}
  * </pre>
  *
  * Lease fields ({@code leaseOwner}, {@code leaseUntil}) are internal to persistence and the worker and
@@ -79,16 +81,67 @@ public record ChatMessage(
     }
   }
 
-  /** How much history the reply was generated from (DESIGN.md §4). */
-  public record ContextInfo(int messagesUsed, int messagesDropped) {
+  /**
+   * The reply's context record: how much history it was generated from (DESIGN.md §4) and what its
+   * input cost (docs/context.md). {@code messagesUsed} and {@code messagesDropped} are always present;
+   * the rest was added with compaction and is absent on replies stored before it (and
+   * {@code summaryVersion} when no summary was sent):
+   *
+   * <ul>
+   *   <li>{@code summaryVersion}: the version of the session summary sent ahead of the window, or null;
+   *   <li>{@code messagesSummarized}: history messages that summary covers;
+   *   <li>{@code messagesDroppedUncovered}: dropped messages the summary does not cover yet (what
+   *       triggers the summary job);
+   *   <li>{@code estimatedInputTokens}, {@code tokenCounting} ({@code estimate} or {@code api}): the
+   *       input tokens counted before the request, by the chars-per-token estimate or by Anthropic's
+   *       {@code count_tokens} endpoint;
+   *   <li>{@code actualInputTokens}, {@code cacheReadTokens}, {@code cacheWriteTokens}: what the provider
+   *       reported in its usage (the actual count includes the cached tokens).
+   * </ul>
+   */
+  public record ContextInfo(
+      int messagesUsed,
+      int messagesDropped,
+      Long summaryVersion,
+      int messagesSummarized,
+      int messagesDroppedUncovered,
+      Long estimatedInputTokens,
+      String tokenCounting,
+      Long actualInputTokens,
+      Long cacheReadTokens,
+      Long cacheWriteTokens) {
+
+    public ContextInfo(int messagesUsed, int messagesDropped) {
+      this(messagesUsed, messagesDropped, null, 0, 0, null, null, null, null, null);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("messagesUsed", messagesUsed).put("messagesDropped", messagesDropped);
+      JsonObject o = new JsonObject().put("messagesUsed", messagesUsed).put("messagesDropped", messagesDropped);
+      putOpt(o, "summaryVersion", summaryVersion);
+      if (estimatedInputTokens != null) {
+        o.put("messagesSummarized", messagesSummarized).put("messagesDroppedUncovered", messagesDroppedUncovered);
+      }
+      putOpt(o, "estimatedInputTokens", estimatedInputTokens);
+      putOpt(o, "tokenCounting", tokenCounting);
+      putOpt(o, "actualInputTokens", actualInputTokens);
+      putOpt(o, "cacheReadTokens", cacheReadTokens);
+      return putOpt(o, "cacheWriteTokens", cacheWriteTokens);
     }
 
     public static ContextInfo fromJson(JsonObject o) {
       return o == null
           ? null
-          : new ContextInfo(o.getInteger("messagesUsed", 0), o.getInteger("messagesDropped", 0));
+          : new ContextInfo(
+              o.getInteger("messagesUsed", 0),
+              o.getInteger("messagesDropped", 0),
+              o.getLong("summaryVersion"),
+              o.getInteger("messagesSummarized", 0),
+              o.getInteger("messagesDroppedUncovered", 0),
+              o.getLong("estimatedInputTokens"),
+              o.getString("tokenCounting"),
+              o.getLong("actualInputTokens"),
+              o.getLong("cacheReadTokens"),
+              o.getLong("cacheWriteTokens"));
     }
   }
 

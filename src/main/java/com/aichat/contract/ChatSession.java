@@ -11,12 +11,15 @@ import java.time.Instant;
  * A chat session (collection {@code chatsessions}). Its JSON form is the REST rendering and the bus
  * form: ids as 24-hex strings, instants as ISO-8601 strings.
  *
- * <pre>{id, userId, teamId?, title, titleSource?, createdAt, updatedAt, lastMessageAt?, messageCount}</pre>
+ * <pre>{id, userId, teamId?, title, titleSource?, createdAt, updatedAt, lastMessageAt?, messageCount, summary?}</pre>
  *
  * <p>{@code titleSource} says where the title came from: {@link #TITLE_DEFAULT} (created without one,
  * so the title job may replace it), {@link #TITLE_USER} (given at creation or by a rename; never
  * replaced) or {@link #TITLE_AUTO} (written by the title job). Absent on sessions stored before the
  * field existed.
+ *
+ * <p>{@code summary} is the rolling summary of the session's older history ({@link SessionSummary},
+ * docs/context.md), absent until the summary job first wrote one.
  */
 public record ChatSession(
     String id,
@@ -27,7 +30,8 @@ public record ChatSession(
     Instant updatedAt,
     Instant lastMessageAt,
     long messageCount,
-    String titleSource) {
+    String titleSource,
+    SessionSummary summary) {
 
   /** The session was created without a title: it shows the default one, which the title job may replace. */
   public static final String TITLE_DEFAULT = "default";
@@ -39,7 +43,7 @@ public record ChatSession(
   public ChatSession(
       String id, String userId, String teamId, String title, Instant createdAt, Instant updatedAt,
       Instant lastMessageAt, long messageCount) {
-    this(id, userId, teamId, title, createdAt, updatedAt, lastMessageAt, messageCount, null);
+    this(id, userId, teamId, title, createdAt, updatedAt, lastMessageAt, messageCount, null, null);
   }
 
   public JsonObject toJson() {
@@ -50,6 +54,7 @@ public record ChatSession(
     o.put("createdAt", iso(createdAt)).put("updatedAt", iso(updatedAt));
     putOpt(o, "lastMessageAt", iso(lastMessageAt));
     o.put("messageCount", messageCount);
+    putOpt(o, "summary", summary == null ? null : summary.toJson());
     return o;
   }
 
@@ -63,6 +68,7 @@ public record ChatSession(
         instant(o, "updatedAt"),
         instant(o, "lastMessageAt"),
         o.getLong("messageCount", 0L),
-        o.getString("titleSource"));
+        o.getString("titleSource"),
+        SessionSummary.fromJson(o.getJsonObject("summary")));
   }
 }

@@ -9,7 +9,14 @@ package com.aichat.contract;
 public enum SessionJobKind {
 
   /** Generates the session's title after its first completed exchange. */
-  TITLE("title");
+  TITLE("title"),
+
+  /**
+   * Folds the next chunk of the session's uncovered history into its rolling summary
+   * (docs/context.md); enqueued by the worker when a reply's context asks for it, and again after each
+   * run while a backlog is left.
+   */
+  SUMMARY("summary");
 
   private final String wire;
 

@@ -304,6 +304,19 @@ public interface ChatStore {
    */
   Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit);
 
+  // ---- compaction (docs/context.md) -----------------------------------------------------------
+
+  /**
+   * History between two positions for the summary job: the session's {@code user} and completed
+   * {@code ai_report} messages strictly after {@code (afterCreatedAt, afterId)} (from the start when
+   * null) and strictly before {@code (beforeCreatedAt, beforeId)} (to the end when null), in
+   * {@code (createdAt, _id)} order ({@code newestFirst} reverses it), at most {@code limit}, read with
+   * one index-bounded query.
+   */
+  Future<List<ChatMessage>> loadHistoryRange(
+      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
+      int limit, boolean newestFirst);
+
   // ---- value types ----------------------------------------------------------------------------
 
   /** Result of {@link #sendMessage}: the stored pair, and whether this call created it. */

@@ -30,7 +30,8 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
   private static final Logger log = LoggerFactory.getLogger(ChatStoreBusHandler.class);
 
   /** The request fields that hold ObjectIds. */
-  private static final List<String> ID_FIELDS = List.of("userId", "sessionId", "messageId", "teamId", "beforeId");
+  private static final List<String> ID_FIELDS =
+      List.of("userId", "sessionId", "messageId", "teamId", "beforeId", "afterId");
 
   private final ChatStore store;
 
@@ -143,6 +144,16 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
                   Json.instant(a, "beforeCreatedAt"),
                   a.getString("beforeId"),
                   a.getInteger("limit"))
+              .map(ChatStoreBusHandler::items);
+          case "loadHistoryRange" -> store
+              .loadHistoryRange(
+                  a.getString("sessionId"),
+                  Json.instant(a, "afterCreatedAt"),
+                  a.getString("afterId"),
+                  Json.instant(a, "beforeCreatedAt"),
+                  a.getString("beforeId"),
+                  a.getInteger("limit"),
+                  a.getBoolean("newestFirst", false))
               .map(ChatStoreBusHandler::items);
           case "checkpointGeneration" -> store
               .checkpointGeneration(

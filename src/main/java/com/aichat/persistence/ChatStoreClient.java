@@ -192,6 +192,23 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
+  public Future<List<ChatMessage>> loadHistoryRange(
+      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
+      int limit, boolean newestFirst) {
+    return request(
+            "loadHistoryRange",
+            new JsonObject()
+                .put("sessionId", sessionId)
+                .put("afterCreatedAt", iso(afterCreatedAt))
+                .put("afterId", afterId)
+                .put("beforeCreatedAt", iso(beforeCreatedAt))
+                .put("beforeId", beforeId)
+                .put("limit", limit)
+                .put("newestFirst", newestFirst))
+        .map(o -> messages(o.getJsonArray("items")));
+  }
+
+  @Override
   public Future<CheckpointResult> checkpointGeneration(
       String messageId, String workerId, String partialContent, long leaseMillis) {
     return request(

@@ -29,6 +29,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Scenarios are scripted per question: a request whose last user turn contains a script's key
  * consumes the script's next {@link Scenario} (the last one repeats). Requests matching no script get
  * the default. Every request is recorded (headers and body).
+ *
+ * <p>Compaction support (docs/context.md):
+ *
+ * <ul>
+ *   <li>{@code POST /v1/messages/count_tokens} answers {@code {"input_tokens": n}} with this fake's token
+ *       count ({@link #tokens}: {@code ceil(chars / 4)} of every system and message text);
+ *   <li>a summary request (its last user turn holds a {@code <transcript>}) is answered by
+ *       {@link #summaryScenario} (by default a deterministic summary naming how many transcript lines it
+ *       read) and recorded in {@link #summaryRequests()};
+ *   <li>prompt caching is simulated on the wire format: every {@code cache_control} breakpoint's prefix
+ *       (system blocks, then message blocks, in order) is remembered once written; a request reads the
+ *       longest remembered prefix ({@code cache_read_input_tokens}), writes up to its last breakpoint
+ *       ({@code cache_creation_input_tokens}) and pays the rest ({@code input_tokens}). The real API's
+ *       minimum cacheable length and five-minute lifetime are not modelled. Off unless
+ *       {@link #simulateCache(boolean)}: then every stream reports {@code input_tokens: 25}.
+ * </ul>
  */
 public final class FakeAnthropicServer {
 
@@ -74,6 +90,14 @@ public final class FakeAnthropicServer {
 
   public static final String MODEL = "claude-fake-1";
 
+  /** The usage this fake reported for one request (message_start's {@code usage}). */
+  public record ReportedUsage(long inputTokens, long cacheWriteTokens, long cacheReadTokens) {
+    /** All input tokens, cached or not: what the client records as {@code usage.inputTokens}. */
+    public long total() {
+      return inputTokens + cacheWriteTokens + cacheReadTokens;
+    }
+  }
+
   private final Vertx vertx;
   private HttpServer server;
   private boolean tls;
@@ -84,6 +108,13 @@ public final class FakeAnthropicServer {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<Recorded, Long> endTimes = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private final AtomicInteger maxInFlight = new AtomicInteger();
+  private final List<Recorded> countRequests = new CopyOnWriteArrayList<>();
+  private final List<Recorded> summaryRequests = new CopyOnWriteArrayList<>();
+  private final Map<Recorded, ReportedUsage> usages = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  private final java.util.Set<String> cachedPrefixes = ConcurrentHashMap.newKeySet();
+  private volatile Scenario summaryScenario;
+  private volatile int countStatus = 200;
+  private volatile boolean simulateCache;
 
   public FakeAnthropicServer(Vertx vertx) {
     this.vertx = vertx;
@@ -134,17 +165,14 @@ public final class FakeAnthropicServer {
     return inFlight.get();
   }
 
-  private volatile JsonObject startUsage = new JsonObject().put("input_tokens", 25)
-      .put("cache_creation_input_tokens", 0).put("cache_read_input_tokens", 0).put("output_tokens", 1);
+  private volatile ReportedUsage fixedUsage = new ReportedUsage(25, 0, 0);
 
   /**
-   * The {@code usage} every {@code message_start} reports from now on (the default: 25 input tokens,
-   * no cache); {@code output_tokens} of {@code message_delta} stays the number of chunks streamed.
+   * The {@code usage} every {@code message_start} reports from now on, unless prompt caching is
+   * simulated (the default: 25 input tokens, no cache); {@code output_tokens} of {@code message_delta} stays the number of chunks streamed.
    */
   public FakeAnthropicServer usage(long inputTokens, long cacheCreationTokens, long cacheReadTokens) {
-    startUsage = new JsonObject().put("input_tokens", inputTokens)
-        .put("cache_creation_input_tokens", cacheCreationTokens)
-        .put("cache_read_input_tokens", cacheReadTokens).put("output_tokens", 1);
+    fixedUsage = new ReportedUsage(inputTokens, cacheCreationTokens, cacheReadTokens);
     return this;
   }
 
@@ -164,6 +192,159 @@ public final class FakeAnthropicServer {
     return Collections.unmodifiableList(requests);
   }
 
+  /** Requests to {@code /v1/messages/count_tokens}. */
+  public List<Recorded> countRequests() {
+    return Collections.unmodifiableList(countRequests);
+  }
+
+  /** Summary requests (last user turn holding a {@code <transcript>}), also listed in {@link #requests()}. */
+  public List<Recorded> summaryRequests() {
+    return Collections.unmodifiableList(summaryRequests);
+  }
+
+  /** Message requests that are not summary requests: the chat replies. */
+  public List<Recorded> replyRequests() {
+    return requests.stream().filter(r -> !isSummaryRequest(r)).toList();
+  }
+
+  /** How summary requests are answered; null (the default) streams {@link #fakeSummary}. */
+  public FakeAnthropicServer summaryScenario(Scenario s) {
+    summaryScenario = s;
+    return this;
+  }
+
+  /**
+   * Turns the simulated prompt cache on; off (the default), every stream reports the fixed usage
+   * {@code input_tokens: 25}, no cache tokens.
+   */
+  public FakeAnthropicServer simulateCache(boolean on) {
+    simulateCache = on;
+    return this;
+  }
+
+  /** The HTTP status count_tokens answers with (200 by default; others answer a JSON error). */
+  public FakeAnthropicServer countStatus(int status) {
+    countStatus = status;
+    return this;
+  }
+
+  /** The usage reported for a streamed request, or null when it was not answered with a stream. */
+  public ReportedUsage usageOf(Recorded r) {
+    return usages.get(r);
+  }
+
+  public static boolean isSummaryRequest(Recorded r) {
+    return r.lastUserText().contains("<transcript>");
+  }
+
+  /** The fake's token count of a text: {@code ceil(chars / 4)}. */
+  public static long tokens(String text) {
+    return (text.length() + 3) / 4;
+  }
+
+  /** The fake's count of a request body's input: every system and message text. */
+  public static long countInput(JsonObject body) {
+    long n = 0;
+    for (Block b : blocks(body)) {
+      n += b.tokens();
+    }
+    return n;
+  }
+
+  /** The system blocks of a request that carry {@code cache_control}, encoded: the cached system prefix. */
+  public static String cachedSystemPrefix(JsonObject body) {
+    Object system = body.getValue("system");
+    if (!(system instanceof JsonArray arr)) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < arr.size(); i++) {
+      sb.append(arr.getJsonObject(i).encode());
+      if (arr.getJsonObject(i).containsKey("cache_control")) {
+        return sb.toString();
+      }
+    }
+    return "";
+  }
+
+  /** The summary this fake writes for a summary request: deterministic, short. */
+  public static String fakeSummary(Recorded r) {
+    String text = r.lastUserText();
+    String transcript = text.substring(text.indexOf("<transcript>"));
+    long lines = transcript.lines().filter(l -> l.startsWith("User:") || l.startsWith("Assistant:")).count();
+    boolean previous = text.contains("<previous-summary>");
+    return "Fake summary: " + lines + " transcript lines folded in" + (previous ? " after the previous summary" : "")
+        + "; last line: " + transcript.lines().filter(l -> l.startsWith("User:") || l.startsWith("Assistant:"))
+            .reduce((a, b) -> b).map(l -> l.length() > 60 ? l.substring(0, 60) : l).orElse("") + ".";
+  }
+
+  /** One cacheable unit of a request: its role and text, and whether a breakpoint ends it. */
+  private record Block(String key, long tokens, boolean breakpoint) {}
+
+  private static List<Block> blocks(JsonObject body) {
+    List<Block> out = new ArrayList<>();
+    Object system = body.getValue("system");
+    if (system instanceof String str) {
+      out.add(new Block("system:" + str, tokens(str), false));
+    } else if (system instanceof JsonArray arr) {
+      for (Object o : arr) {
+        JsonObject b = (JsonObject) o;
+        out.add(new Block("system:" + b.getString("text"), tokens(b.getString("text")), b.containsKey("cache_control")));
+      }
+    }
+    JsonArray messages = body.getJsonArray("messages", new JsonArray());
+    for (Object o : messages) {
+      JsonObject m = (JsonObject) o;
+      Object content = m.getValue("content");
+      if (content instanceof String str) {
+        out.add(new Block(m.getString("role") + ":" + str, tokens(str), false));
+      } else {
+        for (Object c : (JsonArray) content) {
+          JsonObject b = (JsonObject) c;
+          out.add(new Block(m.getString("role") + ":" + b.getString("text"), tokens(b.getString("text")),
+              b.containsKey("cache_control")));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Simulated prompt caching (see the class comment): the usage of one request. */
+  private ReportedUsage cacheUsage(JsonObject body) {
+    List<Block> blocks = blocks(body);
+    List<String> keys = new ArrayList<>();
+    StringBuilder prefix = new StringBuilder();
+    long total = 0;
+    long[] upTo = new long[blocks.size()];
+    for (int i = 0; i < blocks.size(); i++) {
+      prefix.append(blocks.get(i).key()).append('\u0000');
+      keys.add(Integer.toHexString(prefix.toString().hashCode()) + ":" + prefix.length());
+      total += blocks.get(i).tokens();
+      upTo[i] = total;
+    }
+    long read = 0;
+    long lastBreakpoint = 0;
+    for (int i = 0; i < blocks.size(); i++) {
+      if (blocks.get(i).breakpoint()) {
+        // like the real API: a breakpoint also finds an entry written up to 20 blocks before it
+        for (int j = i; j >= Math.max(0, i - 20); j--) {
+          if (cachedPrefixes.contains(keys.get(j))) {
+            read = Math.max(read, upTo[j]);
+            break;
+          }
+        }
+        lastBreakpoint = upTo[i];
+      }
+    }
+    for (int i = 0; i < blocks.size(); i++) {
+      if (blocks.get(i).breakpoint()) {
+        cachedPrefixes.add(keys.get(i));
+      }
+    }
+    long write = Math.max(0, lastBreakpoint - read);
+    return new ReportedUsage(total - read - write, write, read);
+  }
+
   /** Requests that were answered by the script of {@code key}. */
   public List<Recorded> requestsFor(String key) {
     return requests.stream().filter(r -> key.equals(scriptKey(r.lastUserText()))).toList();
@@ -181,7 +362,12 @@ public final class FakeAnthropicServer {
 
   private void handle(HttpServerRequest req) {
     req.body().onSuccess(buf -> {
-      if (!req.path().equals("/v1/messages") || req.method().name().equals("POST") == false) {
+      boolean post = req.method().name().equals("POST");
+      if (post && req.path().equals("/v1/messages/count_tokens")) {
+        countTokens(req, buf.toJsonObject());
+        return;
+      }
+      if (!req.path().equals("/v1/messages") || !post) {
         json(req.response(), 404, "not_found_error", null);
         return;
       }
@@ -189,7 +375,13 @@ public final class FakeAnthropicServer {
       Recorded rec = new Recorded(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body,
           System.currentTimeMillis(), req.version());
       requests.add(rec);
-      Scenario scenario = pick(rec.lastUserText());
+      Scenario scenario;
+      if (isSummaryRequest(rec)) {
+        summaryRequests.add(rec);
+        scenario = summaryScenario != null ? summaryScenario : stream(List.of(fakeSummary(rec)), 1);
+      } else {
+        scenario = pick(rec.lastUserText());
+      }
       maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
       java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
       Runnable done = () -> {
@@ -200,8 +392,19 @@ public final class FakeAnthropicServer {
       };
       req.response().closeHandler(v -> done.run());
       req.response().endHandler(v -> done.run());
-      respond(req, scenario);
+      respond(req, rec, scenario);
     });
+  }
+
+  private void countTokens(HttpServerRequest req, JsonObject body) {
+    countRequests.add(new Recorded(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body,
+        System.currentTimeMillis(), req.version()));
+    if (countStatus != 200) {
+      json(req.response(), countStatus, "api_error", null);
+      return;
+    }
+    req.response().putHeader("content-type", "application/json")
+        .end(new JsonObject().put("input_tokens", countInput(body)).encode());
   }
 
   /** The script key occurring last in the question (a merged turn may quote earlier keys), or null. */
@@ -228,20 +431,23 @@ public final class FakeAnthropicServer {
     return list.get(Math.min(i, list.size() - 1));
   }
 
-  private void respond(HttpServerRequest req, Scenario scenario) {
+  private void respond(HttpServerRequest req, Recorded rec, Scenario scenario) {
     HttpServerResponse res = req.response();
+    if (scenario instanceof Stream || scenario instanceof Cut || scenario instanceof ErrorEvent) {
+      usages.put(rec, simulateCache ? cacheUsage(rec.body()) : fixedUsage);
+    }
     if (scenario instanceof Status s) {
       json(res, s.status(), s.errorType(), s.retryAfter());
     } else if (scenario instanceof Stream s) {
-      startStream(res);
+      startStream(res, usages.get(rec));
       writeEvents(res, s.chunks(), s.chunks().size(), s.delayMs(), s.crlf(), s.fragmentWrites(), 0,
           () -> finish(res, s.chunks().size(), s.crlf(), s.fragmentWrites()));
     } else if (scenario instanceof Cut c) {
-      startStream(res);
+      startStream(res, usages.get(rec));
       writeEvents(res, c.chunks(), c.chunksBeforeCut(), c.delayMs(), false, false, 0,
           () -> req.connection().close());
     } else if (scenario instanceof ErrorEvent e) {
-      startStream(res);
+      startStream(res, usages.get(rec));
       writeEvents(res, e.chunks(), e.chunksBefore(), 5, false, false, 0, () -> {
         event(res, "error", new JsonObject().put("type", "error")
             .put("error", new JsonObject().put("type", e.errorType()).put("message", "Overloaded")), false, false);
@@ -251,7 +457,7 @@ public final class FakeAnthropicServer {
     // Hang: never answer
   }
 
-  private void startStream(HttpServerResponse res) {
+  private void startStream(HttpServerResponse res, ReportedUsage usage) {
     res.setStatusCode(200).setChunked(true)
         .putHeader("content-type", "text/event-stream; charset=utf-8")
         .putHeader("cache-control", "no-cache")
@@ -259,7 +465,9 @@ public final class FakeAnthropicServer {
     event(res, "message_start", new JsonObject().put("type", "message_start").put("message", new JsonObject()
         .put("id", "msg_fake").put("type", "message").put("role", "assistant").put("content", new JsonArray())
         .put("model", MODEL).put("stop_reason", (String) null).put("stop_sequence", (String) null)
-        .put("usage", startUsage.copy())), false, false);
+        .put("usage", new JsonObject().put("input_tokens", usage.inputTokens())
+            .put("cache_creation_input_tokens", usage.cacheWriteTokens())
+            .put("cache_read_input_tokens", usage.cacheReadTokens()).put("output_tokens", 1))), false, false);
     event(res, "content_block_start", new JsonObject().put("type", "content_block_start").put("index", 0)
         .put("content_block", new JsonObject().put("type", "text").put("text", "")), false, false);
     event(res, "ping", new JsonObject().put("type", "ping"), false, false);

@@ -121,35 +121,99 @@ public final class ClaudeClient implements ModelProvider {
 
   /** The Messages API request body, with a cache breakpoint on the history prefix when enabled. */
   JsonObject requestBody(ModelRequest request) {
-    JsonArray messages = new JsonArray();
-    for (int i = 0; i < request.turns().size(); i++) {
-      ModelRequest.Turn turn = request.turns().get(i);
-      JsonObject m = new JsonObject().put("role", turn.role());
-      if (cfg.promptCaching() && i == request.cacheBreakpoint()) {
-        m.put(
-            "content",
-            new JsonArray()
-                .add(new JsonObject()
-                    .put("type", "text")
-                    .put("text", turn.text())
-                    .put("cache_control", new JsonObject().put("type", "ephemeral"))));
-      } else {
-        m.put("content", turn.text());
-      }
-      messages.add(m);
-    }
     JsonObject body =
         new JsonObject()
             .put("model", request.model() != null ? request.model() : cfg.model())
             .put("max_tokens", request.maxTokens() > 0 ? request.maxTokens() : cfg.maxTokens())
             .put("temperature", cfg.temperature())
-            .put("messages", messages)
+            .put("messages", messages(request))
             .put("stream", true);
-    String system = request.system();
-    if (system != null && !system.isBlank()) {
-      body.put("system", system);
-    }
+    putSystem(body, request);
     return body;
+  }
+
+  /** The {@code count_tokens} body: the same model, system and messages as {@link #requestBody}. */
+  JsonObject countBody(ModelRequest request) {
+    JsonObject body = new JsonObject()
+        .put("model", request.model() != null ? request.model() : cfg.model())
+        .put("messages", messages(request));
+    putSystem(body, request);
+    return body;
+  }
+
+  private JsonArray messages(ModelRequest request) {
+    JsonArray messages = new JsonArray();
+    for (int i = 0; i < request.turns().size(); i++) {
+      ModelRequest.Turn turn = request.turns().get(i);
+      JsonObject m = new JsonObject().put("role", turn.role());
+      if (cfg.promptCaching() && i == request.cacheBreakpoint()) {
+        m.put("content", new JsonArray().add(cachedText(turn.text())));
+      } else {
+        m.put("content", turn.text());
+      }
+      messages.add(m);
+    }
+    return messages;
+  }
+
+  /**
+   * The system prompt as a string; with a summary, as blocks: the prompt, then the summary with its
+   * own breakpoint, so that prefix stays cached until the summary's version changes (docs/context.md).
+   */
+  private void putSystem(JsonObject body, ModelRequest request) {
+    String system = request.system();
+    boolean hasSystem = system != null && !system.isBlank();
+    if (request.summaryBlock() == null) {
+      if (hasSystem) {
+        body.put("system", system);
+      }
+      return;
+    }
+    JsonArray blocks = new JsonArray();
+    if (hasSystem) {
+      blocks.add(new JsonObject().put("type", "text").put("text", system));
+    }
+    blocks.add(cfg.promptCaching()
+        ? cachedText(request.summaryBlock())
+        : new JsonObject().put("type", "text").put("text", request.summaryBlock()));
+    body.put("system", blocks);
+  }
+
+  private static JsonObject cachedText(String text) {
+    return new JsonObject()
+        .put("type", "text")
+        .put("text", text)
+        .put("cache_control", new JsonObject().put("type", "ephemeral"));
+  }
+
+  /**
+   * {@code POST {base_url}/v1/messages/count_tokens} with the request's model, system and messages;
+   * succeeds with its {@code input_tokens}. Bounded by {@code claude.first_event_timeout_ms}.
+   */
+  @Override
+  public Future<Long> countTokens(ModelRequest request) {
+    Buffer payload = countBody(request).toBuffer();
+    return client
+        .request(new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(cfg.baseUrl() + "/v1/messages/count_tokens")
+            .setConnectTimeout(cfg.connectionWaitTimeoutMs())
+            .setTimeout(cfg.firstEventTimeoutMs()))
+        .compose(req -> req
+            .putHeader("x-api-key", cfg.apiKey())
+            .putHeader("anthropic-version", cfg.anthropicVersion())
+            .putHeader("content-type", "application/json")
+            .putHeader("user-agent", "chat-service")
+            .send(payload))
+        .compose(res -> res.body().compose(b -> {
+          if (res.statusCode() != 200) {
+            return Future.failedFuture(new IllegalStateException("count_tokens answered HTTP " + res.statusCode()));
+          }
+          Long tokens = b.toJsonObject().getLong("input_tokens");
+          return tokens == null
+              ? Future.failedFuture(new IllegalStateException("count_tokens answered without input_tokens"))
+              : Future.succeededFuture(tokens);
+        }));
   }
 
   @Override

@@ -18,6 +18,15 @@ public interface ModelProvider {
    */
   ModelCall stream(ModelRequest request, Consumer<String> onText);
 
+  /**
+   * Counts the input tokens {@code request} would take, with the provider's own tokenizer (Claude:
+   * {@code POST /v1/messages/count_tokens}). Succeeds with null when the provider cannot count, which
+   * makes the caller fall back to the estimate; fails when the count was attempted and failed.
+   */
+  default Future<Long> countTokens(ModelRequest request) {
+    return Future.succeededFuture(null);
+  }
+
   /** Releases the provider's clients. */
   default Future<Void> close() {
     return Future.succeededFuture();

@@ -11,18 +11,35 @@ import java.util.List;
  * override the provider's configured ones when set (null / 0 otherwise), and {@code purpose} names
  * what is asked ({@link #PURPOSE_REPLY} for a chat reply, {@link #PURPOSE_TITLE}, ...), which the
  * offline model uses to answer deterministically in kind.
+ *
+ * <p>{@code summaryBlock}, when not null, is the session summary's system block (docs/context.md): sent
+ * after the system prompt as a second system block with its own cache breakpoint, so the prefix up to
+ * it stays cached as long as the summary's version does not change.
  */
 public record ModelRequest(
-    String system, List<Turn> turns, int cacheBreakpoint, String model, int maxTokens, String purpose) {
+    String system, List<Turn> turns, int cacheBreakpoint, String model, int maxTokens, String purpose,
+    String summaryBlock) {
 
   /** A chat reply. */
   public static final String PURPOSE_REPLY = "reply";
   /** A session title (the title job). */
   public static final String PURPOSE_TITLE = "title";
+  /** A session summary (the summary job, docs/context.md). */
+  public static final String PURPOSE_SUMMARY = "summary";
 
   /** A chat reply with the provider's configured model and max tokens. */
   public ModelRequest(String system, List<Turn> turns, int cacheBreakpoint) {
-    this(system, turns, cacheBreakpoint, null, 0, PURPOSE_REPLY);
+    this(system, turns, cacheBreakpoint, null, 0, PURPOSE_REPLY, null);
+  }
+
+  /** A chat reply with the session summary's system block (null for none). */
+  public ModelRequest(String system, List<Turn> turns, int cacheBreakpoint, String summaryBlock) {
+    this(system, turns, cacheBreakpoint, null, 0, PURPOSE_REPLY, summaryBlock);
+  }
+
+  /** A session job's request, without a summary block. */
+  public ModelRequest(String system, List<Turn> turns, int cacheBreakpoint, String model, int maxTokens, String purpose) {
+    this(system, turns, cacheBreakpoint, model, maxTokens, purpose, null);
   }
 
   /** A role, {@code user} or {@code assistant}, and its text. */

@@ -5,7 +5,9 @@ import com.aichat.contract.ChatMessage.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -36,7 +38,9 @@ public final class OfflineModel implements ModelProvider {
 
   @Override
   public ModelCall stream(ModelRequest request, Consumer<String> onText) {
-    String reply = ModelRequest.PURPOSE_TITLE.equals(request.purpose()) ? title(request) : compose(request);
+    String reply = ModelRequest.PURPOSE_TITLE.equals(request.purpose()) ? title(request)
+        : ModelRequest.PURPOSE_SUMMARY.equals(request.purpose()) ? composeSummary(request)
+        : compose(request);
     return new OfflineCall(reply, onText, new Usage(estimateTokens(request), estimateTokens(reply)));
   }
 
@@ -105,6 +109,49 @@ public final class OfflineModel implements ModelProvider {
     int cp = sb.codePointAt(0);
     return new StringBuilder().appendCodePoint(Character.toUpperCase(cp)).append(sb.substring(Character.charCount(cp)))
         .toString();
+  }
+
+  /** At most this many bullet points are kept in an offline summary (the newest). */
+  static final int SUMMARY_BULLETS = 20;
+
+  private static final java.util.regex.Pattern FOLDED = java.util.regex.Pattern.compile("(\\d+) messages folded in");
+
+  /**
+   * The offline summary of a summary request ({@link com.aichat.ai.context.SummaryRequest}): a pure
+   * function of it. A header counts the messages folded in so far (the previous summary's count plus
+   * the transcript's lines), then one bullet per user line of the transcript after the previous
+   * summary's bullets, the newest {@value #SUMMARY_BULLETS} kept, so it stays bounded however long the
+   * session grows.
+   */
+  public static String composeSummary(ModelRequest request) {
+    String text = request.question();
+    long folded = 0;
+    List<String> bullets = new ArrayList<>();
+    int prevStart = text.indexOf("<previous-summary>");
+    int prevEnd = text.indexOf("</previous-summary>");
+    if (prevStart >= 0 && prevEnd > prevStart) {
+      String previous = text.substring(prevStart, prevEnd);
+      java.util.regex.Matcher m = FOLDED.matcher(previous);
+      if (m.find()) {
+        folded = Long.parseLong(m.group(1));
+      }
+      previous.lines().filter(l -> l.startsWith("- ")).forEach(bullets::add);
+    }
+    int start = text.indexOf("<transcript>");
+    int end = text.indexOf("</transcript>");
+    String transcript = start >= 0 && end > start ? text.substring(start, end) : "";
+    for (String line : transcript.lines().toList()) {
+      if (line.startsWith("User: ")) {
+        folded++;
+        String said = line.substring(6).strip();
+        bullets.add("- The user said: \"" + (said.length() > 100 ? said.substring(0, 100) + "…" : said) + "\"");
+      } else if (line.startsWith("Assistant: ")) {
+        folded++;
+      }
+    }
+    List<String> kept = bullets.subList(Math.max(0, bullets.size() - SUMMARY_BULLETS), bullets.size());
+    return "[Offline summary by " + MODEL + ", written locally and deterministically: " + folded
+        + " messages folded in so far.]\n" + String.join("\n", kept);
   }
 
   /** Up to five words of four or more letters, most frequent first, ties alphabetical. */

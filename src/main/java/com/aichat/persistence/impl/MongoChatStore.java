@@ -648,6 +648,13 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   @Override
+  public Future<List<ChatMessage>> loadHistoryRange(
+      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
+      int limit, boolean newestFirst) {
+    return generations.loadHistoryRange(sessionId, afterCreatedAt, afterId, beforeCreatedAt, beforeId, limit, newestFirst);
+  }
+
+  @Override
   public Future<List<ChatMessage>> loadHistory(
       String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
     return generations.loadHistory(sessionId, beforeCreatedAt, beforeId, limit);

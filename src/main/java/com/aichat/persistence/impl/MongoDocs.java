@@ -7,6 +7,7 @@ import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
+import com.aichat.contract.SessionSummary;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -66,7 +67,34 @@ final class MongoDocs {
         instant(d.getValue("updatedAt")),
         instant(d.getValue("lastMessageAt")),
         d.getLong("messageCount", 0L),
-        d.getString("titleSource"));
+        d.getString("titleSource"),
+        summary(d.getJsonObject("summary")));
+  }
+
+  /** The stored summary: dates as {@code {$date}}, the covered message as {@code {$oid}}. */
+  static SessionSummary summary(JsonObject s) {
+    return s == null
+        ? null
+        : new SessionSummary(
+            s.getLong("version", 0L),
+            s.getString("text", ""),
+            id(s.getValue("coversThroughMessageId")),
+            instant(s.getValue("coversThroughCreatedAt")),
+            s.getLong("messagesCovered", 0L),
+            s.getString("model"),
+            instant(s.getValue("updatedAt")));
+  }
+
+  /** The stored form of a summary. */
+  static JsonObject summaryDoc(SessionSummary s) {
+    return new JsonObject()
+        .put("version", s.version())
+        .put("text", s.text())
+        .put("coversThroughMessageId", oid(s.coversThroughMessageId()))
+        .put("coversThroughCreatedAt", date(s.coversThroughCreatedAt()))
+        .put("messagesCovered", s.messagesCovered())
+        .put("model", s.model())
+        .put("updatedAt", date(s.updatedAt()));
   }
 
   static ChatMessage message(JsonObject d) {

@@ -192,6 +192,42 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("loadHistory", err));
   }
 
+  Future<List<ChatMessage>> loadHistoryRange(
+      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
+      int limit, boolean newestFirst) {
+    if (!isId(sessionId)) {
+      return notFound("session not found");
+    }
+    if ((afterId != null && !isId(afterId)) || (beforeId != null && !isId(beforeId))
+        || (afterId == null) != (afterCreatedAt == null) || (beforeId == null) != (beforeCreatedAt == null)) {
+      return invalid("a range bound is a createdAt with a 24-hex id");
+    }
+    JsonObject query =
+        new JsonObject()
+            .put("chatSessionId", oid(sessionId))
+            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
+            .put("status", COMPLETED);
+    JsonArray all = new JsonArray().add(query);
+    if (afterId != null) {
+      all.add(MongoDocs.beyond("createdAt", new SortKey(afterCreatedAt, afterId), true));
+    }
+    if (beforeId != null) {
+      all.add(MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
+    }
+    if (all.size() > 1) {
+      query = new JsonObject().put("$and", all);
+    }
+    int dir = newestFirst ? -1 : 1;
+    FindOptions opts =
+        new FindOptions()
+            .setSort(new JsonObject().put("createdAt", dir).put("_id", dir))
+            .setLimit(Math.max(1, limit));
+    return mongo
+        .findWithOptions(MESSAGES, query, opts)
+        .map(docs -> docs.stream().map(MongoDocs::message).toList())
+        .recover(err -> MongoFailures.classify("loadHistoryRange", err));
+  }
+
   Future<CheckpointResult> checkpointGeneration(
       String messageId, String workerId, String partialContent, long leaseMillis) {
     if (!isId(messageId)) {

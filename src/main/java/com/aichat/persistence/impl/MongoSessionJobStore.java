@@ -13,6 +13,7 @@ import com.aichat.contract.SessionEvent;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.contract.SessionJobState;
+import com.aichat.contract.SessionSummary;
 import com.aichat.persistence.ChatStore.SessionJobClaim;
 import com.aichat.persistence.ChatStore.SessionJobEnd;
 import io.vertx.core.Future;
@@ -46,7 +47,9 @@ final class MongoSessionJobStore extends MongoStoreSupport {
 
   MongoSessionJobStore(Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoKinds) {
     super(vertx, mongo, clock);
-    this.autoKinds = Set.copyOf(autoKinds);
+    // the summary job is never started by a completion alone: the worker enqueues it when a reply's
+    // context asks for it (docs/context.md)
+    this.autoKinds = autoKinds.stream().filter(k -> k != SessionJobKind.SUMMARY).collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   /** The name of the sweep's index of a kind. */
@@ -88,11 +91,16 @@ final class MongoSessionJobStore extends MongoStoreSupport {
 
   /** The session filter under which a job of {@code kind} may be created: none yet, plus the kind's own rule. */
   private static JsonObject creatable(String sessionId, SessionJobKind kind) {
-    JsonObject filter = new JsonObject()
-        .put("_id", oid(sessionId))
-        .put(kind.field(), new JsonObject().put("$exists", false));
+    JsonObject filter = new JsonObject().put("_id", oid(sessionId));
     return switch (kind) {
-      case TITLE -> filter.put("titleSource", ChatSession.TITLE_DEFAULT);
+      case TITLE -> filter
+          .put(kind.field(), new JsonObject().put("$exists", false))
+          .put("titleSource", ChatSession.TITLE_DEFAULT);
+      // a summary job runs again and again: a new one may start whenever none is pending or running
+      case SUMMARY -> filter.put("$or", new JsonArray()
+          .add(new JsonObject().put(kind.field(), new JsonObject().put("$exists", false)))
+          .add(new JsonObject().put(kind.field() + ".status", new JsonObject().put("$in", new JsonArray()
+              .add(SessionJobState.COMPLETED).add(SessionJobState.SKIPPED).add(SessionJobState.FAILED)))));
     };
   }
 
@@ -195,14 +203,20 @@ final class MongoSessionJobStore extends MongoStoreSupport {
     }
     Instant now = now();
     JsonObject apply = applyFilter(sessionId, kind, workerId, result);
+    boolean more = kind == SessionJobKind.SUMMARY && result != null && result.getBoolean("more", false);
     Future<JsonObject> applied = apply == null
         ? Future.succeededFuture(null)
-        : findAndUpdate(SESSIONS, apply, endUpdate(kind, SessionJobState.COMPLETED, resultSet(kind, result, now), null, now));
+        : findAndUpdate(SESSIONS, apply, more
+            ? continueUpdate(kind, resultSet(kind, result, now), now)
+            : endUpdate(kind, SessionJobState.COMPLETED, resultSet(kind, result, now), null, now));
     return applied
         .compose(doc -> {
           if (doc != null) {
             ChatSession s = MongoDocs.session(doc);
             publish(Addresses.EVENTS_SESSION, new SessionEvent(SessionEvent.UPDATED, s.userId(), s.id(), s).toJson());
+            if (more) {
+              send(List.of(new SessionJobRequest(sessionId, kind)));
+            }
             return Future.succeededFuture(new SessionJobEnd(true, s));
           }
           // Not applicable any more (or not held): end it as skipped while the lease is ours.
@@ -225,6 +239,16 @@ final class MongoSessionJobStore extends MongoStoreSupport {
             ? null
             : leaseFilter(sessionId, kind, workerId).put("titleSource", ChatSession.TITLE_DEFAULT);
       }
+      case SUMMARY -> {
+        // the summary advances one version at a time, from the version the job read
+        long expected = result.getLong("expectedVersion", -1L);
+        String text = result.getValue("text") instanceof String t ? t : null;
+        yield expected < 0 || text == null || text.isBlank() || !isId(result.getString("coversThroughMessageId"))
+            ? null
+            : leaseFilter(sessionId, kind, workerId).put("summary.version", expected == 0
+                ? new JsonObject().put("$exists", false)
+                : expected);
+      }
     };
   }
 
@@ -235,7 +259,31 @@ final class MongoSessionJobStore extends MongoStoreSupport {
           .put("title", result.getString("title"))
           .put("titleSource", ChatSession.TITLE_AUTO)
           .put("updatedAt", date(now));
+      // not updatedAt: a summary is no activity and must not reorder the session list
+      case SUMMARY -> new JsonObject().put("summary", MongoDocs.summaryDoc(new SessionSummary(
+          result.getLong("expectedVersion") + 1,
+          result.getString("text"),
+          result.getString("coversThroughMessageId"),
+          java.time.Instant.parse(result.getString("coversThroughCreatedAt")),
+          result.getLong("messagesCovered", 0L),
+          result.getString("model"),
+          now)));
     };
+  }
+
+  /**
+   * A summary run that left a backlog: its result is written and the job is pending again at once
+   * (attempts reset), in the same write, so the next run follows whatever happens to this worker.
+   */
+  private static JsonObject continueUpdate(SessionJobKind kind, JsonObject set, Instant now) {
+    String f = kind.field();
+    set.put(f + ".status", SessionJobState.PENDING)
+        .put(f + ".attempts", 0)
+        .put(f + ".dueAt", date(now))
+        .put(f + ".updatedAt", date(now));
+    return new JsonObject()
+        .put("$set", set)
+        .put("$unset", new JsonObject().put(f + ".leaseOwner", "").put(f + ".leaseUntil", "").put(f + ".lastError", ""));
   }
 
   Future<Void> release(String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
