@@ -122,24 +122,26 @@ public final class FailoverScenario implements AutoCloseable {
 
   /** Sends one message per session (reply {@code i} is the i-th); the stored replies. */
   public List<Sent> sendAll() throws Exception {
-    List<Sent> sent = new ArrayList<>();
+    // all at once, so the streams overlap even on a slow machine
+    List<Future<Sent>> sends = new ArrayList<>();
     int i = 0;
     for (int u = 0; u < options.users(); u++) {
       for (String sid : sessions.get(u)) {
-        JsonObject reply = await(clients.get(u).send(front, sid, "Tell me something " + key(i)), 20);
-        sent.add(new Sent(i, sid, reply.getString("id"), clients.get(u)));
-        i++;
+        int index = i++;
+        ClusterClient c = clients.get(u);
+        sends.add(c.send(front, sid, "Tell me something " + key(index))
+            .map(reply -> new Sent(index, sid, reply.getString("id"), c)));
       }
     }
-    return sent;
+    return await(Future.all(sends), 60).list();
   }
 
-  /** Waits until {@code n} provider streams run at once. */
+  /** Waits until {@code n} provider streams started. */
   public void awaitStreams(int n, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (fake.inFlight() < n) {
+    while (fake.requests().size() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("only " + fake.inFlight() + " of " + n + " streams started");
+        throw new AssertionError("only " + fake.requests().size() + " of " + n + " streams started");
       }
       sleep(50);
     }
@@ -162,12 +164,17 @@ public final class FailoverScenario implements AutoCloseable {
     return await(sockets.result(), 60);
   }
 
-  /** The ids of the replies {@code n} logged a claim of. */
+  /** The ids of the replies {@code n} logged a claim of and has not completed (yet). */
   public static java.util.Set<String> claimedOn(ClusterHarness.Node n) {
+    String text = n.logText();
     java.util.Set<String> ids = new java.util.HashSet<>();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("reply ([0-9a-f]{24}) claimed by").matcher(n.logText());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("reply ([0-9a-f]{24}) claimed by").matcher(text);
     while (m.find()) {
       ids.add(m.group(1));
+    }
+    java.util.regex.Matcher done = java.util.regex.Pattern.compile("reply ([0-9a-f]{24}) completed").matcher(text);
+    while (done.find()) {
+      ids.remove(done.group(1));
     }
     return ids;
   }

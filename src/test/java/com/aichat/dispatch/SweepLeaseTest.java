@@ -106,16 +106,19 @@ class SweepLeaseTest {
     }
 
     ChatStoreClient client = new ChatStoreClient(storeNode);
-    String user = TestTokens.newUserId();
+    // one reply per user, so the per-user worker cap holds none back and each is claimed in its round
     List<String> replies = new ArrayList<>();
+    Map<String, String> userOf = new ConcurrentHashMap<>();
     for (int i = 0; i < 20; i++) {
+      String user = TestTokens.newUserId();
       String session = await(client.createSession(user, null, "stranded " + i)).id();
       String id = await(client.sendMessage(user, session, "hello " + i, null)).reply().id();
       replies.add(id);
       sessionOf.put(id, session);
+      userOf.put(id, user);
     }
     for (String id : replies) {
-      ChatMessage done = awaitCompleted(client, user, sessionOf.get(id), id);
+      ChatMessage done = awaitCompleted(client, userOf.get(id), sessionOf.get(id), id);
       assertThat(done.attempts()).isEqualTo(1);
     }
     int queriesAtEnd = sweepQueries.size();
