@@ -38,7 +38,8 @@ public final class Addresses {
 
   /**
    * Streaming deltas of a generating reply, coalesced by the worker: {@link DeltaEvent} JSON
-   * {@code {userId, sessionId, messageId, seq, offset, text}}.
+   * {@code {userId, sessionId, messageId, seq, offset, text, attempt?}} ({@code attempt}: the claim's
+   * attempt, which gateways use to fence deltas of an earlier attempt).
    */
   public static final String EVENTS_DELTA = "chat.events.delta";
 

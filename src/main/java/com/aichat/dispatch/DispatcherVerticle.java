@@ -8,6 +8,7 @@ import com.aichat.contract.SessionJobRequest;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreClient;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.vertx.core.Context;
@@ -20,7 +21,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +49,11 @@ import org.slf4j.LoggerFactory;
  * <p>With {@code dispatch.release_on_node_loss} (default true) on a clustered node, every dispatcher
  * listens to Hazelcast's membership: when a node leaves the cluster (killed, crashed, or cut off long
  * enough for Hazelcast to remove it), the leases of the replies its workers hold (their worker ids start
- * with its node id, {@link LeaseOwners}) are ended at once ({@link ChatStore#expireLeasesOf}) and
- * those replies dispatched again, instead of waiting for {@code worker.lease_ms} to run out. Ending a
+ * with its node id, {@link LeaseOwners}) are ended ({@link ChatStore#expireLeasesOf}) and those replies
+ * dispatched again, {@value #MEMBERSHIP_SETTLE_MS} ms after the change instead of when
+ * {@code worker.lease_ms} runs out; only while this node still sees a strict majority of the members it
+ * saw before the change, so a node that was itself paused or cut off, and sees all others leave, takes
+ * nothing from them. Ending a
  * lease is a conditional write, so of several dispatchers only one re-dispatches each reply; and a
  * worker that was only paused cannot write after another claimed the reply (its writes are fenced by
  * {@code leaseOwner}, its deltas by their {@code attempt}).
@@ -70,6 +76,12 @@ public final class DispatcherVerticle extends VerticleBase {
   private boolean sweepLeader;
   private UUID membershipRegistration;
   private HazelcastClusterManager hazelcast;
+  /** The members (Vert.x node ids) at the last settled membership view. */
+  private Set<String> stableMembers = Set.of();
+  private long settleTimer = -1;
+
+  /** How long membership events are gathered before the view is compared with the last one. */
+  static final long MEMBERSHIP_SETTLE_MS = 500;
 
   /** The cluster-wide map holding the sweep lease. */
   static final String SWEEP_MAP = "chat.dispatch";
@@ -151,7 +163,7 @@ public final class DispatcherVerticle extends VerticleBase {
           Instant now = Instant.now();
           return store
               .findStrandedReplies(now, now.minusMillis(settings.pendingGraceMs()), settings.sweepBatch())
-              .compose(this::redispatch)
+              .compose(this::sweepRedispatch)
               .compose(v -> store.findStrandedSessionJobs(now, now.minusMillis(settings.pendingGraceMs()),
                   settings.sweepBatch()))
               .map(this::resendSessionJobs);
@@ -188,22 +200,63 @@ public final class DispatcherVerticle extends VerticleBase {
       return;
     }
     hazelcast = hz;
+    stableMembers = currentMembers();
     Context ctx = context;
+    // Hazelcast threads: hand over to this verticle's event loop
     membershipRegistration = hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {
-        // nothing to do: a new node's workers announce their capacity themselves
+        ctx.runOnContext(v -> membershipChanged());
       }
 
       @Override
       public void memberRemoved(MembershipEvent e) {
-        // a Hazelcast thread: hand over to this verticle's event loop. The Vert.x node id (the first part
-        // of the node's worker ids) is a member attribute of the Vert.x Hazelcast cluster manager.
-        String vertxNode = e.getMember().getAttribute(VERTX_NODE_ID_ATTRIBUTE);
-        String nodeId = vertxNode != null ? vertxNode : e.getMember().getUuid().toString();
-        ctx.runOnContext(v -> releaseNode(nodeId));
+        ctx.runOnContext(v -> membershipChanged());
       }
     });
+  }
+
+  /** Several members leave in one change as several events: look once the view has settled. */
+  private void membershipChanged() {
+    if (settleTimer == -1) {
+      settleTimer = vertx.setTimer(MEMBERSHIP_SETTLE_MS, t -> {
+        settleTimer = -1;
+        settleMembership();
+      });
+    }
+  }
+
+  /**
+   * Ends the leases of the nodes that left since the last settled view, but only while this node still
+   * sees a strict majority of that view: a node that was itself cut off or paused sees all the others
+   * leave, and must not take their replies from them.
+   */
+  private void settleMembership() {
+    Set<String> now = currentMembers();
+    Set<String> gone = new HashSet<>(stableMembers);
+    gone.removeAll(now);
+    if (!gone.isEmpty()) {
+      if (now.size() * 2 > stableMembers.size()) {
+        gone.forEach(this::releaseNode);
+      } else {
+        log.warn("{} of {} cluster members left at once and this node sees no majority: not ending their leases"
+            + " (they run out after worker.lease_ms)", gone.size(), stableMembers.size());
+      }
+    }
+    stableMembers = now;
+  }
+
+  /**
+   * The Vert.x node ids of the members this node sees: the Vert.x Hazelcast cluster manager keeps a
+   * member's node id (the first part of its worker ids) as a member attribute.
+   */
+  private Set<String> currentMembers() {
+    Set<String> ids = new HashSet<>();
+    for (Member m : hazelcast.getHazelcastInstance().getCluster().getMembers()) {
+      String vertxNode = m.getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+      ids.add(vertxNode != null ? vertxNode : m.getUuid().toString());
+    }
+    return ids;
   }
 
   /** A node left: end the leases its workers held and dispatch those replies again. */
@@ -229,11 +282,15 @@ public final class DispatcherVerticle extends VerticleBase {
     return null;
   }
 
-  private Future<Void> redispatch(List<String> ids) {
+  private Future<Void> sweepRedispatch(List<String> ids) {
     if (!ids.isEmpty()) {
       log.info("recovery sweep re-dispatches {} stranded replies", ids.size());
       Metrics.of(vertx).sweepRecoveries(ids.size());
     }
+    return redispatch(ids);
+  }
+
+  private Future<Void> redispatch(List<String> ids) {
     List<Future<Void>> all =
         ids.stream()
             .map(id -> strategy

@@ -227,7 +227,7 @@ public final class ClusterHarness implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmFlags);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "com.aichat.Main"));
+        cmd.addAll(List.of("-cp", classpath(), "com.aichat.Main"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(logFile().toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("CHAT_") || k.equals("ANTHROPIC_API_KEY"));
@@ -382,6 +382,27 @@ public final class ClusterHarness implements AutoCloseable {
       String[] lines = logText().split("\n");
       return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 60), lines.length));
     }
+  }
+
+  /**
+   * The test classpath: {@code java.class.path} under surefire; under {@code exec:java} (benchmarks),
+   * where that is Maven's own, the project class loader's URLs.
+   */
+  static String classpath() {
+    if (Thread.currentThread().getContextClassLoader() instanceof java.net.URLClassLoader u) {
+      List<String> parts = new ArrayList<>();
+      for (java.net.URL url : u.getURLs()) {
+        try {
+          parts.add(Path.of(url.toURI()).toString());
+        } catch (java.net.URISyntaxException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      if (!parts.isEmpty()) {
+        return String.join(java.io.File.pathSeparator, parts);
+      }
+    }
+    return System.getProperty("java.class.path");
   }
 
   private static void sleep(long ms) {

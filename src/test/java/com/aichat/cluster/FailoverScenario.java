@@ -24,32 +24,32 @@ import java.util.stream.IntStream;
  * script: its first attempt streams {@link #first(int)}, any later one {@link #retry(int)}, so
  * a text mixing two attempts cannot look right.
  */
-final class FailoverScenario implements AutoCloseable {
+public final class FailoverScenario implements AutoCloseable {
 
   /** The shape of one run. */
-  record Options(int users, int sessionsPerUser, int firstChunks, long firstDelayMs, int retryChunks,
+  public record Options(int users, int sessionsPerUser, int firstChunks, long firstDelayMs, int retryChunks,
       long retryDelayMs, JsonObject overrides, List<String> jvmFlags) {}
 
   /** A reply the run sent: its index (script key), session and id, and the user's client. */
-  record Sent(int index, String sessionId, String id, ClusterClient client) {}
+  public record Sent(int index, String sessionId, String id, ClusterClient client) {}
 
-  final Options options;
-  final Vertx vertx = Vertx.vertx();
-  final FakeAnthropicServer fake = new FakeAnthropicServer(vertx);
-  final ClusterHarness harness = new ClusterHarness();
-  ClusterHarness.Node store;
-  ClusterHarness.Node workerA;
-  ClusterHarness.Node workerB;
-  ClusterHarness.Node front;
+  public final Options options;
+  public final Vertx vertx = Vertx.vertx();
+  public final FakeAnthropicServer fake = new FakeAnthropicServer(vertx);
+  public final ClusterHarness harness = new ClusterHarness();
+  public ClusterHarness.Node store;
+  public ClusterHarness.Node workerA;
+  public ClusterHarness.Node workerB;
+  public ClusterHarness.Node front;
   private final List<ClusterClient> clients = new ArrayList<>();
   private final List<List<String>> sessions = new ArrayList<>();
   private NodeScenario sockets;
 
-  FailoverScenario(Options options) {
+  public FailoverScenario(Options options) {
     this.options = options;
   }
 
-  static String key(int i) {
+  public static String key(int i) {
     return "[reply-" + i + "]";
   }
 
@@ -57,16 +57,16 @@ final class FailoverScenario implements AutoCloseable {
     return IntStream.range(0, Math.min(n, 10_000)).mapToObj(k -> prefix + i + "." + k + " ").toList();
   }
 
-  String first(int i) {
+  public String first(int i) {
     return String.join("", chunks("a", i, options.firstChunks()));
   }
 
-  String retry(int i) {
+  public String retry(int i) {
     return String.join("", chunks("b", i, options.retryChunks()));
   }
 
   /** Starts the fake provider and the four JVMs; returns once the front node is ready. */
-  void start() throws Exception {
+  public void start() throws Exception {
     await(fake.start(), 10);
     harness.jvmFlags(options.jvmFlags().toArray(String[]::new));
     JsonObject common = GenerationHarness.claudeOverrides(fake);
@@ -88,7 +88,7 @@ final class FailoverScenario implements AutoCloseable {
    * Creates the users' sessions, scripts every reply, and connects one Socket.IO client per user that
    * joins all of its sessions; returns once every client joined.
    */
-  void connectClients() throws Exception {
+  public void connectClients() throws Exception {
     WebClient http = WebClient.create(vertx);
     JsonArray clientArgs = new JsonArray();
     for (int u = 0; u < options.users(); u++) {
@@ -116,37 +116,39 @@ final class FailoverScenario implements AutoCloseable {
     }
   }
 
-  int total() {
+  public int total() {
     return options.users() * options.sessionsPerUser();
   }
 
   /** Sends one message per session (reply {@code i} is the i-th); the stored replies. */
-  List<Sent> sendAll() throws Exception {
-    List<Sent> sent = new ArrayList<>();
+  public List<Sent> sendAll() throws Exception {
+    // all at once, so the streams overlap even on a slow machine
+    List<Future<Sent>> sends = new ArrayList<>();
     int i = 0;
     for (int u = 0; u < options.users(); u++) {
       for (String sid : sessions.get(u)) {
-        JsonObject reply = await(clients.get(u).send(front, sid, "Tell me something " + key(i)), 20);
-        sent.add(new Sent(i, sid, reply.getString("id"), clients.get(u)));
-        i++;
+        int index = i++;
+        ClusterClient c = clients.get(u);
+        sends.add(c.send(front, sid, "Tell me something " + key(index))
+            .map(reply -> new Sent(index, sid, reply.getString("id"), c)));
       }
     }
-    return sent;
+    return await(Future.all(sends), 60).list();
   }
 
-  /** Waits until {@code n} provider streams run at once. */
-  void awaitStreams(int n, Duration timeout) {
+  /** Waits until {@code n} provider streams started. */
+  public void awaitStreams(int n, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (fake.inFlight() < n) {
+    while (fake.requests().size() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("only " + fake.inFlight() + " of " + n + " streams started");
+        throw new AssertionError("only " + fake.requests().size() + " of " + n + " streams started");
       }
       sleep(50);
     }
   }
 
   /** Every reply's stored state once final (or as it is after {@code timeout}). */
-  List<JsonObject> awaitFinals(List<Sent> sent, Duration timeout) throws Exception {
+  public List<JsonObject> awaitFinals(List<Sent> sent, Duration timeout) throws Exception {
     List<JsonObject> out = new ArrayList<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     for (Sent s : sent) {
@@ -157,9 +159,45 @@ final class FailoverScenario implements AutoCloseable {
   }
 
   /** Tells the clients to stop and returns {@code {replies: {id: ...}}} as they saw it. */
-  JsonObject clientView() throws Exception {
+  public JsonObject clientView() throws Exception {
     sockets.send("STOP");
     return await(sockets.result(), 60);
+  }
+
+  /** The ids of the replies {@code n} logged a claim of and has not completed (yet). */
+  public static java.util.Set<String> claimedOn(ClusterHarness.Node n) {
+    String text = n.logText();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("reply ([0-9a-f]{24}) claimed by").matcher(text);
+    while (m.find()) {
+      ids.add(m.group(1));
+    }
+    java.util.regex.Matcher done = java.util.regex.Pattern.compile("reply ([0-9a-f]{24}) completed").matcher(text);
+    while (done.find()) {
+      ids.remove(done.group(1));
+    }
+    return ids;
+  }
+
+  /** The worker node that claimed more replies. */
+  public ClusterHarness.Node busierWorker() {
+    return claimedOn(workerA).size() >= claimedOn(workerB).size() ? workerA : workerB;
+  }
+
+  /**
+   * Per reply of {@code restarted} as the clients saw it ({@link #clientView()}'s replies), the time
+   * from {@code lostAt} to its last {@code message.processing}; replies not seen restarted are left out.
+   */
+  public static List<Long> recoveryTimes(JsonObject seen, java.util.Set<String> restarted, long lostAt) {
+    List<Long> out = new ArrayList<>();
+    for (String id : restarted) {
+      JsonObject view = seen.getJsonObject(id);
+      JsonArray attempts = view == null ? new JsonArray() : view.getJsonArray("attempts");
+      if (attempts.size() >= 2) {
+        out.add(attempts.getJsonObject(attempts.size() - 1).getLong("at") - lostAt);
+      }
+    }
+    return out;
   }
 
   @Override
@@ -173,11 +211,11 @@ final class FailoverScenario implements AutoCloseable {
     vertx.close();
   }
 
-  static <T> T await(Future<T> f, int seconds) throws Exception {
+  public static <T> T await(Future<T> f, int seconds) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
   }
 
-  static void sleep(long ms) {
+  public static void sleep(long ms) {
     try {
       Thread.sleep(ms);
     } catch (InterruptedException e) {

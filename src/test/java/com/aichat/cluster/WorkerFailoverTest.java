@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,14 +29,13 @@ import org.slf4j.LoggerFactory;
 class WorkerFailoverTest {
 
   private static final Logger log = LoggerFactory.getLogger(WorkerFailoverTest.class);
-  private static final Pattern CLAIMED = Pattern.compile("reply ([0-9a-f]{24}) claimed by");
   private static final Pattern WORKER_STARTED = Pattern.compile("AI worker ([0-9a-f-]{36})/\\S+ started");
 
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
   @DisplayName("SIGKILL of a worker JVM mid-stream: its replies restart on the other worker at once, 50 of 50 complete exactly once, no client sees mixed text")
   void killedWorkerNode() throws Exception {
-    FailoverScenario.Options opts = new FailoverScenario.Options(10, 5, 80, 120, 20, 60, new JsonObject(), List.of());
+    FailoverScenario.Options opts = new FailoverScenario.Options(10, 5, 80, 200, 20, 60, new JsonObject(), List.of());
     try (FailoverScenario run = new FailoverScenario(opts)) {
       run.start();
       run.connectClients();
@@ -173,18 +171,12 @@ class WorkerFailoverTest {
     return recovery;
   }
 
-  /** The worker node that claimed more replies. */
   private static ClusterHarness.Node busier(FailoverScenario run) {
-    return claimedOn(run.workerA).size() >= claimedOn(run.workerB).size() ? run.workerA : run.workerB;
+    return run.busierWorker();
   }
 
   private static Set<String> claimedOn(ClusterHarness.Node n) {
-    Set<String> ids = new HashSet<>();
-    Matcher m = CLAIMED.matcher(n.logText());
-    while (m.find()) {
-      ids.add(m.group(1));
-    }
-    return ids;
+    return FailoverScenario.claimedOn(n);
   }
 
   private static String nodeId(ClusterHarness.Node n) {
