@@ -3,6 +3,7 @@ package com.aichat.config;
 import com.aichat.ai.ProviderSettings;
 import com.aichat.ai.WorkerSettings;
 import com.aichat.api.HttpSettings;
+import com.aichat.api.MessageControlSettings;
 import com.aichat.api.SubscriptionSettings;
 import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
@@ -32,7 +33,8 @@ public record AppConfig(
     CloudTasksSettings cloudTasks,
     WebClientSettings webclient,
     MetricsSettings metrics,
-    ShutdownSettings shutdown) {
+    ShutdownSettings shutdown,
+    MessageControlSettings messages) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -57,6 +59,7 @@ public record AppConfig(
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
         WebClientSettings.from(root.section("webclient")),
         MetricsSettings.from(root.section("metrics"), http.port(), gateway.port()),
-        ShutdownSettings.from(root.section("shutdown")));
+        ShutdownSettings.from(root.section("shutdown")),
+        MessageControlSettings.from(root.section("messages")));
   }
 }

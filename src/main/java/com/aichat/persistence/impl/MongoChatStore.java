@@ -66,6 +66,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   private final MongoGenerationStore generations;
   private final MongoSendAdmission admission;
+  private final MongoMessageControls controls;
 
   public MongoChatStore(Vertx vertx, MongoClient mongo) {
     this(vertx, mongo, Clock.systemUTC());
@@ -75,6 +76,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     super(vertx, mongo, clock);
     this.generations = new MongoGenerationStore(vertx, mongo, clock);
     this.admission = new MongoSendAdmission(mongo, clock);
+    this.controls = new MongoMessageControls(vertx, mongo, clock, admission);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -511,6 +513,31 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   // ---- generation (MongoGenerationStore) ------------------------------------------------------
+
+  @Override
+  public Future<SendResult> regenerateReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits, int maxVersions) {
+    return controls.regenerate(userId, sessionId, messageId, clientMessageId, limits, maxVersions);
+  }
+
+  @Override
+  public Future<SendResult> continueReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
+    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits);
+  }
+
+  @Override
+  public Future<SendResult> editMessage(
+      String userId, String sessionId, String messageId, String content, String clientMessageId,
+      SendLimits limits, int maxVersions) {
+    return controls.editMessage(userId, sessionId, messageId, content, clientMessageId, limits, maxVersions);
+  }
+
+  @Override
+  public Future<ChatMessage> setFeedback(
+      String userId, String sessionId, String messageId, String rating, String comment) {
+    return controls.setFeedback(userId, sessionId, messageId, rating, comment);
+  }
 
   @Override
   public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
