@@ -50,7 +50,11 @@ function upgraded(socket) {
 // Assembles reply texts with the documented rule: a delta is applied only at offset == length.
 function assembler(socket) {
   const state = { texts: {}, completed: {}, violations: [], deltas: 0, events: [] };
-  socket.on('message.processing', (m) => { state.texts[m.id] = ''; state.events.push('message.processing'); });
+  // the documented reset: "" for a new attempt or version, the text so far for a continue (docs/versions.md)
+  socket.on('message.processing', (m) => {
+    state.texts[m.id] = (m.content || '').slice(0, m.continueOffset ?? 0);
+    state.events.push('message.processing');
+  });
   socket.on('message.created', (m) => state.events.push('message.created:' + m.messageType));
   socket.on('message.delta', (d) => {
     state.deltas++;
