@@ -488,4 +488,45 @@ class MessageVersionsTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @DisplayName("a regenerate takes a pending slot like a send: with the user's cap held by another reply, 429 TOO_MANY_PENDING and nothing changes")
+  void regenerateRespectsPendingCap(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
+    JsonObject overrides = new JsonObject().put("quota", new JsonObject().put("max_pending_replies", 1));
+    String[] paths = new String[3];
+    start(vertx, dir, overrides)
+        .compose(v -> exchange("cap-first"))
+        .compose(pair -> {
+          paths[0] = messages() + "/" + pair.getJsonObject("reply").getString("id");
+          h.fake().script("cap-slow", FakeAnthropicServer.stream(FakeAnthropicServer.words(500), 10));
+          return call(HttpMethod.POST, messages(), new JsonObject().put("content", "cap-slow"));
+        })
+        .compose(r -> {
+          paths[1] = messages() + "/" + r.body().getJsonObject("reply").getString("id");
+          paths[2] = r.body().getJsonObject("reply").getString("id");
+          return pollUntil(paths[1], m -> m.getString("status").equals("processing"));
+        })
+        .compose(m -> call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
+        .compose(refused -> {
+          ctx.verify(() -> {
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(errorCode(refused)).isEqualTo("TOO_MANY_PENDING");
+          });
+          return call(HttpMethod.GET, paths[0], null);
+        })
+        .compose(unchanged -> {
+          ctx.verify(() -> {
+            assertThat(unchanged.body().getInteger("version")).isEqualTo(1);
+            assertThat(unchanged.body().getString("status")).isEqualTo("completed");
+          });
+          return call(HttpMethod.POST, paths[1] + "/cancel", null)
+              .compose(c -> pollUntil(paths[1], m -> m.getString("status").equals("cancelled")));
+        })
+        .compose(freed -> call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
+        .onComplete(ctx.succeeding(ok -> ctx.verify(() -> {
+          assertThat(ok.statusCode()).as(ok.bodyAsString()).isEqualTo(202);
+          assertThat(ok.body().getJsonObject("reply").getInteger("version")).isEqualTo(2);
+          ctx.completeNow();
+        })));
+  }
 }
