@@ -43,7 +43,8 @@ async function rest(method, path, body) {
   if (!ack.ok) throw new Error('join refused: ' + JSON.stringify(ack.error));
 
   let replyId = null;
-  socket.on('message.processing', (m) => { texts[m.id] = ''; });
+  // a new attempt starts from "", a continue (docs/versions.md) from the text it continues
+  socket.on('message.processing', (m) => { texts[m.id] = (m.content || '').slice(0, m.continueOffset ?? 0); });
   socket.on('message.delta', (d) => {
     const have = texts[d.messageId] || '';
     if (d.offset !== have.length) return; // the rule: apply only at offset == length

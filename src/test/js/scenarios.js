@@ -50,7 +50,11 @@ function upgraded(socket) {
 // Assembles reply texts with the documented rule: a delta is applied only at offset == length.
 function assembler(socket) {
   const state = { texts: {}, completed: {}, violations: [], deltas: 0, events: [] };
-  socket.on('message.processing', (m) => { state.texts[m.id] = ''; state.events.push('message.processing'); });
+  // the documented reset: "" for a new attempt or version, the text so far for a continue (docs/versions.md)
+  socket.on('message.processing', (m) => {
+    state.texts[m.id] = (m.content || '').slice(0, m.continueOffset ?? 0);
+    state.events.push('message.processing');
+  });
   socket.on('message.created', (m) => state.events.push('message.created:' + m.messageType));
   socket.on('message.delta', (d) => {
     state.deltas++;
@@ -546,6 +550,49 @@ const scenarios = {
     await sleep(args.settleMs || 0);
     clients.forEach((s) => s.disconnect());
     return { replies };
+  },
+
+  // Versions, continue and feedback (docs/versions.md): one socket joined to a session applies every
+  // reply with the documented rule (reset on message.processing to content.slice(0, continueOffset ?? 0))
+  // and records each generation's text, until the Java side sends STOP.
+  async versions() {
+    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
+    await withTimeout(connected, 10000, 'connect');
+    const texts = {};
+    const generations = [];
+    const violations = [];
+    const updated = [];
+    socket.on('message.processing', (m) => {
+      texts[m.id] = (m.content || '').slice(0, m.continueOffset ?? 0);
+      generations.push({ id: m.id, version: m.version, attempts: m.attempts, start: texts[m.id].length, firstOffset: null });
+    });
+    socket.on('message.delta', (d) => {
+      const have = texts[d.messageId] ?? '';
+      const g = generations.filter((x) => x.id === d.messageId).pop();
+      if (g && g.firstOffset === null) g.firstOffset = d.offset;
+      if (d.offset === have.length) texts[d.messageId] = have + d.text;
+      else violations.push({ messageId: d.messageId, offset: d.offset, have: have.length, seq: d.seq });
+    });
+    socket.on('message.updated', (m) => updated.push({ id: m.id, status: m.status, version: m.version,
+      feedback: m.feedback || null, continueOffset: m.continueOffset ?? null, content: m.content }));
+    const finals = [];
+    for (const type of ['message.completed', 'message.failed', 'message.cancelled']) {
+      socket.on(type, (m) => {
+        const g = generations.filter((x) => x.id === m.id).pop();
+        if (g) g.text = texts[m.id];
+        finals.push({ type, id: m.id, version: m.version, content: m.content, stopReason: m.stopReason || null });
+      });
+    }
+    const ack = await withTimeout(new Promise((resolve) => socket.emit('join', { sessionId: args.sessionId }, (a) => {
+      if (a && a.ok) for (const r of a.replies || []) texts[r.messageId] = r.text;
+      resolve(a);
+    })), 10000, 'join');
+    if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+    out('READY', {});
+    while ((await nextCommand()) !== 'STOP') { /* wait */ }
+    await sleep(args.settleMs || 100);
+    socket.disconnect();
+    return { generations, violations, updated, finals, texts };
   },
 };
 

@@ -6,6 +6,7 @@ import com.aichat.ai.context.ContextBuilder.BuiltContext;
 import com.aichat.ai.provider.ModelProvider;
 import com.aichat.ai.provider.ModelRequest;
 import com.aichat.ai.provider.ModelProvider.ModelCall;
+import com.aichat.ai.provider.ModelRequest;
 import com.aichat.ai.provider.ModelResult;
 import com.aichat.ai.provider.ProviderException;
 import com.aichat.contract.Addresses;
@@ -98,6 +99,8 @@ final class GenerationJob {
   private long estimatedInputTokens;
   private String tokenCounting;
   private StopReason stopReason;
+  /** A continue's text so far (docs/versions.md): every attempt's deltas start after it; else "". */
+  private String prefix = "";
 
   // state of the current attempt
   private ModelCall call;
@@ -180,6 +183,9 @@ final class GenerationJob {
 
   private Future<GenerationOutcome> generate(ChatMessage claimed) {
     reply = claimed;
+    Integer continueOffset = claimed.revisions().continueOffset();
+    String stored = claimed.content() == null ? "" : claimed.content();
+    prefix = continueOffset == null ? "" : stored.substring(0, Math.min(stored.length(), Math.max(0, continueOffset)));
     rlog.with(claimed.sessionId(), claimed.attempts());
     rlog.info("reply {} claimed by {} (attempt {})", messageId, rt.workerId(), claimed.attempts());
     if (claimed.attempts() == 1 && claimed.createdAt() != null) {
@@ -195,7 +201,7 @@ final class GenerationJob {
     if (stopReason != null) {
       return endStopped();
     }
-    if (claimed.attempts() > rt.settings().maxAttempts()) {
+    if (claimed.attemptsOfGeneration() > rt.settings().maxAttempts()) {
       // earlier attempts died with their workers; do not start one more
       return failGeneration(new ErrorInfo("generation_attempts_exhausted",
           "The AI reply could not be generated after " + rt.settings().maxAttempts() + " attempts."));
@@ -217,7 +223,7 @@ final class GenerationJob {
               sessionSummary());
         })
         .map(both -> {
-          context = rt.contextBuilder().build(both.resultAt(0), question.content(), both.resultAt(1));
+          context = prefilled(rt.contextBuilder().build(both.resultAt(0), question.content(), both.resultAt(1)));
           modelRequest = context.toRequest(rt.systemPrompt());
           rlog.debug("reply {}: context of {} turns ({} messages used, {} dropped, {} not in the summary v{}) built in {} µs",
               messageId, context.turns().size(), context.messagesUsed(), context.messagesDropped(),
@@ -258,6 +264,23 @@ final class GenerationJob {
           rlog.info("reply {}: token count failed ({}); the estimate is recorded", messageId, err.getMessage());
           return Future.succeededFuture();
         });
+  }
+
+  /**
+   * A continue ends the request with the reply so far as the assistant's turn, which the Messages API
+   * continues. Trailing whitespace is trimmed from that turn (the API refuses a final assistant turn
+   * ending in whitespace); the stored text and the offsets keep it.
+   */
+  private BuiltContext prefilled(BuiltContext built) {
+    String prefill = prefix.stripTrailing();
+    if (prefill.isEmpty()) {
+      return built;
+    }
+    java.util.List<ModelRequest.Turn> turns = new java.util.ArrayList<>(built.turns());
+    turns.add(new ModelRequest.Turn(ModelRequest.Turn.ASSISTANT, prefill));
+    return new BuiltContext(java.util.List.copyOf(turns), built.cacheBreakpoint(), built.messagesUsed(),
+        built.messagesDropped(), built.summary(), built.summaryBlock(), built.messagesDroppedUncovered(),
+        built.historyTokens(), built.needsSummary());
   }
 
   private Future<ModelResult> streamReply(BuiltContext ctx) {
@@ -353,7 +376,7 @@ final class GenerationJob {
   }
 
   private Future<GenerationOutcome> retryOrFail(ProviderException pe) {
-    int attempt = reply.attempts();
+    int attempt = reply.attemptsOfGeneration();
     if (attempt >= rt.settings().maxAttempts()) {
       rlog.warn("reply {}: attempt {} failed ({}), no attempts left", messageId, attempt, pe.code());
       return failGeneration(new ErrorInfo(pe.code(),
@@ -452,6 +475,7 @@ final class GenerationJob {
   private void resetAttempt() {
     sawText = false;
     published.setLength(0);
+    published.append(prefix);
     pending.setLength(0);
     seq = 0;
     connectionWaitMs = 0;

@@ -95,6 +95,16 @@ public final class ApiRouter {
     router.get("/chats/:sessionId/messages").handler(messages::list);
     router.get("/chats/:sessionId/messages/:messageId").handler(messages::get);
     router.post("/chats/:sessionId/messages/:messageId/cancel").handler(messages::cancel);
+    // versions, continue and feedback (docs/versions.md)
+    ControlHandlers controls = new ControlHandlers(store, policy, messages, cfg.messages());
+    router.post("/chats/:sessionId/messages/:messageId/regenerate")
+        .handler(ctx -> refuseWhileDraining(ctx, life)).handler(controls::regenerate);
+    router.post("/chats/:sessionId/messages/:messageId/continue")
+        .handler(ctx -> refuseWhileDraining(ctx, life)).handler(controls::continueReply);
+    router.patch("/chats/:sessionId/messages/:messageId")
+        .handler(ctx -> refuseWhileDraining(ctx, life)).handler(controls::edit);
+    router.put("/chats/:sessionId/messages/:messageId/feedback").handler(controls::putFeedback);
+    router.delete("/chats/:sessionId/messages/:messageId/feedback").handler(controls::deleteFeedback);
 
     // /docs, and the reference web client at / (webclient.*)
     WebRoutes.mount(vertx, router, cfg);
@@ -128,7 +138,7 @@ public final class ApiRouter {
 
   private static CorsHandler cors(AppConfig cfg) {
     CorsHandler cors = CorsHandler.create()
-        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE))
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.PUT, HttpMethod.DELETE))
         .allowedHeaders(Set.of("Authorization", "Content-Type"))
         .exposedHeaders(Set.of("Location", "Retry-After"));
     cfg.http().corsOrigins().forEach(cors::addOrigin);

@@ -83,7 +83,7 @@ final class MessageHandlers {
    * Overload first (in memory, nothing stored). The daily quota and the pending-reply cap are the
    * store's, checked and counted atomically with the send, after a retry has been recognised.
    */
-  private Future<Void> admit(AuthenticatedUser user) {
+  Future<Void> admit(AuthenticatedUser user) {
     try {
       overload.check(user.userId());
     } catch (ApiError refused) {
@@ -114,7 +114,7 @@ final class MessageHandlers {
    * still answers 202, because the reply is stored and the dispatcher's sweep picks it up. In
    * {@code cloud-tasks} mode the dispatch is fire and forget (task creation is a remote call).
    */
-  private Future<QueuePosition> dispatch(SendResult result) {
+  Future<QueuePosition> dispatch(SendResult result) {
     ChatMessage reply = result.reply();
     JsonObject request = new DispatchRequest(reply.id(), reply.userId(), reply.sessionId()).toJson();
     if (!awaitDispatch) {

@@ -4,6 +4,7 @@ import com.aichat.ai.ProviderSettings;
 import com.aichat.ai.WorkerSettings;
 import com.aichat.api.HistorySettings;
 import com.aichat.api.HttpSettings;
+import com.aichat.api.MessageControlSettings;
 import com.aichat.api.SubscriptionSettings;
 import com.aichat.auth.AuthSettings;
 import com.aichat.dispatch.CloudTasksSettings;
@@ -40,7 +41,8 @@ public record AppConfig(
     HistorySettings history,
     LimitsSettings limits,
     SessionJobSettings sessionJobs,
-    TitleSettings titles) {
+    TitleSettings titles,
+    MessageControlSettings messages) {
 
   public static AppConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -69,6 +71,7 @@ public record AppConfig(
         HistorySettings.from(root.section("export"), root.section("usage"), root.section("search")),
         LimitsSettings.from(root.section("limits")),
         SessionJobSettings.from(root.section("session_jobs")),
-        TitleSettings.from(root.section("titles")));
+        TitleSettings.from(root.section("titles")),
+        MessageControlSettings.from(root.section("messages")));
   }
 }

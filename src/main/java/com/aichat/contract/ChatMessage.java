@@ -4,6 +4,7 @@ import static com.aichat.contract.Json.instant;
 import static com.aichat.contract.Json.iso;
 import static com.aichat.contract.Json.putOpt;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -16,7 +17,8 @@ import java.time.Instant;
  *  usage?: {inputTokens, outputTokens, cacheReadTokens?, cacheWriteTokens?}, stopReason?, error?: {code, message}, attempts,
  *  context?: {messagesUsed, messagesDropped, summaryVersion?, messagesSummarized?, messagesDroppedUncovered?,
  *            estimatedInputTokens?, tokenCounting?, actualInputTokens?, cacheReadTokens?, cacheWriteTokens?},
- *  createdAt, updatedAt}
+ *  createdAt, updatedAt,
+ *  version, versions?, attemptsBase?, continueOffset?, feedback?}
  * </pre>
  *
  * Lease fields ({@code leaseOwner}, {@code leaseUntil}) are internal to persistence and the worker and
@@ -38,7 +40,69 @@ public record ChatMessage(
     int attempts,
     ContextInfo context,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    Revisions revisions) {
+
+  /** The seed's form, before versions and feedback: a message with no revisions. */
+  public ChatMessage(
+      String id, String sessionId, String userId, MessageType messageType, String content,
+      MessageStatus status, String replyTo, String clientMessageId, String model, Usage usage,
+      String stopReason, ErrorInfo error, int attempts, ContextInfo context, Instant createdAt,
+      Instant updatedAt) {
+    this(id, sessionId, userId, messageType, content, status, replyTo, clientMessageId, model, usage,
+        stopReason, error, attempts, context, createdAt, updatedAt, Revisions.NONE);
+  }
+
+  public ChatMessage {
+    revisions = revisions == null ? Revisions.NONE : revisions;
+  }
+
+  /**
+   * Versions, continuation and feedback (docs/versions.md). {@code version} is the current version,
+   * from 1; {@code versions} the earlier ones, oldest first, each {@code {version, content,
+   * messageType, status, model?, usage?, stopReason?, error?, createdAt, completedAt?}} (a user
+   * message's: {@code {version, content, createdAt}}). {@code attemptsBase} is the reply's
+   * {@code attempts} when its current generation started (attempt numbers stay increasing across
+   * versions, so a socket never mixes two versions; the attempt cap counts {@code attempts -
+   * attemptsBase}). {@code continueOffset}, while a continue runs, is the length of the text it
+   * continues: deltas start there. {@code feedback} is {@code {rating, comment?, updatedAt}}.
+   */
+  public record Revisions(
+      int version, JsonArray versions, int attemptsBase, Integer continueOffset, JsonObject feedback) {
+
+    public static final Revisions NONE = new Revisions(1, new JsonArray(), 0, null, null);
+
+    public Revisions {
+      version = Math.max(1, version);
+      versions = versions == null ? new JsonArray() : versions;
+    }
+
+    void render(JsonObject o, MessageType type) {
+      o.put("version", version);
+      if (!versions.isEmpty()) {
+        o.put("versions", versions.copy());
+      }
+      if (attemptsBase > 0) {
+        o.put("attemptsBase", attemptsBase);
+      }
+      putOpt(o, "continueOffset", continueOffset);
+      putOpt(o, "feedback", feedback == null ? null : feedback.copy());
+    }
+
+    static Revisions fromJson(JsonObject o) {
+      return new Revisions(
+          o.getInteger("version", 1),
+          o.getJsonArray("versions"),
+          o.getInteger("attemptsBase", 0),
+          o.getInteger("continueOffset"),
+          o.getJsonObject("feedback"));
+    }
+  }
+
+  /** Attempts of the current generation (version or continue), for the attempt cap. */
+  public int attemptsOfGeneration() {
+    return attempts - revisions.attemptsBase();
+  }
 
   /**
    * Token usage reported by the provider. {@code inputTokens} counts every input token, cached or not;
@@ -163,6 +227,7 @@ public record ChatMessage(
     o.put("attempts", attempts);
     putOpt(o, "context", context == null ? null : context.toJson());
     o.put("createdAt", iso(createdAt)).put("updatedAt", iso(updatedAt));
+    revisions.render(o, messageType);
     return o;
   }
 
@@ -183,6 +248,7 @@ public record ChatMessage(
         o.getInteger("attempts", 0),
         ContextInfo.fromJson(o.getJsonObject("context")),
         instant(o, "createdAt"),
-        instant(o, "updatedAt"));
+        instant(o, "updatedAt"),
+        Revisions.fromJson(o));
   }
 }

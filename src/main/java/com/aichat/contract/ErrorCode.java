@@ -38,6 +38,19 @@ public enum ErrorCode {
    * the AI: the send was refused before anything was stored (or counted against the daily quota).
    */
   TOO_MANY_PENDING(4292, 429),
+  /**
+   * Regenerate, continue, edit or feedback on a message of the wrong kind (e.g. regenerating a user
+   * message, editing a reply). Nothing changed.
+   */
+  WRONG_MESSAGE_TYPE(40921, 409),
+  /** A generation of this reply is pending or running: regenerate, continue, edit and feedback wait for its end. */
+  GENERATION_IN_PROGRESS(40922, 409),
+  /** Continue on a reply that did not stop at {@code max_tokens}. */
+  NOT_CONTINUABLE(40923, 409),
+  /** Edit of a user message that is not the session's last one (docs/versions.md: edits do not branch). */
+  NOT_LAST_MESSAGE(40924, 409),
+  /** The message already has {@code messages.max_versions} versions. */
+  TOO_MANY_VERSIONS(40925, 409),
   INTERNAL(500, 500),
   UNAVAILABLE(503, 503),
   /**

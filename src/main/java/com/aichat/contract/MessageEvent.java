@@ -21,6 +21,11 @@ public record MessageEvent(String type, String userId, String sessionId, ChatMes
   public static final String COMPLETED = "message.completed";
   /** The reply failed for good; it is now an {@code ai_error}. */
   public static final String FAILED = "message.failed";
+  /**
+   * A message changed outside a generation: feedback set or cleared, a user message edited, or a
+   * reply sent back to {@code pending} for a new version (regenerate, edit) or a continue.
+   */
+  public static final String UPDATED = "message.updated";
   /** The reply was cancelled; it keeps its partial text. */
   public static final String CANCELLED = "message.cancelled";
 

@@ -66,8 +66,13 @@ final class ReplyCursor {
 
   /** A new generation attempt starts from nothing. */
   void restart(int newAttempt) {
+    restart(newAttempt, 0);
+  }
+
+  /** A new generation attempt starts at {@code start}: 0, or the length of the text a continue continues. */
+  void restart(int newAttempt, long start) {
     attempt = newAttempt;
-    length = 0;
+    length = start;
     seq = 0;
     stale = false;
   }

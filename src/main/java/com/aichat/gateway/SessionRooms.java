@@ -330,13 +330,20 @@ final class SessionRooms {
         if (c != null && attempt <= c.attempt) {
           return; // the socket's text already belongs to this attempt (it came with the snapshot)
         }
+        // a continue's attempt starts after the text it continues (docs/versions.md)
+        Integer base = e.message().revisions().continueOffset();
+        long start = base == null ? 0 : base;
         if (c == null) {
-          m.cursors.put(messageId, new ReplyCursor(0, 0, attempt));
+          m.cursors.put(messageId, new ReplyCursor(start, 0, attempt));
         } else {
-          c.restart(attempt);
+          c.restart(attempt, start);
         }
       }
       case MessageEvent.COMPLETED, MessageEvent.FAILED, MessageEvent.CANCELLED -> {
+        ReplyCursor c = m.cursors.get(messageId);
+        if (c != null && e.message().attempts() < c.attempt) {
+          return; // the end of an earlier version, overtaken by the newer one this socket already streams
+        }
         m.cursors.remove(messageId);
         m.ended.add(messageId);
       }

@@ -125,6 +125,46 @@ public interface ChatStore {
    */
   Future<JsonObject> lookupUserField(String collection, String idField, String userId, String fieldPath);
 
+  // ---- versions, continue, feedback (docs/versions.md) ------------------------------------------
+
+  /**
+   * Starts a new version of a final reply ({@code ai_report} or {@code ai_error}): the current one is
+   * pushed onto {@code versions}, {@code version} grows by one, the reply becomes a {@code pending}
+   * {@code ai_report} with empty content, under the same send limits as a send (a pending slot, one
+   * unit of the daily quota). A {@code clientMessageId} already applied to this reply answers the
+   * current state with {@code created = false}. {@code WRONG_MESSAGE_TYPE} for a user message,
+   * {@code GENERATION_IN_PROGRESS} while the reply is pending or processing, {@code TOO_MANY_VERSIONS}
+   * at {@code maxVersions}. Publishes {@code message.updated}. The result's {@code userMessage} is the
+   * reply's question.
+   */
+  Future<SendResult> regenerateReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits, int maxVersions);
+
+  /**
+   * Continues a completed reply that stopped at {@code max_tokens}: it becomes {@code pending} with
+   * {@code continueOffset} = its content's length, and the worker appends to it (prefilling the
+   * provider with the text so far). {@code NOT_CONTINUABLE} otherwise; limits, replays and
+   * {@code GENERATION_IN_PROGRESS} as {@link #regenerateReply}.
+   */
+  Future<SendResult> continueReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits);
+
+  /**
+   * Replaces the content of the session's last user message (the earlier text kept in its
+   * {@code versions}) and regenerates its reply as {@link #regenerateReply}. {@code NOT_LAST_MESSAGE}
+   * for an earlier user message, {@code WRONG_MESSAGE_TYPE} for a reply.
+   */
+  Future<SendResult> editMessage(
+      String userId, String sessionId, String messageId, String content, String clientMessageId,
+      SendLimits limits, int maxVersions);
+
+  /**
+   * Sets the feedback ({@code rating} {@code up}/{@code down}, optional {@code comment}) of a final
+   * reply, or clears it when {@code rating} is null. Publishes {@code message.updated}.
+   */
+  Future<ChatMessage> setFeedback(
+      String userId, String sessionId, String messageId, String rating, String comment);
+
   // ---- generation (DESIGN.md §3) --------------------------------------------------------------
 
   /**

@@ -132,6 +132,24 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
               a.getString("idField"),
               a.getString("userId"),
               a.getString("fieldPath"));
+          case "regenerateReply" -> store
+              .regenerateReply(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),
+                  a.getString("clientMessageId"), SendLimits.fromJson(a.getJsonObject("limits")),
+                  a.getInteger("maxVersions", Integer.MAX_VALUE))
+              .map(r -> r.toJson());
+          case "continueReply" -> store
+              .continueReply(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),
+                  a.getString("clientMessageId"), SendLimits.fromJson(a.getJsonObject("limits")))
+              .map(r -> r.toJson());
+          case "editMessage" -> store
+              .editMessage(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),
+                  a.getString("content"), a.getString("clientMessageId"),
+                  SendLimits.fromJson(a.getJsonObject("limits")), a.getInteger("maxVersions", Integer.MAX_VALUE))
+              .map(r -> r.toJson());
+          case "setFeedback" -> store
+              .setFeedback(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),
+                  a.getString("rating"), a.getString("comment"))
+              .map(ChatMessage::toJson);
           case "requestCancel" -> store
               .requestCancel(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"))
               .map(ChatMessage::toJson);

@@ -157,6 +157,48 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
+  public Future<SendResult> regenerateReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits, int maxVersions) {
+    return request("regenerateReply", new JsonObject()
+            .put("userId", userId).put("sessionId", sessionId).put("messageId", messageId)
+            .put("clientMessageId", clientMessageId)
+            .put("limits", (limits == null ? SendLimits.NONE : limits).toJson())
+            .put("maxVersions", maxVersions))
+        .map(SendResult::fromJson);
+  }
+
+  @Override
+  public Future<SendResult> continueReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
+    return request("continueReply", new JsonObject()
+            .put("userId", userId).put("sessionId", sessionId).put("messageId", messageId)
+            .put("clientMessageId", clientMessageId)
+            .put("limits", (limits == null ? SendLimits.NONE : limits).toJson()))
+        .map(SendResult::fromJson);
+  }
+
+  @Override
+  public Future<SendResult> editMessage(
+      String userId, String sessionId, String messageId, String content, String clientMessageId,
+      SendLimits limits, int maxVersions) {
+    return request("editMessage", new JsonObject()
+            .put("userId", userId).put("sessionId", sessionId).put("messageId", messageId)
+            .put("content", content).put("clientMessageId", clientMessageId)
+            .put("limits", (limits == null ? SendLimits.NONE : limits).toJson())
+            .put("maxVersions", maxVersions))
+        .map(SendResult::fromJson);
+  }
+
+  @Override
+  public Future<ChatMessage> setFeedback(
+      String userId, String sessionId, String messageId, String rating, String comment) {
+    return request("setFeedback", new JsonObject()
+            .put("userId", userId).put("sessionId", sessionId).put("messageId", messageId)
+            .put("rating", rating).put("comment", comment))
+        .map(ChatMessage::fromJson);
+  }
+
+  @Override
   public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {
     return request(
             "requestCancel",

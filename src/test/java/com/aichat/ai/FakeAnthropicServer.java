@@ -51,9 +51,17 @@ public final class FakeAnthropicServer {
   /** One recorded request, with the HTTP version it came over. */
   public record Recorded(MultiMap headers, JsonObject body, long receivedAtMs, HttpVersion version) {
 
-    /** Text of the last user turn (string content or text blocks joined). */
+    /**
+     * Text of the last user turn (string content or text blocks joined); a continue's request ends
+     * with an assistant turn after it.
+     */
     public String lastUserText() {
       JsonArray messages = body.getJsonArray("messages");
+      for (int i = messages.size() - 1; i >= 0; i--) {
+        if ("user".equals(messages.getJsonObject(i).getString("role"))) {
+          return textOf(messages.getJsonObject(i));
+        }
+      }
       return textOf(messages.getJsonObject(messages.size() - 1));
     }
 
@@ -72,6 +80,9 @@ public final class FakeAnthropicServer {
 
   /** How one request is answered. */
   public interface Scenario {}
+
+  /** Streams {@code chunks} like {@link Stream}, then ends with {@code stop_reason: "max_tokens"}. */
+  public record Truncated(List<String> chunks, long delayMs) implements Scenario {}
 
   /** Streams {@code chunks} as text deltas, {@code delayMs} apart, then ends normally. */
   public record Stream(List<String> chunks, long delayMs, boolean crlf, boolean fragmentWrites) implements Scenario {}
@@ -433,7 +444,8 @@ public final class FakeAnthropicServer {
 
   private void respond(HttpServerRequest req, Recorded rec, Scenario scenario) {
     HttpServerResponse res = req.response();
-    if (scenario instanceof Stream || scenario instanceof Cut || scenario instanceof ErrorEvent) {
+    if (scenario instanceof Stream || scenario instanceof Truncated || scenario instanceof Cut
+        || scenario instanceof ErrorEvent) {
       usages.put(rec, simulateCache ? cacheUsage(rec.body()) : fixedUsage);
     }
     if (scenario instanceof Status s) {
@@ -442,6 +454,10 @@ public final class FakeAnthropicServer {
       startStream(res, usages.get(rec));
       writeEvents(res, s.chunks(), s.chunks().size(), s.delayMs(), s.crlf(), s.fragmentWrites(), 0,
           () -> finish(res, s.chunks().size(), s.crlf(), s.fragmentWrites()));
+    } else if (scenario instanceof Truncated t) {
+      startStream(res, usages.get(rec));
+      writeEvents(res, t.chunks(), t.chunks().size(), t.delayMs(), false, false, 0,
+          () -> finish(res, t.chunks().size(), false, false, "max_tokens"));
     } else if (scenario instanceof Cut c) {
       startStream(res, usages.get(rec));
       writeEvents(res, c.chunks(), c.chunksBeforeCut(), c.delayMs(), false, false, 0,
@@ -490,12 +506,16 @@ public final class FakeAnthropicServer {
   }
 
   private void finish(HttpServerResponse res, int outputTokens, boolean crlf, boolean fragment) {
+    finish(res, outputTokens, crlf, fragment, "end_turn");
+  }
+
+  private void finish(HttpServerResponse res, int outputTokens, boolean crlf, boolean fragment, String stopReason) {
     if (res.closed()) {
       return;
     }
     event(res, "content_block_stop", new JsonObject().put("type", "content_block_stop").put("index", 0), crlf, fragment);
     event(res, "message_delta", new JsonObject().put("type", "message_delta")
-        .put("delta", new JsonObject().put("stop_reason", "end_turn").put("stop_sequence", (String) null))
+        .put("delta", new JsonObject().put("stop_reason", stopReason).put("stop_sequence", (String) null))
         .put("usage", new JsonObject().put("output_tokens", outputTokens)), crlf, fragment);
     event(res, "message_stop", new JsonObject().put("type", "message_stop"), crlf, fragment);
     res.end();

@@ -52,6 +52,10 @@ final class ApiClient {
     return request(HttpMethod.PATCH, path, token).sendJsonObject(body);
   }
 
+  Future<HttpResponse<Buffer>> put(String path, String token, JsonObject body) {
+    return request(HttpMethod.PUT, path, token).sendJsonObject(body);
+  }
+
   /** A raw body with an explicit content type (null: no header). */
   Future<HttpResponse<Buffer>> raw(HttpMethod method, String path, String token, String contentType, String body) {
     HttpRequest<Buffer> req = request(method, path, token);

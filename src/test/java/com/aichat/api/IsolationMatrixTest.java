@@ -64,7 +64,22 @@ class IsolationMatrixTest {
                   track(attempts, "GET A's message via B's session",
                       api.get("/chats/" + own.getString("id") + "/messages/" + uid, b)),
                   track(attempts, "POST cancel of A's reply via B's session",
-                      api.post("/chats/" + own.getString("id") + "/messages/" + rid + "/cancel", b, null)))))
+                      api.post("/chats/" + own.getString("id") + "/messages/" + rid + "/cancel", b, null)),
+                  track(attempts, "POST regenerate", api.post(s + "/messages/" + rid + "/regenerate", b,
+                      new JsonObject().put("clientMessageId", "b-1"))),
+                  track(attempts, "POST regenerate of A's reply via B's session",
+                      api.post("/chats/" + own.getString("id") + "/messages/" + rid + "/regenerate", b, null)),
+                  track(attempts, "POST continue", api.post(s + "/messages/" + rid + "/continue", b, null)),
+                  track(attempts, "PATCH message (edit)", api.patch(s + "/messages/" + uid, b,
+                      new JsonObject().put("content", "pwned"))),
+                  track(attempts, "PATCH A's message via B's session", api.patch(
+                      "/chats/" + own.getString("id") + "/messages/" + uid, b, new JsonObject().put("content", "pwned"))),
+                  track(attempts, "PUT feedback", api.put(s + "/messages/" + rid + "/feedback", b,
+                      new JsonObject().put("rating", "down"))),
+                  track(attempts, "PUT feedback via B's session", api.put(
+                      "/chats/" + own.getString("id") + "/messages/" + rid + "/feedback", b,
+                      new JsonObject().put("rating", "down"))),
+                  track(attempts, "DELETE feedback", api.delete(s + "/messages/" + rid + "/feedback", b)))))
               .compose(x -> track(attempts, "GET export json", api.get(s + "/export?format=json", b)))
               .compose(x -> track(attempts, "GET export markdown", api.get(s + "/export?format=markdown", b)))
               .compose(x -> track(attempts, "DELETE session", api.delete(s, b)))
@@ -95,7 +110,7 @@ class IsolationMatrixTest {
               assertThat(r.bodyAsString()).as(name).doesNotContain("private content", "A's secret plans");
             }
           });
-          assertThat(attempts).hasSize(16);
+          assertThat(attempts).hasSize(24);
           assertThat(after).containsExactly(before);
           assertThat(after[2].getString("status")).isEqualTo("pending");
           ctx.completeNow();

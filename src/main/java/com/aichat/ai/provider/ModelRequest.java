@@ -48,8 +48,16 @@ public record ModelRequest(
     public static final String ASSISTANT = "assistant";
   }
 
-  /** The user's new question (the text of the last turn). */
+  /**
+   * The user's new question: the text of the last user turn (the last turn, unless a continue ends
+   * the request with the assistant's text so far).
+   */
   public String question() {
-    return turns.isEmpty() ? "" : turns.get(turns.size() - 1).text();
+    for (int i = turns.size() - 1; i >= 0; i--) {
+      if (Turn.USER.equals(turns.get(i).role())) {
+        return turns.get(i).text();
+      }
+    }
+    return "";
   }
 }

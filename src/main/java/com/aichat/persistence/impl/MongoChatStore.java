@@ -70,6 +70,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   private final MongoSendAdmission admission;
   private final MongoUsageLedger ledger;
   private final MongoSearch search;
+  private final MongoMessageControls controls;
 
   /** Stored fields of a message that are the store's own bookkeeping, never exported. */
   private static final java.util.Set<String> INTERNAL_FIELDS = java.util.Set.of(
@@ -97,6 +98,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs);
     this.admission = new MongoSendAdmission(mongo, clock);
     this.search = new MongoSearch(mongo);
+    this.controls = new MongoMessageControls(vertx, mongo, clock, admission);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -636,6 +638,31 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   // ---- generation (MongoGenerationStore) ------------------------------------------------------
+
+  @Override
+  public Future<SendResult> regenerateReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits, int maxVersions) {
+    return controls.regenerate(userId, sessionId, messageId, clientMessageId, limits, maxVersions);
+  }
+
+  @Override
+  public Future<SendResult> continueReply(
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
+    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits);
+  }
+
+  @Override
+  public Future<SendResult> editMessage(
+      String userId, String sessionId, String messageId, String content, String clientMessageId,
+      SendLimits limits, int maxVersions) {
+    return controls.editMessage(userId, sessionId, messageId, content, clientMessageId, limits, maxVersions);
+  }
+
+  @Override
+  public Future<ChatMessage> setFeedback(
+      String userId, String sessionId, String messageId, String rating, String comment) {
+    return controls.setFeedback(userId, sessionId, messageId, rating, comment);
+  }
 
   @Override
   public Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId) {

@@ -114,7 +114,18 @@ final class MongoDocs {
         d.getInteger("attempts", 0),
         ContextInfo.fromJson(d.getJsonObject("context")),
         instant(d.getValue("createdAt")),
-        instant(d.getValue("updatedAt")));
+        instant(d.getValue("updatedAt")),
+        revisions(d));
+  }
+
+  /** Versions and feedback as stored: dates in {@code versions} and {@code feedback} are ISO strings. */
+  static ChatMessage.Revisions revisions(JsonObject d) {
+    return new ChatMessage.Revisions(
+        d.getInteger("version", 1),
+        d.getJsonArray("versions"),
+        d.getInteger("attemptsBase", 0),
+        d.getInteger("continueOffset"),
+        d.getJsonObject("feedback"));
   }
 
   // ---- cursors ----------------------------------------------------------------------------------

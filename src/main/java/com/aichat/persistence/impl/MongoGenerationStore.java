@@ -69,7 +69,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
             new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
             new JsonObject()
                 .put("$set", new JsonObject().put("status", CANCELLED).put("updatedAt", date(now)))
-                .put("$unset", new JsonObject().put("notBefore", "").put(MongoSendAdmission.PENDING_SLOT, "")));
+                .put("$unset", new JsonObject().put("notBefore", "").put("continueOffset", "")
+                    .put(MongoSendAdmission.PENDING_SLOT, "")));
       } else {
         write = findAndUpdate(MESSAGES,
             new JsonObject().put("_id", oid(messageId)).put("status", PROCESSING),
@@ -404,6 +405,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
             .put("leaseOwner", "")
             .put("leaseUntil", "")
             .put("notBefore", "")
+            .put("continueOffset", "")
             .put(MongoSendAdmission.PENDING_SLOT, ""));
   }
 

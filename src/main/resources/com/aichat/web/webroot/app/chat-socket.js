@@ -34,7 +34,7 @@ export class ChatSocket {
     });
     s.on('auth.expired', (e) => handlers.unauthenticated(e?.message ?? 'token expired'));
     for (const name of ['message.created', 'message.queued', 'message.processing', 'message.delta',
-      'message.completed', 'message.failed', 'message.cancelled',
+      'message.completed', 'message.failed', 'message.cancelled', 'message.updated',
       'session.created', 'session.updated', 'session.deleted']) {
       s.on(name, (payload) => handlers.event(name, payload));
     }

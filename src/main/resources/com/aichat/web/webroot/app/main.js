@@ -379,9 +379,19 @@ function onEvent(name, p) {
       }
       break;
     }
-    case 'message.processing':
-      state.texts.set(p.id, ''); // a (re)started generation starts from the empty string
-      upsert({ ...p, content: '', queue: undefined });
+    case 'message.processing': {
+      // a (re)started generation starts from the empty string; a continue from the text it continues
+      const start = (p.content ?? '').slice(0, p.continueOffset ?? 0);
+      state.texts.set(p.id, start);
+      upsert({ ...p, content: start, queue: undefined });
+      break;
+    }
+    case 'message.updated':
+      // feedback, an edit, or a reply back to pending for a new version or a continue (docs/versions.md)
+      if (isActive(p)) {
+        state.texts.set(p.id, p.content ?? '');
+      }
+      upsert(p);
       break;
     case 'message.delta': {
       const have = state.texts.get(p.messageId) ?? '';
