@@ -330,6 +330,8 @@ final class SessionRooms {
         if (c != null && attempt <= c.attempt) {
           return; // the socket's text already belongs to this attempt (it came with the snapshot)
         }
+        // a continue or a new version of an ended reply streams again (docs/versions.md)
+        m.ended.remove(messageId);
         // a continue's attempt starts after the text it continues (docs/versions.md)
         Integer base = e.message().revisions().continueOffset();
         long start = base == null ? 0 : base;

@@ -137,7 +137,7 @@ class UsageLedgerTest {
           return direct[0].updateCollection("usage_ledger", new JsonObject().put("_id", ledgerId),
                   new JsonObject()
                       .put("$inc", new JsonObject().put("inputTokens", -10).put("outputTokens", -2).put("replies", -1))
-                      .put("$pull", new JsonObject().put("recentReplies", ids[0])))
+                      .put("$pull", new JsonObject().put("recentReplies", ids[0] + "#1"))) // replyId#attempts
               .compose(r -> direct[0].updateCollection("prompthistories",
                   new JsonObject().put("_id", new JsonObject().put("$oid", ids[0])),
                   new JsonObject().put("$set", new JsonObject().put("usageLedger", "pending"))))

@@ -102,6 +102,8 @@ class ClusterLimitsTest {
     overrides.getJsonObject("worker").put("max_per_user", 1).put("lease_ms", 5000).put("checkpoint_interval_ms", 200);
     overrides.getJsonObject("claude").put("idle_timeout_ms", 2000).put("first_event_timeout_ms", 2000);
     overrides.put("limits", new JsonObject().put("cluster_timeout_ms", FALLBACK_TIMEOUT_MS));
+    // the generation cap is measured as streams open at the fake: no title requests beside them
+    overrides.put("titles", new JsonObject().put("enabled", false));
     overrides.mergeIn(extra, true);
     AppConfig cfg = AppConfig.from(TestApp.config(dataDir.resolve(name), overrides));
     ClusterSettings c = new ClusterSettings(true, "127.0.0.1", null, cluster, 5701, List.of("127.0.0.1"), null);

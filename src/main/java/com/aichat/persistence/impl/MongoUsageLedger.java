@@ -71,13 +71,21 @@ final class MongoUsageLedger {
   }
 
   /** Adds a completed reply to the ledger (once), then removes its mark. */
+  /**
+   * What {@code recentReplies} remembers: the reply id and its attempt count, since a regenerate or a
+   * continue completes the same reply id again and is counted again (docs/versions.md).
+   */
+  static String countedKey(ChatMessage reply) {
+    return reply.id() + "#" + reply.attempts();
+  }
+
   Future<Void> record(ChatMessage reply) {
     Usage u = reply.usage();
     if (u == null) {
       return Future.succeededFuture();
     }
     Instant at = reply.updatedAt() == null ? clock.instant() : reply.updatedAt();
-    return apply(reply.userId(), reply.id(), reply.model() == null ? "unknown" : reply.model(), u, at)
+    return apply(reply.userId(), countedKey(reply), reply.model() == null ? "unknown" : reply.model(), u, at)
         .compose(applied -> mongo.updateCollection(MESSAGES,
             new JsonObject().put("_id", oid(reply.id())).put(MARKER, MARKER_PENDING),
             new JsonObject().put("$unset", new JsonObject().put(MARKER, ""))))
