@@ -599,6 +599,14 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   /** Extended-JSON ids and dates as hex and ISO-8601, recursively. */
   private static Object plain(Object v) {
+    if (v instanceof java.util.Map<?, ?> map) {
+      @SuppressWarnings("unchecked")
+      JsonObject o = new JsonObject((java.util.Map<String, Object>) map);
+      v = o;
+    }
+    if (v instanceof java.util.List<?> list) {
+      v = new JsonArray(new java.util.ArrayList<>(list));
+    }
     if (v instanceof JsonObject o) {
       if (o.size() == 1 && o.containsKey("$oid")) {
         return o.getString("$oid");
