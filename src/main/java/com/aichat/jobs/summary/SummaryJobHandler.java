@@ -6,13 +6,12 @@ import com.aichat.ai.context.ContextBuilder;
 import com.aichat.ai.context.ContextBuilder.Keep;
 import com.aichat.ai.context.SummaryRequest;
 import com.aichat.ai.provider.ModelProvider;
-import com.aichat.ai.provider.ModelProvider.ModelCall;
-import com.aichat.ai.provider.ModelResult;
 import com.aichat.ai.provider.ProviderException;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.SessionJobState;
 import com.aichat.contract.SessionSummary;
+import com.aichat.jobs.ModelAttempt;
 import com.aichat.jobs.SessionJobHandler;
 import com.aichat.persistence.ChatStore;
 import io.vertx.core.Future;
@@ -53,28 +52,26 @@ public final class SummaryJobHandler implements SessionJobHandler {
   @Override
   public Attempt start(ChatSession session, SessionJobState job) {
     SessionSummary previous = session.summary();
-    SummaryAttempt attempt = new SummaryAttempt();
-    attempt.result = store
+    ModelAttempt attempt = new ModelAttempt(provider);
+    return attempt.result(store
         .loadHistoryRange(session.id(), coveredAt(previous), coveredId(previous), null, null, builder.readLimit(), true)
         .map(builder::planKeep)
         .compose(keep -> keep == Keep.ALL
             ? Future.succeededFuture(null)
             : store.loadHistoryRange(session.id(), coveredAt(previous), coveredId(previous), keep.createdAt(), keep.id(),
                     builder.compaction().maxChunkMessages() + 1, false)
-                .compose(before -> fold(attempt, previous, before)));
-    return attempt;
+                .compose(before -> fold(attempt, previous, before))));
   }
 
-  private Future<JsonObject> fold(SummaryAttempt attempt, SessionSummary previous, List<ChatMessage> before) {
+  private Future<JsonObject> fold(ModelAttempt attempt, SessionSummary previous, List<ChatMessage> before) {
     List<ChatMessage> chunk = builder.chunk(before);
     if (chunk.isEmpty()) {
       return Future.succeededFuture(null);
     }
     boolean more = before.size() > chunk.size();
     ChatMessage last = chunk.get(chunk.size() - 1);
-    StringBuilder text = new StringBuilder();
-    return attempt.ask(SummaryRequest.of(builder.compaction(), previous, chunk), text).compose(result -> {
-      String summary = text.toString().strip();
+    return attempt.ask(SummaryRequest.of(builder.compaction(), previous, chunk)).compose(answer -> {
+      String summary = answer.text().strip();
       if (summary.isEmpty()) {
         return Future.failedFuture(new ProviderException(
             ProviderException.Kind.PERMANENT, "summary_empty", "The model gave no summary.", 0, -1));
@@ -85,7 +82,7 @@ public final class SummaryJobHandler implements SessionJobHandler {
           .put("coversThroughMessageId", last.id())
           .put("coversThroughCreatedAt", iso(last.createdAt()))
           .put("messagesCovered", (previous == null ? 0L : previous.messagesCovered()) + chunk.size())
-          .put("model", result.model())
+          .put("model", answer.result().model())
           .put("more", more));
     });
   }
@@ -96,34 +93,5 @@ public final class SummaryJobHandler implements SessionJobHandler {
 
   private static String coveredId(SessionSummary s) {
     return s == null ? null : s.coversThroughMessageId();
-  }
-
-  /** The request in flight, abortable before and while it streams. */
-  private final class SummaryAttempt implements Attempt {
-
-    private Future<JsonObject> result;
-    private ModelCall call;
-    private boolean aborted;
-
-    Future<ModelResult> ask(com.aichat.ai.provider.ModelRequest request, StringBuilder text) {
-      if (aborted) {
-        return Future.failedFuture(ProviderException.aborted());
-      }
-      call = provider.stream(request, text::append);
-      return call.result();
-    }
-
-    @Override
-    public Future<JsonObject> result() {
-      return result;
-    }
-
-    @Override
-    public void abort() {
-      aborted = true;
-      if (call != null) {
-        call.abort();
-      }
-    }
   }
 }

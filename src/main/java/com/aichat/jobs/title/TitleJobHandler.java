@@ -1,7 +1,6 @@
 package com.aichat.jobs.title;
 
 import com.aichat.ai.provider.ModelProvider;
-import com.aichat.ai.provider.ModelProvider.ModelCall;
 import com.aichat.ai.provider.ModelRequest;
 import com.aichat.ai.provider.ModelRequest.Turn;
 import com.aichat.ai.provider.ProviderException;
@@ -10,6 +9,7 @@ import com.aichat.contract.ChatSession;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
 import com.aichat.contract.SessionJobState;
+import com.aichat.jobs.ModelAttempt;
 import com.aichat.jobs.SessionJobHandler;
 import com.aichat.persistence.ChatStore;
 import io.vertx.core.Future;
@@ -47,12 +47,12 @@ public final class TitleJobHandler implements SessionJobHandler {
     if (!ChatSession.TITLE_DEFAULT.equals(session.titleSource())) {
       return Attempt.of(Future.succeededFuture(null));
     }
-    TitleAttempt attempt = new TitleAttempt();
-    attempt.result = store
+    ModelAttempt attempt = new ModelAttempt(provider);
+    return attempt.result(store
         .listMessages(session.userId(), session.id(), null, null, FIRST_MESSAGES)
         .compose(page -> attempt.ask(request(page.items())))
-        .compose(this::cleaned);
-    return attempt;
+        .map(ModelAttempt.Answer::text)
+        .compose(this::cleaned));
   }
 
   /** The title request: the first question, its reply when there is one, then {@link #INSTRUCTION}. */
@@ -117,35 +117,5 @@ public final class TitleJobHandler implements SessionJobHandler {
       head = head.substring(0, head.length() - 1);
     }
     return head;
-  }
-
-  /** The request in flight, abortable before and while it streams. */
-  private final class TitleAttempt implements Attempt {
-
-    private Future<JsonObject> result;
-    private ModelCall call;
-    private boolean aborted;
-
-    Future<String> ask(ModelRequest request) {
-      if (aborted) {
-        return Future.failedFuture(ProviderException.aborted());
-      }
-      StringBuilder text = new StringBuilder();
-      call = provider.stream(request, text::append);
-      return call.result().map(r -> text.toString());
-    }
-
-    @Override
-    public Future<JsonObject> result() {
-      return result;
-    }
-
-    @Override
-    public void abort() {
-      aborted = true;
-      if (call != null) {
-        call.abort();
-      }
-    }
   }
 }

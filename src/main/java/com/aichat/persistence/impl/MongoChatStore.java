@@ -591,40 +591,10 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     JsonObject out = MongoDocs.message(doc).toJson();
     for (String field : doc.fieldNames()) {
       if (!INTERNAL_FIELDS.contains(field) && !out.containsKey(field)) {
-        out.put(field, plain(doc.getValue(field)));
+        out.put(field, MongoDocs.plain(doc.getValue(field)));
       }
     }
     return out;
-  }
-
-  /** Extended-JSON ids and dates as hex and ISO-8601, recursively. */
-  private static Object plain(Object v) {
-    if (v instanceof java.util.Map<?, ?> map) {
-      @SuppressWarnings("unchecked")
-      JsonObject o = new JsonObject((java.util.Map<String, Object>) map);
-      v = o;
-    }
-    if (v instanceof java.util.List<?> list) {
-      v = new JsonArray(new java.util.ArrayList<>(list));
-    }
-    if (v instanceof JsonObject o) {
-      if (o.size() == 1 && o.containsKey("$oid")) {
-        return o.getString("$oid");
-      }
-      if (o.size() == 1 && o.containsKey("$date")) {
-        Instant t = MongoDocs.instant(o);
-        return t == null ? null : t.toString();
-      }
-      JsonObject copy = new JsonObject();
-      o.forEach(e -> copy.put(e.getKey(), plain(e.getValue())));
-      return copy;
-    }
-    if (v instanceof JsonArray a) {
-      JsonArray copy = new JsonArray();
-      a.forEach(x -> copy.add(plain(x)));
-      return copy;
-    }
-    return v;
   }
 
   @Override

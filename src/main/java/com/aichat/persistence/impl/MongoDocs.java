@@ -8,6 +8,7 @@ import com.aichat.contract.ChatSession;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
 import com.aichat.contract.SessionSummary;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -118,15 +119,51 @@ final class MongoDocs {
         revisions(d));
   }
 
-  /** Versions and feedback as stored: dates in {@code versions} and {@code feedback} are ISO strings. */
+  /**
+   * Versions and feedback as stored. The store writes their dates as ISO strings; a document written
+   * another way (extended-JSON {@code $date}/{@code $oid}, e.g. by a migration) reads the same.
+   */
   static ChatMessage.Revisions revisions(JsonObject d) {
     return new ChatMessage.Revisions(
         d.getInteger("version", 1),
-        d.getJsonArray("versions"),
+        (JsonArray) plain(d.getJsonArray("versions")),
         d.getInteger("attemptsBase", 0),
         d.getInteger("continueOffset"),
-        d.getJsonObject("feedback"));
+        (JsonObject) plain(d.getJsonObject("feedback")));
   }
+
+  /**
+   * Extended-JSON ids and dates as hex and ISO-8601, recursively (also inside plain maps and lists).
+   */
+  static Object plain(Object v) {
+    if (v instanceof java.util.Map<?, ?> map) {
+      @SuppressWarnings("unchecked")
+      JsonObject o = new JsonObject((java.util.Map<String, Object>) map);
+      v = o;
+    }
+    if (v instanceof java.util.List<?> list) {
+      v = new JsonArray(new java.util.ArrayList<>(list));
+    }
+    if (v instanceof JsonObject o) {
+      if (o.size() == 1 && o.containsKey("$oid")) {
+        return o.getString("$oid");
+      }
+      if (o.size() == 1 && o.containsKey("$date")) {
+        Instant t = instant(o);
+        return t == null ? null : t.toString();
+      }
+      JsonObject copy = new JsonObject();
+      o.forEach(e -> copy.put(e.getKey(), plain(e.getValue())));
+      return copy;
+    }
+    if (v instanceof JsonArray a) {
+      JsonArray copy = new JsonArray();
+      a.forEach(x -> copy.add(plain(x)));
+      return copy;
+    }
+    return v;
+  }
+
 
   // ---- cursors ----------------------------------------------------------------------------------
 
