@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * model), {@code _id = "<userId>:<yyyy-MM-dd>:<model>"}, with {@code userId}, {@code day} (the day's
  * midnight), {@code model}, {@code inputTokens}, {@code outputTokens}, {@code cacheReadTokens},
  * {@code cacheWriteTokens}, {@code replies}, {@code createdAt}, {@code updatedAt} and
- * {@code recentReplies} (the last {@value #RECENT} reply ids counted, newest last).
+ * {@code recentReplies} (the last {@value #RECENT} completions counted, as {@code replyId#attempts}, newest last).
  *
  * <p><b>Why a sibling of {@code usage_counters}.</b> The quota's counter is one document per (user,
  * day) taken by a conditional {@code $lt} increment at admission and given back when a send stores
