@@ -80,8 +80,38 @@ public final class ClusterLimits {
     if (hz == null) {
       return Future.succeededFuture(null);
     }
-    return vertx.executeBlocking(() -> new ClusterLimits(vertx, hz, settings.clusterTimeoutMs()));
+    return vertx.executeBlocking(() -> {
+      ClusterLimits limits = new ClusterLimits(vertx, hz, settings.clusterTimeoutMs());
+      limits.warmUp();
+      return limits;
+    });
   }
+
+  /** Key of the entry the warm-up reads; no user id has this form (they carry no spaces). */
+  static final String WARM_UP_KEY = "warm up";
+
+  /**
+   * Runs one read-only entry processor on each map, blocking (a worker thread) for at most
+   * {@value #WARM_UP_TIMEOUT_SECONDS} s. The first operation of a map on a member creates its proxy and
+   * partition containers and loads the processor classes, which can take longer than
+   * {@code limits.cluster_timeout_ms}; without this, the first reply or request after a start could
+   * fall back to the node-local count. A failure here only logs: the limits fall back as usual.
+   */
+  private void warmUp() {
+    long now = System.currentTimeMillis();
+    try {
+      slots.submitToKey(WARM_UP_KEY, new CountSlots(now)).toCompletableFuture()
+          .get(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      windows.getAsync(WARM_UP_KEY).toCompletableFuture().get(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("cluster-wide limits did not answer a warm-up read ({}); they fall back to node-local counts "
+          + "while the cluster does not answer", e.toString());
+    }
+  }
+
+  static final long WARM_UP_TIMEOUT_SECONDS = 10;
 
   private static HazelcastInstance hazelcast(Vertx vertx) {
     if (!vertx.isClustered() || !(vertx instanceof VertxInternal vi)) {

@@ -204,32 +204,66 @@ class ClusterLimitsTest {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** Runs of the capped phase tried before giving up on one in which the cluster always answered. */
+  static final int CAP_RUNS = 3;
+
   @Test
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
   @DisplayName("worker.max_per_user 1 with a worker on each of two nodes: a user's three replies all complete, never two streaming at once")
-  void generationCapHoldsAcrossWorkers(VertxTestContext ctx) {
-    String user = TestTokens.newUserId();
-    String token = TestTokens.token(client, user);
-    // another user streams at the same time, so the workers are shown to run two streams when allowed
-    String otherToken = TestTokens.token(client, TestTokens.newUserId());
-    List<Future<JsonObject>> replies = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      replies.add(sendAndAwait(portA, token, "capped question " + i));
+  void generationCapHoldsAcrossWorkers() throws Exception {
+    // A slot request the cluster does not answer within cluster_timeout_ms (200 ms here) fails open to
+    // each worker's own cap by design, and then two may stream. Under a loaded CI machine that can
+    // happen, so the cap is judged on a run in which no generation fallback was counted.
+    int cleanRuns = 0;
+    for (int run = 0; run < CAP_RUNS && cleanRuns == 0; run++) {
+      String user = TestTokens.newUserId();
+      String token = TestTokens.token(client, user);
+      String tag = "capped run " + run + " question ";
+      double fallbacksBefore = generationFallbacks();
+      List<Future<JsonObject>> replies = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        replies.add(sendAndAwait(portA, token, tag + i));
+      }
+      Future.all(replies).await(90, TimeUnit.SECONDS);
+      for (Future<JsonObject> r : replies) {
+        assertThat(r.result().getString("status")).isEqualTo("completed");
+        assertThat(r.result().getString("content")).startsWith("w0 w1 w2").endsWith("w19 ");
+      }
+      if (generationFallbacks() > fallbacksBefore) {
+        continue; // the cap was not in force for this run: see above
+      }
+      cleanRuns++;
+      List<FakeAnthropicServer.Recorded> streams = fake.requests().stream()
+          .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith(tag)).toList();
+      assertThat(streams).as("one model request per reply").hasSize(3);
+      assertThat(maxOverlap(streams)).as("streams of the capped user open at once").isEqualTo(1);
     }
-    Future.all(replies)
-        .compose(all -> {
-          int cappedMax = fake.maxInFlight();
-          return Future.all(sendAndAwait(portA, otherToken, "free question 1"), sendAndAwait(portB, otherToken, "free question 2"))
-              .map(v -> cappedMax);
-        })
-        .onComplete(ctx.succeeding(cappedMax -> ctx.verify(() -> {
-          for (Future<JsonObject> r : replies) {
-            assertThat(r.result().getString("status")).isEqualTo("completed");
-            assertThat(r.result().getString("content")).startsWith("w0 w1 w2").endsWith("w19 ");
-          }
-          assertThat(cappedMax).as("streams open at once while only the capped user had replies").isEqualTo(1);
-          ctx.completeNow();
-        })));
+    assertThat(cleanRuns).as("runs in which the cluster answered every slot request within 200 ms").isEqualTo(1);
+    // two other users' replies sent together do overlap: the measure sees two streams when two are allowed
+    String first = TestTokens.token(client, TestTokens.newUserId());
+    String second = TestTokens.token(client, TestTokens.newUserId());
+    Future.all(sendAndAwait(portA, first, "free question 1"), sendAndAwait(portB, second, "free question 2"))
+        .await(60, TimeUnit.SECONDS);
+    List<FakeAnthropicServer.Recorded> free = fake.requests().stream()
+        .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith("free question ")).toList();
+    assertThat(maxOverlap(free)).as("streams of two users open at once").isEqualTo(2);
+  }
+
+  /** The most of these recorded model requests that were open at the same instant. */
+  private static int maxOverlap(List<FakeAnthropicServer.Recorded> streams) {
+    int max = 0;
+    for (FakeAnthropicServer.Recorded a : streams) {
+      long t = a.receivedAtMs();
+      int open = 0;
+      for (FakeAnthropicServer.Recorded b : streams) {
+        Long end = fake.endedAtMs(b);
+        if (b.receivedAtMs() <= t && (end == null || end > t)) {
+          open++;
+        }
+      }
+      max = Math.max(max, open);
+    }
+    return max;
   }
 
   @Test
