@@ -236,7 +236,7 @@ class ClusterLimitsTest {
       List<FakeAnthropicServer.Recorded> streams = fake.requests().stream()
           .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith(tag)).toList();
       assertThat(streams).as("one model request per reply").hasSize(3);
-      assertThat(maxOverlap(streams)).as("streams of the capped user open at once").isEqualTo(1);
+      assertThat(maxOverlap(fake, streams)).as("streams of the capped user open at once").isEqualTo(1);
     }
     assertThat(cleanRuns).as("runs in which the cluster answered every slot request within 200 ms").isEqualTo(1);
     // two other users' replies sent together do overlap: the measure sees two streams when two are allowed
@@ -246,11 +246,11 @@ class ClusterLimitsTest {
         .await(60, TimeUnit.SECONDS);
     List<FakeAnthropicServer.Recorded> free = fake.requests().stream()
         .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith("free question ")).toList();
-    assertThat(maxOverlap(free)).as("streams of two users open at once").isEqualTo(2);
+    assertThat(maxOverlap(fake, free)).as("streams of two users open at once").isEqualTo(2);
   }
 
-  /** The most of these recorded model requests that were open at the same instant. */
-  private static int maxOverlap(List<FakeAnthropicServer.Recorded> streams) {
+  /** The most of {@code streams} (requests recorded by {@code fake}) that were open at the same instant. */
+  static int maxOverlap(FakeAnthropicServer fake, List<FakeAnthropicServer.Recorded> streams) {
     int max = 0;
     for (FakeAnthropicServer.Recorded a : streams) {
       long t = a.receivedAtMs();
