@@ -144,19 +144,15 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     if (teamId != null) {
       query.put("teamId", oid(teamId));
     }
+    SortKey key = null;
     if (cursor != null) {
-      SortKey key = MongoDocs.decodeCursor(cursor);
+      key = MongoDocs.decodeCursor(cursor);
       if (key == null) {
         return invalid("cursor is not valid");
       }
-      query = and(query, MongoDocs.beyond("updatedAt", key, false));
     }
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("updatedAt", -1).put("_id", -1))
-            .setLimit(size + 1);
-    return mongo
-        .findWithOptions(SESSIONS, query, opts)
+    // newest first from the cursor: about a page of documents however many sessions (SortedWalk)
+    return SortedWalk.beyond(mongo, SESSIONS, query, "updatedAt", key, null, false, size + 1)
         .map(docs -> sessionPage(docs, size))
         .recover(err -> MongoFailures.classify("listSessions", err));
   }
@@ -554,36 +550,13 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   /**
    * Up to {@code n} messages after (or, backwards, before) {@code key} in {@code (createdAt, _id)}
-   * order. The position is not one {@code $or} of "later time" and "same time, later id": the planner
-   * answers such a union unsorted, reading the rest of the session for every page. Instead two sorted
-   * walks of {@code chatSessionId_createdAt_id}, each stopping at its limit: the rest of the key's
-   * millisecond ({@code createdAt = t, _id > id}), then the later ones ({@code createdAt > t}). So
-   * every page, of a listing or an export, reads about a page of documents, however long the session.
+   * order: two sorted walks of {@code chatSessionId_createdAt_id} ({@link SortedWalk}), so every page,
+   * of a listing or an export, reads about a page of documents, however long the session.
    */
   private Future<List<JsonObject>> documentsBeyond(String userId, String sessionId, SortKey key, boolean forward,
       int n) {
     JsonObject base = new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId));
-    int dir = forward ? 1 : -1;
-    String op = forward ? "$gt" : "$lt";
-    JsonObject sort = new JsonObject().put("createdAt", dir).put("_id", dir);
-    FindOptions opts = new FindOptions().setSort(sort).setLimit(n);
-    if (key == null) {
-      return mongo.findWithOptions(MESSAGES, base, opts);
-    }
-    JsonObject sameTime = base.copy().put("createdAt", date(key.time()))
-        .put("_id", new JsonObject().put(op, oid(key.id())));
-    return mongo.findWithOptions(MESSAGES, sameTime, opts).compose(first -> {
-      if (first.size() >= n) {
-        return Future.succeededFuture(first);
-      }
-      JsonObject rest = base.copy().put("createdAt", new JsonObject().put(op, date(key.time())));
-      return mongo.findWithOptions(MESSAGES, rest, new FindOptions().setSort(sort).setLimit(n - first.size()))
-          .map(more -> {
-            List<JsonObject> all = new ArrayList<>(first);
-            all.addAll(more);
-            return all;
-          });
-    });
+    return SortedWalk.beyond(mongo, MESSAGES, base, key, null, forward, n);
   }
 
   /** The REST form of a stored message plus every non-internal field it has, in plain JSON. */

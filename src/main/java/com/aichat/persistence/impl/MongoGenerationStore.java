@@ -179,8 +179,12 @@ final class MongoGenerationStore extends MongoStoreSupport {
             .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
             .put("status", COMPLETED);
     if (beforeCreatedAt != null && beforeId != null) {
-      query = and(query, MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
-    } else if (beforeCreatedAt != null) {
+      // newest first from just before the question: reads about `limit` documents (SortedWalk)
+      return SortedWalk.beyond(mongo, MESSAGES, query, new SortKey(beforeCreatedAt, beforeId), null, false, limit)
+          .map(docs -> docs.stream().map(MongoDocs::message).toList())
+          .recover(err -> MongoFailures.classify("loadHistory", err));
+    }
+    if (beforeCreatedAt != null) {
       query.put("createdAt", new JsonObject().put("$lt", date(beforeCreatedAt)));
     }
     FindOptions opts =
@@ -208,23 +212,11 @@ final class MongoGenerationStore extends MongoStoreSupport {
             .put("chatSessionId", oid(sessionId))
             .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
             .put("status", COMPLETED);
-    JsonArray all = new JsonArray().add(query);
-    if (afterId != null) {
-      all.add(MongoDocs.beyond("createdAt", new SortKey(afterCreatedAt, afterId), true));
-    }
-    if (beforeId != null) {
-      all.add(MongoDocs.beyond("createdAt", new SortKey(beforeCreatedAt, beforeId), false));
-    }
-    if (all.size() > 1) {
-      query = new JsonObject().put("$and", all);
-    }
-    int dir = newestFirst ? -1 : 1;
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("createdAt", dir).put("_id", dir))
-            .setLimit(Math.max(1, limit));
-    return mongo
-        .findWithOptions(MESSAGES, query, opts)
+    SortKey after = afterId == null ? null : new SortKey(afterCreatedAt, afterId);
+    SortKey before = beforeId == null ? null : new SortKey(beforeCreatedAt, beforeId);
+    // walk from the bound the order starts at, with the other one as the far bound (SortedWalk)
+    return SortedWalk.beyond(mongo, MESSAGES, query, newestFirst ? before : after, newestFirst ? after : before,
+            !newestFirst, limit)
         .map(docs -> docs.stream().map(MongoDocs::message).toList())
         .recover(err -> MongoFailures.classify("loadHistoryRange", err));
   }
