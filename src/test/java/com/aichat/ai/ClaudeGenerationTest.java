@@ -132,8 +132,9 @@ class ClaudeGenerationTest {
   @DisplayName("mid-stream, the progress address answers the text so far, consistent with the published deltas")
   void progressMatchesDeltas(Vertx vertx, VertxTestContext ctx) {
     List<String> chunks = FakeAnthropicServer.words(150);
-    // written to the socket 3 bytes at a time: events and UTF-8 split across HTTP chunks
-    h.fake().script("progress-q", new FakeAnthropicServer.Stream(chunks, 5, false, true));
+    // written to the socket 3 bytes at a time: events and UTF-8 split across HTTP chunks; 20 ms apart,
+    // so the reply (3 s) is still running when a loaded machine gets round to asking for progress
+    h.fake().script("progress-q", new FakeAnthropicServer.Stream(chunks, 20, false, true));
     String user = GenerationHarness.newUserId();
     String[] replyId = new String[1];
     h.newSession(user)
