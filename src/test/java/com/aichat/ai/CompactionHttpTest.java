@@ -22,9 +22,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.codec.BodyCodec;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -33,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -48,13 +44,12 @@ class CompactionHttpTest {
   private static final int MAX_TURNS = 40;
 
   private GenerationHarness h;
-  private WebClient http;
+  private UserHttp api;
   private String user;
   private String token;
   private final List<SessionSummary> summaryEvents = new ArrayList<>();
 
   private Future<Void> start(Vertx vertx, Path dir, JsonObject extra) {
-    http = WebClient.create(vertx);
     user = TestTokens.newUserId();
     token = TestTokens.token(vertx, user);
     JsonObject overrides = new JsonObject()
@@ -71,6 +66,7 @@ class CompactionHttpTest {
     });
     return GenerationHarness.start(vertx, dir, overrides).map(started -> {
       h = started;
+      api = new UserHttp(vertx, h, token);
       h.fake().simulateCache(true);
       return null;
     });
@@ -78,37 +74,16 @@ class CompactionHttpTest {
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    if (http != null) {
-      http.close();
+    if (api != null) {
+      api.close();
     }
     (h == null ? Future.<Void>succeededFuture() : h.close()).onComplete(ctx.succeedingThenComplete());
   }
 
-  private Future<HttpResponse<JsonObject>> post(String path, JsonObject body) {
-    return http.post(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).sendJsonObject(body);
-  }
-
-  private Future<HttpResponse<JsonObject>> get(String path) {
-    return http.get(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).send();
-  }
-
-  private Future<JsonObject> pollUntil(Vertx vertx, String path, Predicate<JsonObject> done) {
-    Promise<JsonObject> p = Promise.promise();
-    vertx.setPeriodic(50, t -> get(path).onSuccess(r -> {
-      if (r.statusCode() == 200 && done.test(r.body())) {
-        vertx.cancelTimer(t);
-        p.tryComplete(r.body());
-      }
-    }));
-    return p.future();
-  }
-
   /** Asks over HTTP and waits for the completed reply (its JSON from GET). */
   private Future<JsonObject> ask(Vertx vertx, String sid, String text) {
-    return post("/chats/" + sid + "/messages", new JsonObject().put("content", text))
-        .compose(r -> pollUntil(vertx, "/chats/" + sid + "/messages/" + r.body().getJsonObject("reply").getString("id"),
+    return api.post("/chats/" + sid + "/messages", new JsonObject().put("content", text))
+        .compose(r -> api.pollUntil("/chats/" + sid + "/messages/" + r.body().getJsonObject("reply").getString("id"),
             m -> m.getString("status").equals("completed")));
   }
 
@@ -137,7 +112,7 @@ class CompactionHttpTest {
     Promise<SessionSummary> p = Promise.promise();
     AtomicInteger stable = new AtomicInteger();
     long[] lastVersion = {-1};
-    vertx.setPeriodic(300, t -> get("/chats/" + sid).onSuccess(r -> {
+    vertx.setPeriodic(300, t -> api.get("/chats/" + sid).onSuccess(r -> {
       JsonObject s = r.body().getJsonObject("summary");
       long v = s == null ? -1 : s.getLong("version");
       boolean settled = s != null && v == h.fake().summaryRequests().size() && h.fake().inFlight() == 0 && v == lastVersion[0];
@@ -164,7 +139,7 @@ class CompactionHttpTest {
     SessionSummary[] summary = new SessionSummary[1];
     List<JsonObject> replies = new ArrayList<>();
     start(vertx, dir, new JsonObject())
-        .compose(v -> post("/chats", new JsonObject().put("title", "long")))
+        .compose(v -> api.post("/chats", new JsonObject().put("title", "long")))
         .compose(r -> {
           sid[0] = r.body().getString("id");
           return seed(sid[0], 500);
@@ -260,7 +235,7 @@ class CompactionHttpTest {
     Attempt[] doomed = new Attempt[1];
     ClaudeClient[] doomedClient = new ClaudeClient[1];
     start(vertx, dir, extra)
-        .compose(v -> post("/chats", new JsonObject().put("title", "crash")))
+        .compose(v -> api.post("/chats", new JsonObject().put("title", "crash")))
         .compose(r -> {
           sid[0] = r.body().getString("id");
           return seed(sid[0], 80);
@@ -296,7 +271,7 @@ class CompactionHttpTest {
           var cfg = h.app().config();
           return vertx.deployVerticle(new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.limits(), cfg.sessionJobs(), cfg.titles()));
         })
-        .compose(id -> pollUntil(vertx, "/chats/" + sid[0], s -> s.containsKey("summary")))
+        .compose(id -> api.pollUntil("/chats/" + sid[0], s -> s.containsKey("summary")))
         .compose(s -> {
           ctx.verify(() -> {
             assertThat(s.getJsonObject("summary").getLong("version")).isEqualTo(1);
@@ -318,7 +293,7 @@ class CompactionHttpTest {
           vertx.setTimer(1500, t -> wait.complete());
           return wait.future();
         })
-        .compose(v -> get("/chats/" + sid[0]))
+        .compose(v -> api.get("/chats/" + sid[0]))
         .compose(r -> h.store().claimSessionJob(sid[0], SessionJobKind.SUMMARY, "probe", 1000).map(c -> new Object[] {r.body(), c}))
         .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
           JsonObject session = (JsonObject) both[0];
@@ -345,13 +320,13 @@ class CompactionHttpTest {
     JsonObject offline = new JsonObject().put("ai", new JsonObject().put("provider", "offline"));
     String[] sid = new String[1];
     start(vertx, dir, offline)
-        .compose(v -> post("/chats", new JsonObject().put("title", "offline")))
+        .compose(v -> api.post("/chats", new JsonObject().put("title", "offline")))
         .compose(r -> {
           sid[0] = r.body().getString("id");
           return seed(sid[0], 100);
         })
         .compose(v -> ask(vertx, sid[0], "offline question one"))
-        .compose(v -> pollUntil(vertx, "/chats/" + sid[0], s -> s.containsKey("summary")))
+        .compose(v -> api.pollUntil("/chats/" + sid[0], s -> s.containsKey("summary")))
         .compose(s -> {
           SessionSummary summary = SessionSummary.fromJson(s.getJsonObject("summary"));
           ctx.verify(() -> {

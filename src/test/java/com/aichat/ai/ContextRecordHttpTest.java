@@ -10,16 +10,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.codec.BodyCodec;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -31,14 +27,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ContextRecordHttpTest {
 
   private GenerationHarness h;
-  private WebClient http;
+  private UserHttp api;
   private String token;
 
   private Future<Void> start(Vertx vertx, Path dir, JsonObject overrides) {
-    http = WebClient.create(vertx);
     token = TestTokens.token(vertx, TestTokens.newUserId());
     return GenerationHarness.start(vertx, dir, overrides).map(started -> {
       h = started;
+      api = new UserHttp(vertx, h, token);
       h.fake().simulateCache(true);
       return null;
     });
@@ -46,43 +42,22 @@ class ContextRecordHttpTest {
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    if (http != null) {
-      http.close();
+    if (api != null) {
+      api.close();
     }
     (h == null ? Future.<Void>succeededFuture() : h.close()).onComplete(ctx.succeedingThenComplete());
   }
 
-  private Future<HttpResponse<JsonObject>> post(String path, JsonObject body) {
-    return http.post(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).sendJsonObject(body);
-  }
-
-  private Future<HttpResponse<JsonObject>> get(String path) {
-    return http.get(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).send();
-  }
-
-  private Future<JsonObject> pollUntil(Vertx vertx, String path, Predicate<JsonObject> done) {
-    Promise<JsonObject> p = Promise.promise();
-    vertx.setPeriodic(20, t -> get(path).onSuccess(r -> {
-      if (r.statusCode() == 200 && done.test(r.body())) {
-        vertx.cancelTimer(t);
-        p.tryComplete(r.body());
-      }
-    }));
-    return p.future();
-  }
-
   /** Sends {@code count} messages over HTTP one after the other, each once the previous reply completed. */
   private Future<String> converse(Vertx vertx, int count) {
-    return post("/chats", new JsonObject().put("title", "record")).compose(s -> {
+    return api.post("/chats", new JsonObject().put("title", "record")).compose(s -> {
       String sid = s.body().getString("id");
       Future<Void> chain = Future.succeededFuture();
       for (int i = 0; i < count; i++) {
         int n = i;
         chain = chain
-            .compose(v -> post("/chats/" + sid + "/messages", new JsonObject().put("content", "question number " + n)))
-            .compose(r -> pollUntil(vertx, "/chats/" + sid + "/messages/" + r.body().getJsonObject("reply").getString("id"),
+            .compose(v -> api.post("/chats/" + sid + "/messages", new JsonObject().put("content", "question number " + n)))
+            .compose(r -> api.pollUntil("/chats/" + sid + "/messages/" + r.body().getJsonObject("reply").getString("id"),
                 m -> m.getString("status").equals("completed")))
             .mapEmpty();
       }
@@ -91,7 +66,7 @@ class ContextRecordHttpTest {
   }
 
   private Future<List<JsonObject>> replies(String sid) {
-    return get("/chats/" + sid + "/messages?limit=100").map(r -> r.body().getJsonArray("items").stream()
+    return api.get("/chats/" + sid + "/messages?limit=100").map(r -> r.body().getJsonArray("items").stream()
         .map(o -> (JsonObject) o).filter(m -> m.getString("messageType").equals("ai_report")).toList());
   }
 
@@ -182,7 +157,7 @@ class ContextRecordHttpTest {
           vertx.setTimer(1500, t -> wait.complete());
           return wait.future();
         })
-        .compose(v -> replies(sid[0]).compose(r -> get("/chats/" + sid[0]).map(s -> new Object[] {r, s.body()})))
+        .compose(v -> replies(sid[0]).compose(r -> api.get("/chats/" + sid[0]).map(s -> new Object[] {r, s.body()})))
         .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
           @SuppressWarnings("unchecked")
           List<JsonObject> replies = (List<JsonObject>) both[0];

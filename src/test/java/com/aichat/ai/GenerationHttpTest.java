@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.codec.BodyCodec;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -25,44 +20,22 @@ import org.junit.jupiter.api.io.TempDir;
 class GenerationHttpTest {
 
   private GenerationHarness h;
-  private WebClient http;
+  private UserHttp api;
   private String token;
 
   private Future<Void> start(Vertx vertx, Path dir, JsonObject overrides) {
-    http = WebClient.create(vertx);
     token = TestTokens.token(vertx, TestTokens.newUserId());
     return GenerationHarness.start(vertx, dir, overrides).map(started -> {
       h = started;
+      api = new UserHttp(vertx, h, token);
       return null;
     });
   }
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    http.close();
+    api.close();
     h.close().onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<HttpResponse<JsonObject>> post(String path, JsonObject body) {
-    return http.post(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).sendJsonObject(body);
-  }
-
-  private Future<HttpResponse<JsonObject>> get(String path) {
-    return http.get(h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject()).send();
-  }
-
-  /** GETs {@code path} every 20 ms until the body matches. */
-  private Future<JsonObject> pollUntil(Vertx vertx, String path, Predicate<JsonObject> done) {
-    Promise<JsonObject> p = Promise.promise();
-    vertx.setPeriodic(20, t -> get(path).onSuccess(r -> {
-      if (r.statusCode() == 200 && done.test(r.body())) {
-        vertx.cancelTimer(t);
-        p.tryComplete(r.body());
-      }
-    }));
-    return p.future();
   }
 
   @Test
@@ -73,15 +46,15 @@ class GenerationHttpTest {
         .put("claude", new JsonObject().put("api_key", ""));
     String[] session = new String[1];
     start(vertx, dir, overrides)
-        .compose(v -> post("/chats", new JsonObject().put("title", "http")))
+        .compose(v -> api.post("/chats", new JsonObject().put("title", "http")))
         .compose(r -> {
           session[0] = r.body().getString("id");
-          return post("/chats/" + session[0] + "/messages", new JsonObject().put("content", "Tell me about leases"));
+          return api.post("/chats/" + session[0] + "/messages", new JsonObject().put("content", "Tell me about leases"));
         })
         .compose(r -> {
           ctx.verify(() -> assertThat(r.statusCode()).isEqualTo(202));
           String replyPath = "/chats/" + session[0] + "/messages/" + r.body().getJsonObject("reply").getString("id");
-          return pollUntil(vertx, replyPath, m -> m.getString("status").equals("completed"));
+          return api.pollUntil(replyPath, m -> m.getString("status").equals("completed"));
         })
         .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
           assertThat(reply.getString("messageType")).isEqualTo("ai_report");
@@ -99,26 +72,26 @@ class GenerationHttpTest {
     start(vertx, dir, null)
         .compose(v -> {
           h.fake().script("http-cancel", FakeAnthropicServer.stream(FakeAnthropicServer.words(500), 10));
-          return post("/chats", new JsonObject().put("title", "cancel"));
+          return api.post("/chats", new JsonObject().put("title", "cancel"));
         })
-        .compose(r -> post("/chats/" + r.body().getString("id") + "/messages", new JsonObject().put("content", "http-cancel")))
+        .compose(r -> api.post("/chats/" + r.body().getString("id") + "/messages", new JsonObject().put("content", "http-cancel")))
         .compose(r -> {
           JsonObject reply = r.body().getJsonObject("reply");
           paths[0] = "/chats/" + reply.getString("sessionId") + "/messages/" + reply.getString("id");
           paths[1] = reply.getString("id");
-          return pollUntil(vertx, paths[0], m -> m.getString("status").equals("processing") && h.deltas(paths[1]).size() >= 2);
+          return api.pollUntil(paths[0], m -> m.getString("status").equals("processing") && h.deltas(paths[1]).size() >= 2);
         })
-        .compose(m -> post(paths[0] + "/cancel", new JsonObject()))
+        .compose(m -> api.post(paths[0] + "/cancel", new JsonObject()))
         .compose(r -> {
           ctx.verify(() -> assertThat(r.statusCode()).isEqualTo(202));
-          return pollUntil(vertx, paths[0], m -> m.getString("status").equals("cancelled"));
+          return api.pollUntil(paths[0], m -> m.getString("status").equals("cancelled"));
         })
         .compose(cancelled -> {
           ctx.verify(() -> {
             assertThat(cancelled.getString("content")).isNotEmpty().isEqualTo(h.deltaText(paths[1]));
             assertThat(cancelled.getString("content")).hasSizeLessThan(String.join("", FakeAnthropicServer.words(500)).length());
           });
-          return post(paths[0] + "/cancel", new JsonObject());
+          return api.post(paths[0] + "/cancel", new JsonObject());
         })
         .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
           assertThat(again.statusCode()).isEqualTo(409);

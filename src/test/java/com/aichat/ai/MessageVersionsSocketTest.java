@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.contract.MessageStatus;
 import com.aichat.gateway.NodeScenario;
 import com.aichat.testing.TestTokens;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.codec.BodyCodec;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -34,31 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 class MessageVersionsSocketTest {
 
   private GenerationHarness h;
-  private WebClient http;
+  private UserHttp api;
   private String token;
-  private Vertx vertx;
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    http.close();
+    api.close();
     h.close().onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<HttpResponse<JsonObject>> call(HttpMethod method, String path, JsonObject body) {
-    var req = http.request(method, h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject());
-    return body == null ? req.send() : req.sendJsonObject(body);
-  }
-
-  private Future<JsonObject> pollUntil(String path, Predicate<JsonObject> done) {
-    Promise<JsonObject> p = Promise.promise();
-    vertx.setPeriodic(20, t -> call(HttpMethod.GET, path, null).onSuccess(r -> {
-      if (r.statusCode() == 200 && done.test(r.body())) {
-        vertx.cancelTimer(t);
-        p.tryComplete(r.body());
-      }
-    }));
-    return p.future();
   }
 
   private static Predicate<JsonObject> finalWith(int version, String ending) {
@@ -70,8 +47,6 @@ class MessageVersionsSocketTest {
   @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("the socket applies every delta with the documented rule, with no gap or overlap across continue and regenerate")
   void socketSeesContiguousVersions(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    this.vertx = vertx;
-    http = WebClient.create(vertx);
     String userId = TestTokens.newUserId();
     token = TestTokens.token(vertx, userId);
     AtomicReference<NodeScenario> node = new AtomicReference<>();
@@ -79,10 +54,11 @@ class MessageVersionsSocketTest {
     GenerationHarness.start(vertx, dir, null)
         .compose(started -> {
           h = started;
+          api = new UserHttp(vertx, h, token);
           h.fake().script("sock-q", new FakeAnthropicServer.Truncated(List.of("Half ", "way "), 5),
               FakeAnthropicServer.stream(List.of("there", "."), 5),
               FakeAnthropicServer.stream(List.of("Brand ", "new."), 5));
-          return call(HttpMethod.POST, "/chats", new JsonObject().put("title", "socket versions"));
+          return api.call(HttpMethod.POST, "/chats", new JsonObject().put("title", "socket versions"));
         })
         .compose(created -> {
           String session = created.body().getString("id");
@@ -93,17 +69,17 @@ class MessageVersionsSocketTest {
               .put("sessionId", session)
               .put("settleMs", 300);
           node.set(NodeScenario.start(vertx, "versions", args, ready ->
-              call(HttpMethod.POST, messages, new JsonObject().put("content", "sock-q"))
+              api.call(HttpMethod.POST, messages, new JsonObject().put("content", "sock-q"))
                   .compose(r -> {
                     reply[1] = r.body().getJsonObject("reply").getString("id");
                     reply[0] = messages + "/" + reply[1];
-                    return pollUntil(reply[0], finalWith(1, "way "));
+                    return api.pollUntil(reply[0], finalWith(1, "way "));
                   })
-                  .compose(m -> call(HttpMethod.POST, reply[0] + "/continue", null))
-                  .compose(r -> pollUntil(reply[0], finalWith(1, "there.")))
-                  .compose(m -> call(HttpMethod.POST, reply[0] + "/regenerate", null))
-                  .compose(r -> pollUntil(reply[0], finalWith(2, "new.")))
-                  .compose(m -> call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "up")))
+                  .compose(m -> api.call(HttpMethod.POST, reply[0] + "/continue", null))
+                  .compose(r -> api.pollUntil(reply[0], finalWith(1, "there.")))
+                  .compose(m -> api.call(HttpMethod.POST, reply[0] + "/regenerate", null))
+                  .compose(r -> api.pollUntil(reply[0], finalWith(2, "new.")))
+                  .compose(m -> api.call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "up")))
                   .onSuccess(r -> node.get().send("STOP"))
                   .onFailure(ctx::failNow)));
           return node.get().result();

@@ -8,14 +8,11 @@ import com.aichat.contract.MessageStatus;
 import com.aichat.persistence.ChatStore.SendLimits;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.codec.BodyCodec;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
@@ -33,20 +30,20 @@ class MessageVersionsTest {
 
   private Vertx vertx;
   private GenerationHarness h;
-  private WebClient http;
+  private UserHttp api;
   private String userId;
   private String token;
   private String session;
 
   private Future<Void> start(Vertx vertx, Path dir, JsonObject overrides) {
     this.vertx = vertx;
-    http = WebClient.create(vertx);
     userId = TestTokens.newUserId();
     token = TestTokens.token(vertx, userId);
     return GenerationHarness.start(vertx, dir, overrides)
         .compose(started -> {
           h = started;
-          return call(HttpMethod.POST, "/chats", new JsonObject().put("title", "versions"));
+          api = new UserHttp(vertx, h, token);
+          return api.call(HttpMethod.POST, "/chats", new JsonObject().put("title", "versions"));
         })
         .map(r -> {
           session = r.body().getString("id");
@@ -56,30 +53,12 @@ class MessageVersionsTest {
 
   @AfterEach
   void stop(VertxTestContext ctx) {
-    http.close();
+    api.close();
     h.close().onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<HttpResponse<JsonObject>> call(HttpMethod method, String path, JsonObject body) {
-    var req = http.request(method, h.app().httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token)
-        .as(BodyCodec.jsonObject());
-    return body == null ? req.send() : req.sendJsonObject(body);
   }
 
   private String messages() {
     return "/chats/" + session + "/messages";
-  }
-
-  /** GETs {@code path} every 20 ms until the body matches. */
-  private Future<JsonObject> pollUntil(String path, Predicate<JsonObject> done) {
-    Promise<JsonObject> p = Promise.promise();
-    vertx.setPeriodic(20, t -> call(HttpMethod.GET, path, null).onSuccess(r -> {
-      if (r.statusCode() == 200 && done.test(r.body())) {
-        vertx.cancelTimer(t);
-        p.tryComplete(r.body());
-      }
-    }));
-    return p.future();
   }
 
   private static Predicate<JsonObject> finalVersion(int version) {
@@ -89,11 +68,11 @@ class MessageVersionsTest {
 
   /** Sends {@code text} over HTTP and waits for its reply to be final; returns {userMessage, reply}. */
   private Future<JsonObject> exchange(String text) {
-    return call(HttpMethod.POST, messages(), new JsonObject().put("content", text))
+    return api.call(HttpMethod.POST, messages(), new JsonObject().put("content", text))
         .compose(r -> {
           assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
           JsonObject pair = r.body();
-          return pollUntil(messages() + "/" + pair.getJsonObject("reply").getString("id"), finalVersion(1))
+          return api.pollUntil(messages() + "/" + pair.getJsonObject("reply").getString("id"), finalVersion(1))
               .map(reply -> pair.put("reply", reply));
         });
   }
@@ -115,7 +94,7 @@ class MessageVersionsTest {
         .compose(pair -> {
           reply[0] = messages() + "/" + pair.getJsonObject("reply").getString("id");
           ctx.verify(() -> assertThat(pair.getJsonObject("reply").getString("content")).isEqualTo("first answer"));
-          return call(HttpMethod.POST, reply[0] + "/regenerate", new JsonObject().put("clientMessageId", "regen-1"));
+          return api.call(HttpMethod.POST, reply[0] + "/regenerate", new JsonObject().put("clientMessageId", "regen-1"));
         })
         .compose(r -> {
           ctx.verify(() -> {
@@ -126,7 +105,7 @@ class MessageVersionsTest {
             assertThat(started.getString("content")).isEmpty();
             assertThat(r.body().getJsonObject("userMessage").getString("content")).isEqualTo("regen-q");
           });
-          return pollUntil(reply[0], finalVersion(2));
+          return api.pollUntil(reply[0], finalVersion(2));
         })
         .compose(v2 -> {
           ctx.verify(() -> {
@@ -141,7 +120,7 @@ class MessageVersionsTest {
             assertThat(v1.getString("model")).isEqualTo(FakeAnthropicServer.MODEL);
             assertThat(v1.getString("completedAt")).isNotNull();
           });
-          return call(HttpMethod.POST, reply[0] + "/regenerate", new JsonObject().put("clientMessageId", "regen-1"));
+          return api.call(HttpMethod.POST, reply[0] + "/regenerate", new JsonObject().put("clientMessageId", "regen-1"));
         })
         .compose(replay -> {
           ctx.verify(() -> {
@@ -178,7 +157,7 @@ class MessageVersionsTest {
         .compose(pair -> {
           ids[0] = pair.getJsonObject("userMessage").getString("id");
           ids[1] = pair.getJsonObject("reply").getString("id");
-          return call(HttpMethod.PATCH, messages() + "/" + ids[0],
+          return api.call(HttpMethod.PATCH, messages() + "/" + ids[0],
               new JsonObject().put("content", "edit-new please").put("clientMessageId", "edit-1"));
         })
         .compose(r -> {
@@ -190,7 +169,7 @@ class MessageVersionsTest {
             assertThat(user.getJsonArray("versions").getJsonObject(0).getString("content")).isEqualTo("edit-old");
             assertThat(r.body().getJsonObject("reply").getString("id")).isEqualTo(ids[1]);
           });
-          return pollUntil(messages() + "/" + ids[1], finalVersion(2));
+          return api.pollUntil(messages() + "/" + ids[1], finalVersion(2));
         })
         .compose(reply -> {
           ctx.verify(() -> {
@@ -199,7 +178,7 @@ class MessageVersionsTest {
             assertThat(h.fake().requestsFor("edit-new")).hasSize(1);
             assertThat(h.fake().requestsFor("edit-new").get(0).lastUserText()).isEqualTo("edit-new please");
           });
-          return call(HttpMethod.PATCH, messages() + "/" + ids[0],
+          return api.call(HttpMethod.PATCH, messages() + "/" + ids[0],
               new JsonObject().put("content", "edit-new please").put("clientMessageId", "edit-1"));
         })
         .compose(replay -> {
@@ -208,7 +187,7 @@ class MessageVersionsTest {
             assertThat(replay.body().getJsonObject("userMessage").getInteger("version")).isEqualTo(2);
             assertThat(h.fake().requestsFor("edit-new")).hasSize(1);
           });
-          return call(HttpMethod.GET, messages(), null);
+          return api.call(HttpMethod.GET, messages(), null);
         })
         .onComplete(ctx.succeeding(list -> ctx.verify(() -> {
           assertThat(list.body().getJsonArray("items")).hasSize(2);
@@ -234,7 +213,7 @@ class MessageVersionsTest {
             assertThat(first.getString("stopReason")).isEqualTo("max_tokens");
             assertThat(first.getString("content")).isEqualTo("Part one, part two ");
           });
-          return call(HttpMethod.POST, reply[0] + "/continue", new JsonObject().put("clientMessageId", "cont-1"));
+          return api.call(HttpMethod.POST, reply[0] + "/continue", new JsonObject().put("clientMessageId", "cont-1"));
         })
         .compose(r -> {
           ctx.verify(() -> {
@@ -242,7 +221,7 @@ class MessageVersionsTest {
             assertThat(r.body().getJsonObject("reply").getInteger("continueOffset")).isEqualTo(19);
             assertThat(r.body().getJsonObject("reply").getInteger("version")).isEqualTo(1);
           });
-          return pollUntil(reply[0], m -> m.getString("status").equals("completed") && m.getString("content").endsWith("end."));
+          return api.pollUntil(reply[0], m -> m.getString("status").equals("completed") && m.getString("content").endsWith("end."));
         })
         .compose(done -> {
           ctx.verify(() -> {
@@ -266,7 +245,7 @@ class MessageVersionsTest {
             assertThat(last.getString("role")).isEqualTo("assistant");
             assertThat(Recorded.textOf(last)).isEqualTo("Part one, part two");
           });
-          return call(HttpMethod.POST, reply[0] + "/continue", null);
+          return api.call(HttpMethod.POST, reply[0] + "/continue", null);
         })
         .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
           assertThat(again.statusCode()).isEqualTo(409);
@@ -288,20 +267,20 @@ class MessageVersionsTest {
         .compose(pair -> {
           reply[1] = pair.getJsonObject("reply").getString("id");
           reply[0] = messages() + "/" + reply[1];
-          return call(HttpMethod.POST, reply[0] + "/regenerate", null);
+          return api.call(HttpMethod.POST, reply[0] + "/regenerate", null);
         })
-        .compose(r -> pollUntil(reply[0], m -> m.getString("status").equals("processing")
+        .compose(r -> api.pollUntil(reply[0], m -> m.getString("status").equals("processing")
             && h.deltas(reply[1]).stream().anyMatch(d -> d.seq() >= 2 && !d.text().equals("kept"))))
-        .compose(m -> call(HttpMethod.POST, reply[0] + "/regenerate", null).compose(busy -> {
+        .compose(m -> api.call(HttpMethod.POST, reply[0] + "/regenerate", null).compose(busy -> {
           ctx.verify(() -> {
             assertThat(busy.statusCode()).isEqualTo(409);
             assertThat(errorCode(busy)).isEqualTo("GENERATION_IN_PROGRESS");
           });
-          return call(HttpMethod.POST, reply[0] + "/cancel", null);
+          return api.call(HttpMethod.POST, reply[0] + "/cancel", null);
         }))
         .compose(r -> {
           ctx.verify(() -> assertThat(r.statusCode()).isEqualTo(202));
-          return pollUntil(reply[0], m -> m.getString("status").equals("cancelled"));
+          return api.pollUntil(reply[0], m -> m.getString("status").equals("cancelled"));
         })
         .onComplete(ctx.succeeding(cancelled -> ctx.verify(() -> {
           assertThat(cancelled.getInteger("version")).isEqualTo(2);
@@ -330,7 +309,7 @@ class MessageVersionsTest {
         .compose(r -> h.store().claimGeneration(reply[1], "dead-worker", 300))
         .compose(claim -> {
           ctx.verify(() -> assertThat(claim.claimed()).isTrue());
-          return pollUntil(reply[0], finalVersion(2));
+          return api.pollUntil(reply[0], finalVersion(2));
         })
         .compose(done -> vertx.timer(1000).map(done))
         .onComplete(ctx.succeeding(done -> ctx.verify(() -> {
@@ -353,7 +332,7 @@ class MessageVersionsTest {
         .compose(v -> exchange("feedback-q"))
         .compose(pair -> {
           reply[0] = messages() + "/" + pair.getJsonObject("reply").getString("id");
-          return call(HttpMethod.PUT, reply[0] + "/feedback",
+          return api.call(HttpMethod.PUT, reply[0] + "/feedback",
               new JsonObject().put("rating", "up").put("comment", "0123456789"));
         })
         .compose(r -> {
@@ -362,28 +341,28 @@ class MessageVersionsTest {
             assertThat(r.body().getJsonObject("feedback").getString("rating")).isEqualTo("up");
             assertThat(r.body().getJsonObject("feedback").getString("comment")).isEqualTo("0123456789");
           });
-          return call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "up").put("comment", "01234567890"));
+          return api.call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "up").put("comment", "01234567890"));
         })
         .compose(tooLong -> {
           ctx.verify(() -> {
             assertThat(tooLong.statusCode()).isEqualTo(400);
             assertThat(errorCode(tooLong)).isEqualTo("VALIDATION_FAILED");
           });
-          return call(HttpMethod.GET, reply[0], null);
+          return api.call(HttpMethod.GET, reply[0], null);
         })
         .compose(kept -> {
           ctx.verify(() -> assertThat(kept.body().getJsonObject("feedback").getString("comment")).isEqualTo("0123456789"));
-          return call(HttpMethod.DELETE, reply[0] + "/feedback", null);
+          return api.call(HttpMethod.DELETE, reply[0] + "/feedback", null);
         })
         .compose(cleared -> {
           ctx.verify(() -> {
             assertThat(cleared.statusCode()).isEqualTo(200);
             assertThat(cleared.body().containsKey("feedback")).isFalse();
           });
-          return call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "down"));
+          return api.call(HttpMethod.PUT, reply[0] + "/feedback", new JsonObject().put("rating", "down"));
         })
-        .compose(r -> call(HttpMethod.POST, reply[0] + "/regenerate", null))
-        .compose(r -> pollUntil(reply[0], finalVersion(2)))
+        .compose(r -> api.call(HttpMethod.POST, reply[0] + "/regenerate", null))
+        .compose(r -> api.pollUntil(reply[0], finalVersion(2)))
         .onComplete(ctx.succeeding(v2 -> ctx.verify(() -> {
           assertThat(v2.containsKey("feedback")).isFalse();
           assertThat(v2.getJsonArray("versions").getJsonObject(0).getJsonObject("feedback").getString("rating"))
@@ -409,16 +388,16 @@ class MessageVersionsTest {
           ids[3] = second.getJsonObject("reply").getString("id");
           String m = messages() + "/";
           return Future.all(List.of(
-              call(HttpMethod.POST, m + ids[0] + "/regenerate", null),
-              call(HttpMethod.POST, m + ids[0] + "/continue", null),
-              call(HttpMethod.PATCH, m + ids[1], new JsonObject().put("content", "x")),
-              call(HttpMethod.PATCH, m + ids[0], new JsonObject().put("content", "not the last")),
-              call(HttpMethod.PUT, m + ids[0] + "/feedback", new JsonObject().put("rating", "up")),
-              call(HttpMethod.PUT, m + ids[1] + "/feedback", new JsonObject().put("rating", "meh")),
-              call(HttpMethod.PUT, m + ids[1] + "/feedback", new JsonObject()),
-              call(HttpMethod.PATCH, m + ids[2], new JsonObject().put("content", "")),
-              call(HttpMethod.POST, m + ids[1] + "/regenerate", new JsonObject().put("unknown", 1)),
-              call(HttpMethod.POST, m + ids[3] + "/continue", null)));
+              api.call(HttpMethod.POST, m + ids[0] + "/regenerate", null),
+              api.call(HttpMethod.POST, m + ids[0] + "/continue", null),
+              api.call(HttpMethod.PATCH, m + ids[1], new JsonObject().put("content", "x")),
+              api.call(HttpMethod.PATCH, m + ids[0], new JsonObject().put("content", "not the last")),
+              api.call(HttpMethod.PUT, m + ids[0] + "/feedback", new JsonObject().put("rating", "up")),
+              api.call(HttpMethod.PUT, m + ids[1] + "/feedback", new JsonObject().put("rating", "meh")),
+              api.call(HttpMethod.PUT, m + ids[1] + "/feedback", new JsonObject()),
+              api.call(HttpMethod.PATCH, m + ids[2], new JsonObject().put("content", "")),
+              api.call(HttpMethod.POST, m + ids[1] + "/regenerate", new JsonObject().put("unknown", 1)),
+              api.call(HttpMethod.POST, m + ids[3] + "/continue", null)));
         })
         .compose(all -> {
           List<HttpResponse<JsonObject>> r = all.list();
@@ -435,16 +414,16 @@ class MessageVersionsTest {
             assertThat(List.of(r.get(9).statusCode(), errorCode(r.get(9)))).containsExactly(409, "NOT_CONTINUABLE");
           });
           // max_versions 2: one regenerate is allowed, the next is refused
-          return call(HttpMethod.POST, messages() + "/" + ids[3] + "/regenerate", null)
-              .compose(ok -> pollUntil(messages() + "/" + ids[3], finalVersion(2)))
-              .compose(v2 -> call(HttpMethod.POST, messages() + "/" + ids[3] + "/regenerate", null));
+          return api.call(HttpMethod.POST, messages() + "/" + ids[3] + "/regenerate", null)
+              .compose(ok -> api.pollUntil(messages() + "/" + ids[3], finalVersion(2)))
+              .compose(v2 -> api.call(HttpMethod.POST, messages() + "/" + ids[3] + "/regenerate", null));
         })
         .compose(third -> {
           ctx.verify(() -> {
             assertThat(third.statusCode()).isEqualTo(409);
             assertThat(errorCode(third)).isEqualTo("TOO_MANY_VERSIONS");
           });
-          return call(HttpMethod.GET, messages(), null);
+          return api.call(HttpMethod.GET, messages(), null);
         })
         .onComplete(ctx.succeeding(list -> ctx.verify(() -> {
           JsonArray items = list.body().getJsonArray("items");
@@ -468,19 +447,19 @@ class MessageVersionsTest {
         .compose(v -> exchange("quota-q"))
         .compose(pair -> {
           reply[0] = messages() + "/" + pair.getJsonObject("reply").getString("id");
-          return call(HttpMethod.POST, reply[0] + "/regenerate", null);
+          return api.call(HttpMethod.POST, reply[0] + "/regenerate", null);
         })
         .compose(r -> {
           ctx.verify(() -> assertThat(r.statusCode()).isEqualTo(202));
-          return pollUntil(reply[0], finalVersion(2));
+          return api.pollUntil(reply[0], finalVersion(2));
         })
-        .compose(v2 -> call(HttpMethod.POST, reply[0] + "/regenerate", null))
+        .compose(v2 -> api.call(HttpMethod.POST, reply[0] + "/regenerate", null))
         .compose(refused -> {
           ctx.verify(() -> {
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(errorCode(refused)).isEqualTo("QUOTA_EXCEEDED");
           });
-          return call(HttpMethod.GET, reply[0], null);
+          return api.call(HttpMethod.GET, reply[0], null);
         })
         .onComplete(ctx.succeeding(after -> ctx.verify(() -> {
           assertThat(after.body().getInteger("version")).isEqualTo(2);
@@ -499,30 +478,30 @@ class MessageVersionsTest {
         .compose(pair -> {
           paths[0] = messages() + "/" + pair.getJsonObject("reply").getString("id");
           h.fake().script("cap-slow", FakeAnthropicServer.stream(FakeAnthropicServer.words(500), 10));
-          return call(HttpMethod.POST, messages(), new JsonObject().put("content", "cap-slow"));
+          return api.call(HttpMethod.POST, messages(), new JsonObject().put("content", "cap-slow"));
         })
         .compose(r -> {
           paths[1] = messages() + "/" + r.body().getJsonObject("reply").getString("id");
           paths[2] = r.body().getJsonObject("reply").getString("id");
-          return pollUntil(paths[1], m -> m.getString("status").equals("processing"));
+          return api.pollUntil(paths[1], m -> m.getString("status").equals("processing"));
         })
-        .compose(m -> call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
+        .compose(m -> api.call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
         .compose(refused -> {
           ctx.verify(() -> {
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(errorCode(refused)).isEqualTo("TOO_MANY_PENDING");
           });
-          return call(HttpMethod.GET, paths[0], null);
+          return api.call(HttpMethod.GET, paths[0], null);
         })
         .compose(unchanged -> {
           ctx.verify(() -> {
             assertThat(unchanged.body().getInteger("version")).isEqualTo(1);
             assertThat(unchanged.body().getString("status")).isEqualTo("completed");
           });
-          return call(HttpMethod.POST, paths[1] + "/cancel", null)
-              .compose(c -> pollUntil(paths[1], m -> m.getString("status").equals("cancelled")));
+          return api.call(HttpMethod.POST, paths[1] + "/cancel", null)
+              .compose(c -> api.pollUntil(paths[1], m -> m.getString("status").equals("cancelled")));
         })
-        .compose(freed -> call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
+        .compose(freed -> api.call(HttpMethod.POST, paths[0] + "/regenerate", new JsonObject().put("clientMessageId", "cap-1")))
         .onComplete(ctx.succeeding(ok -> ctx.verify(() -> {
           assertThat(ok.statusCode()).as(ok.bodyAsString()).isEqualTo(202);
           assertThat(ok.body().getJsonObject("reply").getInteger("version")).isEqualTo(2);
