@@ -158,6 +158,18 @@ public final class GenerationHarness {
     return finals.computeIfAbsent(replyId, k -> Promise.promise());
   }
 
+  /** Completes once {@code condition} holds, checked every 10 ms on the harness's Vert.x. */
+  public Future<Void> until(java.util.function.BooleanSupplier condition) {
+    Promise<Void> p = Promise.promise();
+    vertx.setPeriodic(10, id -> {
+      if (condition.getAsBoolean()) {
+        vertx.cancelTimer(id);
+        p.tryComplete();
+      }
+    });
+    return p.future();
+  }
+
   public Future<Void> close() {
     return fake.close();
   }

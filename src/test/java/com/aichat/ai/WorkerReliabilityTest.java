@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -59,18 +58,6 @@ class WorkerReliabilityTest {
     h.close().onComplete(ctx.succeedingThenComplete());
   }
 
-  /** Completes once {@code condition} holds, polling every 10 ms. */
-  private Future<Void> until(BooleanSupplier condition) {
-    Promise<Void> p = Promise.promise();
-    vertx.setPeriodic(10, id -> {
-      if (condition.getAsBoolean()) {
-        vertx.cancelTimer(id);
-        p.tryComplete();
-      }
-    });
-    return p.future();
-  }
-
   private Future<String> deployExtraWorker() {
     return vertx.deployVerticle(new AiWorkerVerticle(h.app().config().worker(), h.app().config().providers()));
   }
@@ -87,7 +74,7 @@ class WorkerReliabilityTest {
     h.send(user, session, "failover-q")
         .compose(r -> {
           replyId[0] = r.reply().id();
-          return until(() -> h.deltas(replyId[0]).size() >= 2);
+          return h.until(() -> h.deltas(replyId[0]).size() >= 2);
         })
         .compose(v -> deployExtraWorker())
         .compose(id -> vertx.undeploy(workerDeployment))
@@ -124,7 +111,7 @@ class WorkerReliabilityTest {
     h.send(user, session, "stall-q")
         .compose(r -> {
           replyId[0] = r.reply().id();
-          return until(() -> h.deltas(replyId[0]).size() >= 3);
+          return h.until(() -> h.deltas(replyId[0]).size() >= 3);
         })
         .compose(v -> vertx.undeploy(persistenceDeployment))
         // past the lease (counted from the last checkpoint, which was before the undeploy)
@@ -216,7 +203,7 @@ class WorkerReliabilityTest {
     h.send(user, session, "cancel-q")
         .compose(r -> {
           replyId[0] = r.reply().id();
-          return until(() -> h.deltas(replyId[0]).size() >= 3);
+          return h.until(() -> h.deltas(replyId[0]).size() >= 3);
         })
         .compose(v -> h.store().requestCancel(user, session, replyId[0]))
         .compose(m -> {

@@ -17,7 +17,6 @@ import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -53,18 +52,6 @@ class FairDispatchTest {
     h.close().onComplete(ctx.succeedingThenComplete());
   }
 
-  /** Completes once {@code condition} holds, polling every 10 ms. */
-  private Future<Void> until(BooleanSupplier condition) {
-    Promise<Void> p = Promise.promise();
-    vertx.setPeriodic(10, id -> {
-      if (condition.getAsBoolean()) {
-        vertx.cancelTimer(id);
-        p.tryComplete();
-      }
-    });
-    return p.future();
-  }
-
   /** Sends {@code questions} of one user in order, each once the previous one is queued. */
   private Future<List<String>> sendQueued(String user, String session, List<String> questions) {
     List<String> ids = new ArrayList<>();
@@ -74,7 +61,7 @@ class FairDispatchTest {
           .compose(v -> h.send(user, session, q))
           .compose(r -> {
             ids.add(r.reply().id());
-            return until(() -> h.queuedEvent(r.reply().id()) != null);
+            return h.until(() -> h.queuedEvent(r.reply().id()) != null);
           });
     }
     return chain.map(v -> ids);
@@ -193,7 +180,7 @@ class FairDispatchTest {
           });
     }
     chain
-        .compose(v -> until(() -> ids.stream().allMatch(id -> h.queuedEvent(id) != null)))
+        .compose(v -> h.until(() -> ids.stream().allMatch(id -> h.queuedEvent(id) != null)))
         .compose(v -> deployOneSlotWorker())
         // the same replies dispatched again while they wait (as the sweep or a resent request would)
         .compose(id -> {
