@@ -66,11 +66,23 @@ final class Bench {
     } catch (java.io.IOException e) {
       return Future.failedFuture(e);
     }
+    removeOnExit(dir);
     JsonObject o = overrides(backend);
     if (extra != null) {
       o.mergeIn(extra, true);
     }
     return GenerationHarness.start(vertx, dir, o);
+  }
+
+  /** Deletes {@code dir} and everything in it when the JVM exits (a benchmark's store can be 100 MB). */
+  static void removeOnExit(Path dir) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+        all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException | RuntimeException e) {
+        System.err.println("benchmark directory " + dir + " not removed: " + e);
+      }
+    }, "remove " + dir.getFileName()));
   }
 
   static WebClient client(Vertx vertx, int connections) {

@@ -88,6 +88,7 @@ public final class ClusterLimitBenchmark {
     } catch (java.io.IOException e) {
       return Future.failedFuture(e);
     }
+    Bench.removeOnExit(dir);
     JsonObject overrides = new JsonObject()
         .put("verticles", verticles)
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000))

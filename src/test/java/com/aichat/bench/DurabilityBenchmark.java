@@ -57,6 +57,7 @@ public final class DurabilityBenchmark {
     } catch (IOException e) {
       return Future.failedFuture(e);
     }
+    Bench.removeOnExit(dir);
     String userId = GenerationHarness.newUserId();
     return vertx.<long[]>executeBlocking(() -> runChild(dir, userId))
         .compose(acked -> TestApp.start(vertx, dir, Bench.overrides("h2"))

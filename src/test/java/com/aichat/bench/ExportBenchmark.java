@@ -50,6 +50,7 @@ public final class ExportBenchmark {
     String backend = System.getProperty("export.backend", "memory");
     Vertx vertx = Vertx.vertx();
     Path dir = Files.createTempDirectory("export-bench");
+    Bench.removeOnExit(dir);
     int mongoPort = TestApp.freePort();
     TestApp app = TestApp.start(vertx, dir, new JsonObject()
         .put("verticles", new JsonObject().put("worker", 0).put("dispatcher", 0).put("gateway", 0).put("api", 1))
