@@ -160,14 +160,7 @@ public final class GenerationHarness {
 
   /** Completes once {@code condition} holds, checked every 10 ms on the harness's Vert.x. */
   public Future<Void> until(java.util.function.BooleanSupplier condition) {
-    Promise<Void> p = Promise.promise();
-    vertx.setPeriodic(10, id -> {
-      if (condition.getAsBoolean()) {
-        vertx.cancelTimer(id);
-        p.tryComplete();
-      }
-    });
-    return p.future();
+    return TestApp.until(vertx, condition);
   }
 
   public Future<Void> close() {

@@ -7,7 +7,6 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -117,7 +115,7 @@ class ProviderConcurrencyTest {
           String a = GenerationHarness.newUserId();
           String b = GenerationHarness.newUserId();
           Future<ChatMessage> holder = h.newSession(a).compose(s -> h.ask(a, s.id(), "holder"));
-          return until(vertx, () -> h.fake().inFlight() == 1)
+          return h.until(() -> h.fake().inFlight() == 1)
               .compose(v -> h.newSession(b))
               .compose(s -> h.ask(b, s.id(), "starved"))
               .compose(starved -> holder.map(held -> {
@@ -134,16 +132,5 @@ class ProviderConcurrencyTest {
         })
         .compose(GenerationHarness::close)
         .onComplete(ctx.succeedingThenComplete());
-  }
-
-  private static Future<Void> until(Vertx vertx, BooleanSupplier condition) {
-    Promise<Void> p = Promise.promise();
-    vertx.setPeriodic(5, t -> {
-      if (condition.getAsBoolean()) {
-        vertx.cancelTimer(t);
-        p.tryComplete();
-      }
-    });
-    return p.future();
   }
 }

@@ -26,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -119,17 +118,6 @@ class PerUserWaitEstimateTest {
     return p.future();
   }
 
-  private Future<Void> until(BooleanSupplier condition) {
-    Promise<Void> p = Promise.promise();
-    vertx.setPeriodic(10, id -> {
-      if (condition.getAsBoolean()) {
-        vertx.cancelTimer(id);
-        p.tryComplete();
-      }
-    });
-    return p.future();
-  }
-
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName("with 1,000 free slots and 1 per user: a user's 2nd waiting reply is expected after 2 jobs, the 3rd would be refused, another user is not")
@@ -142,12 +130,12 @@ class PerUserWaitEstimateTest {
         .compose(r -> after(JOB_MS))
         .compose(v -> {
           finish("alice", "a0");
-          return until(() -> lastLoad.get() != null && lastLoad.get().jobMs() != null);
+          return TestApp.until(vertx, () -> lastLoad.get() != null && lastLoad.get().jobMs() != null);
         })
         // a1 runs; a2 and a3 wait (alice is at her cap on the only worker)
         .compose(v -> dispatch("a1", "alice"))
         .compose(r -> dispatch("a2", "alice"))
-        .compose(r -> until(() -> queued.containsKey("a2")))
+        .compose(r -> TestApp.until(vertx, () -> queued.containsKey("a2")))
         .compose(v -> dispatch("a3", "alice"))
         .compose(r -> {
           third.set(r);
@@ -156,7 +144,7 @@ class PerUserWaitEstimateTest {
         .compose(r -> {
           bobs.set(r);
           long sentAt = System.currentTimeMillis();
-          return until(() -> lastLoad.get().queued() == 2 && lastLoad.get().atMs() > sentAt);
+          return TestApp.until(vertx, () -> lastLoad.get().queued() == 2 && lastLoad.get().atMs() > sentAt);
         })
         .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
           DispatchReceipt r3 = third.get();
@@ -190,13 +178,13 @@ class PerUserWaitEstimateTest {
         .compose(r -> dispatch("a1", "alice"))
         .compose(r -> dispatch("a2", "alice"))
         .compose(r -> dispatch("b0", "bob"))
-        .compose(r -> until(() -> offers.contains("b0")))
+        .compose(r -> TestApp.until(vertx, () -> offers.contains("b0")))
         // bob's jobs end and start again: each end is a capacity announcement with 999 free slots
         .compose(v -> {
           finish("bob", "b0");
           return dispatch("b1", "bob");
         })
-        .compose(r -> until(() -> offers.contains("b1")))
+        .compose(r -> TestApp.until(vertx, () -> offers.contains("b1")))
         .compose(v -> {
           finish("bob", "b1");
           return after(300); // past a few load ticks, which pump the queue too
@@ -207,7 +195,7 @@ class PerUserWaitEstimateTest {
             assertThat(refusals.get()).isZero();
           });
           finish("alice", "a0"); // alice's own slot frees: her next reply, and only that one, is offered
-          return until(() -> offers.contains("a1"));
+          return TestApp.until(vertx, () -> offers.contains("a1"));
         })
         .compose(v -> after(300))
         .onComplete(ctx.succeeding(v -> ctx.verify(() -> {

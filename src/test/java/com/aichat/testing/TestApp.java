@@ -91,6 +91,18 @@ public final class TestApp {
     }
   }
 
+  /** Completes once {@code condition} holds, checked every 10 ms on {@code vertx}. */
+  public static Future<Void> until(Vertx vertx, java.util.function.BooleanSupplier condition) {
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    vertx.setPeriodic(10, id -> {
+      if (condition.getAsBoolean()) {
+        vertx.cancelTimer(id);
+        p.tryComplete();
+      }
+    });
+    return p.future();
+  }
+
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
