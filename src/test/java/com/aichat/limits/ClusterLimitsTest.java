@@ -224,10 +224,10 @@ class ClusterLimitsTest {
       for (int i = 0; i < 3; i++) {
         replies.add(sendAndAwait(portA, token, tag + i));
       }
-      Future.all(replies).await(90, TimeUnit.SECONDS);
-      for (Future<JsonObject> r : replies) {
-        assertThat(r.result().getString("status")).isEqualTo("completed");
-        assertThat(r.result().getString("content")).startsWith("w0 w1 w2").endsWith("w19 ");
+      List<JsonObject> ended = Future.all(replies).await(90, TimeUnit.SECONDS).list();
+      for (JsonObject r : ended) {
+        assertThat(r.getString("status")).isEqualTo("completed");
+        assertThat(r.getString("content")).startsWith("w0 w1 w2").endsWith("w19 ");
       }
       if (generationFallbacks() > fallbacksBefore) {
         continue; // the cap was not in force for this run: see above

@@ -178,21 +178,14 @@ final class MongoGenerationStore extends MongoStoreSupport {
             .put("chatSessionId", oid(sessionId))
             .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
             .put("status", COMPLETED);
+    SortKey from = null;
     if (beforeCreatedAt != null && beforeId != null) {
-      // newest first from just before the question: reads about `limit` documents (SortedWalk)
-      return SortedWalk.beyond(mongo, MESSAGES, query, new SortKey(beforeCreatedAt, beforeId), null, false, limit)
-          .map(docs -> docs.stream().map(MongoDocs::message).toList())
-          .recover(err -> MongoFailures.classify("loadHistory", err));
-    }
-    if (beforeCreatedAt != null) {
+      from = new SortKey(beforeCreatedAt, beforeId);
+    } else if (beforeCreatedAt != null) {
       query.put("createdAt", new JsonObject().put("$lt", date(beforeCreatedAt)));
     }
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("createdAt", -1).put("_id", -1))
-            .setLimit(Math.max(1, limit));
-    return mongo
-        .findWithOptions(MESSAGES, query, opts)
+    // newest first from just before the question: reads about `limit` documents (SortedWalk)
+    return SortedWalk.beyond(mongo, MESSAGES, query, from, null, false, limit)
         .map(docs -> docs.stream().map(MongoDocs::message).toList())
         .recover(err -> MongoFailures.classify("loadHistory", err));
   }
