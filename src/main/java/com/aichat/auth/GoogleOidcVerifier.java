@@ -1,6 +1,7 @@
 package com.aichat.auth;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -107,7 +108,7 @@ public final class GoogleOidcVerifier {
         .map(this::checkClaims);
   }
 
-  private Future<PublicKey> keyFor(String kid) {
+  private synchronized Future<PublicKey> keyFor(String kid) {
     long now = clock.millis();
     PublicKey known = keys.get(kid);
     if (known != null && now - keysFetchedAt < KEYS_MAX_AGE_MS) {
@@ -121,7 +122,7 @@ public final class GoogleOidcVerifier {
           : Future.failedFuture(new OidcRejection(401, "unknown key id " + LogSafe.quote(kid)));
     }
     return refreshKeys()
-        .otherwise(err -> keys)
+        .otherwise(err -> currentKeys())
         .compose(current -> {
           PublicKey key = current.get(kid);
           return key == null
@@ -130,27 +131,44 @@ public final class GoogleOidcVerifier {
         });
   }
 
-  /** One fetch at a time; concurrent callers share it. */
-  private Future<Map<String, PublicKey>> refreshKeys() {
+  private synchronized Map<String, PublicKey> currentKeys() {
+    return keys;
+  }
+
+  /**
+   * One fetch at a time; concurrent callers share it. The fetch is registered before the request
+   * starts and cleared when it ends, under this object's lock: callers may run on different threads
+   * (a request started off an event loop completes on one), and a fetch that completed before it was
+   * registered would otherwise stay registered, answering every later caller with the old keys.
+   */
+  private synchronized Future<Map<String, PublicKey>> refreshKeys() {
     if (inFlight != null) {
       return inFlight;
     }
     lastFetchAttemptAt = clock.millis();
-    Future<Map<String, PublicKey>> fetch =
-        client
-            .getAbs(jwksUrl)
-            .timeout(10_000)
-            .send()
-            .map(this::parseJwks)
-            .onSuccess(fresh -> {
-              keys = fresh;
+    Promise<Map<String, PublicKey>> done = Promise.promise();
+    inFlight = done.future();
+    client
+        .getAbs(jwksUrl)
+        .timeout(10_000)
+        .send()
+        .map(this::parseJwks)
+        .onComplete(ar -> {
+          synchronized (this) {
+            if (ar.succeeded()) {
+              keys = ar.result();
               keysFetchedAt = clock.millis();
-              log.info("loaded {} OIDC signing keys from {}", fresh.size(), jwksUrl);
-            })
-            .onFailure(err -> log.warn("cannot load OIDC signing keys from {}: {}", jwksUrl, err.getMessage()))
-            .andThen(x -> inFlight = null);
-    inFlight = fetch;
-    return fetch;
+            }
+            inFlight = null;
+          }
+          if (ar.succeeded()) {
+            log.info("loaded {} OIDC signing keys from {}", ar.result().size(), jwksUrl);
+          } else {
+            log.warn("cannot load OIDC signing keys from {}: {}", jwksUrl, ar.cause().getMessage());
+          }
+          done.handle(ar);
+        });
+    return done.future();
   }
 
   private Map<String, PublicKey> parseJwks(HttpResponse<?> resp) {

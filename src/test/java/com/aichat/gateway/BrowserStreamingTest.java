@@ -58,6 +58,8 @@ class BrowserStreamingTest {
   private static HeadlessChromium chromium;
   private static HttpServer pageServer;
   private static TestApp app;
+  /** Held while its request runs (Vert.x 5 closes an unreachable client, evicting its connections). */
+  private WebClient http;
   private static String pageOrigin;
 
   @BeforeAll
@@ -136,7 +138,7 @@ class BrowserStreamingTest {
           }
           String path = "/chats/" + result.getString("sessionId") + "/messages/" + result.getString("replyId");
           return Future.all(
-                  WebClient.create(vertx).get(app.httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token).send(),
+                  (http = WebClient.create(vertx)).get(app.httpPort(), "127.0.0.1", path).bearerTokenAuthentication(token).send(),
                   chromium.consoleLog())
               .map(all -> new JsonObject()
                   .put("page", result)
