@@ -118,6 +118,8 @@ public final class FakeAnthropicServer {
   private volatile Scenario defaultScenario = stream(List.of("Hello", " from", " the", " fake", " Claude."), 5);
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<Recorded, Long> endTimes = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  /** When a stream began writing its final events: the provider's end, before any flush or callback lag. */
+  private final Map<Recorded, Long> finishTimes = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private final AtomicInteger maxInFlight = new AtomicInteger();
   private final List<Recorded> countRequests = new CopyOnWriteArrayList<>();
   private final List<Recorded> summaryRequests = new CopyOnWriteArrayList<>();
@@ -361,9 +363,14 @@ public final class FakeAnthropicServer {
     return requests.stream().filter(r -> key.equals(scriptKey(r.lastUserText()))).toList();
   }
 
-  /** When the response to {@code r} ended or its connection closed; null while it runs. */
+  /**
+   * When the response to {@code r} ended: when it began writing its final events (taken before the
+   * writes, so a client that acts on the end can never be seen to act earlier), or, for a response
+   * without them, when it ended or its connection closed; null while it runs.
+   */
   public Long endedAtMs(Recorded r) {
-    return endTimes.get(r);
+    Long finished = finishTimes.get(r);
+    return finished != null ? finished : endTimes.get(r);
   }
 
   /** The most requests streaming at the same time. */
@@ -453,11 +460,17 @@ public final class FakeAnthropicServer {
     } else if (scenario instanceof Stream s) {
       startStream(res, usages.get(rec));
       writeEvents(res, s.chunks(), s.chunks().size(), s.delayMs(), s.crlf(), s.fragmentWrites(), 0,
-          () -> finish(res, s.chunks().size(), s.crlf(), s.fragmentWrites()));
+          () -> {
+            finishTimes.putIfAbsent(rec, System.currentTimeMillis());
+            finish(res, s.chunks().size(), s.crlf(), s.fragmentWrites());
+          });
     } else if (scenario instanceof Truncated t) {
       startStream(res, usages.get(rec));
       writeEvents(res, t.chunks(), t.chunks().size(), t.delayMs(), false, false, 0,
-          () -> finish(res, t.chunks().size(), false, false, "max_tokens"));
+          () -> {
+            finishTimes.putIfAbsent(rec, System.currentTimeMillis());
+            finish(res, t.chunks().size(), false, false, "max_tokens");
+          });
     } else if (scenario instanceof Cut c) {
       startStream(res, usages.get(rec));
       writeEvents(res, c.chunks(), c.chunksBeforeCut(), c.delayMs(), false, false, 0,

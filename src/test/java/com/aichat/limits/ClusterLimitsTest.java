@@ -236,7 +236,8 @@ class ClusterLimitsTest {
       List<FakeAnthropicServer.Recorded> streams = fake.requests().stream()
           .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith(tag)).toList();
       assertThat(streams).as("one model request per reply").hasSize(3);
-      assertThat(maxOverlap(fake, streams)).as("streams of the capped user open at once").isEqualTo(1);
+      assertThat(maxOverlap(fake, streams)).as("streams of the capped user open at once (received..ended ms): %s",
+          intervals(fake, streams)).isEqualTo(1);
     }
     assertThat(cleanRuns).as("runs in which the cluster answered every slot request within 200 ms").isEqualTo(1);
     // two other users' replies sent together do overlap: the measure sees two streams when two are allowed
@@ -247,6 +248,11 @@ class ClusterLimitsTest {
     List<FakeAnthropicServer.Recorded> free = fake.requests().stream()
         .filter(r -> r.lastUserText() != null && r.lastUserText().startsWith("free question ")).toList();
     assertThat(maxOverlap(fake, free)).as("streams of two users open at once").isEqualTo(2);
+  }
+
+  /** Each stream's {@code received..ended} times, for a failure message. */
+  static List<String> intervals(FakeAnthropicServer fake, List<FakeAnthropicServer.Recorded> streams) {
+    return streams.stream().map(r -> r.receivedAtMs() + ".." + fake.endedAtMs(r)).toList();
   }
 
   /** The most of {@code streams} (requests recorded by {@code fake}) that were open at the same instant. */
