@@ -141,8 +141,12 @@ class GatewayAbuseTest {
       return node.get().result();
     }).onComplete(ctx.succeeding(r -> ctx.verify(() -> {
       assertThat(r.getJsonObject("leave").getBoolean("ok")).isTrue();
-      assertThat(r.getJsonObject("join").getBoolean("ok")).isFalse();
-      assertThat(r.getJsonObject("join").getJsonObject("error").getString("code")).isEqualTo("CONFLICT");
+      // Usually the leave arrives while the join's store read is in flight, and the join is refused.
+      // On a loaded machine the join can finish first; then the leave simply undoes it. Either way
+      // the socket, having been acked the leave, must receive none of the session's events.
+      if (!r.getJsonObject("join").getBoolean("ok")) {
+        assertThat(r.getJsonObject("join").getJsonObject("error").getString("code")).isEqualTo("CONFLICT");
+      }
       assertThat(r.getJsonArray("received")).isEmpty();
       ctx.completeNow();
     })));
