@@ -3,7 +3,6 @@ package com.aichat;
 import com.aichat.ai.AiWorkerVerticle;
 import com.aichat.api.HttpApiVerticle;
 import com.aichat.auth.DevTokenCommand;
-import com.aichat.config.AppConfig;
 import com.aichat.config.ClusterSettings;
 import com.aichat.config.ClusterSetup;
 import com.aichat.config.ConfigException;
@@ -14,7 +13,7 @@ import com.aichat.metrics.Metrics;
 import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.Drain;
 import com.aichat.ops.NodeLifecycle;
-import com.aichat.persistence.PersistenceVerticle;
+import com.aichat.persistence.impl.PersistenceVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
@@ -54,7 +53,8 @@ public final class Main {
     // cluster is itself configuration.
     Vertx bootstrap = Vertx.vertx();
     if (args.length > 0 && args[0].equals(DevTokenCommand.NAME)) {
-      DevTokenCommand.run(bootstrap, List.of(args).subList(1, args.length), System.out)
+      DevTokenCommand.run(bootstrap, ConfigLoader.load(bootstrap).map(AppConfig::from).map(AppConfig::auth),
+              List.of(args).subList(1, args.length), System.out)
           .onComplete(code -> bootstrap.close().onComplete(x -> System.exit(code.result())));
       return;
     }
@@ -167,7 +167,9 @@ public final class Main {
   /** The verticle kinds in deployment order. */
   public static List<VerticleSpec> verticles(AppConfig cfg) {
     return List.of(
-        new VerticleSpec("persistence", cfg.deployment().persistence(), () -> new PersistenceVerticle(cfg)),
+        new VerticleSpec(
+            "persistence", cfg.deployment().persistence(),
+            () -> new PersistenceVerticle(cfg.mongo(), cfg.node(), cfg.autoSessionJobs())),
         new VerticleSpec(
             "worker", cfg.deployment().worker(),
             () -> new AiWorkerVerticle(cfg.worker(), cfg.providers(), cfg.limits(), cfg.sessionJobs(), cfg.titles())),
@@ -175,7 +177,7 @@ public final class Main {
             "dispatcher",
             cfg.deployment().dispatcher(),
             () -> new DispatcherVerticle(cfg.dispatch(), cfg.cloudTasks())),
-        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg)),
+        new VerticleSpec("api", cfg.deployment().api(), () -> new HttpApiVerticle(cfg.api())),
         new VerticleSpec(
             "gateway", cfg.deployment().gateway(), () -> new GatewayVerticle(cfg.gateway(), cfg.auth())));
   }

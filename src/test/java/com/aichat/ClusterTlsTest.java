@@ -2,7 +2,7 @@ package com.aichat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestCerts;

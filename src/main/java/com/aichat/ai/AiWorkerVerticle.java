@@ -1,5 +1,6 @@
 package com.aichat.ai;
 
+import com.aichat.ai.provider.ProviderSettings;
 import com.aichat.ai.context.ContextBuilder;
 import com.aichat.ai.provider.ClaudeClient;
 import com.aichat.ai.provider.ModelProvider;

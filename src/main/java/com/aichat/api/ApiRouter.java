@@ -1,7 +1,6 @@
 package com.aichat.api;
 
 import com.aichat.auth.TokenVerifier;
-import com.aichat.config.AppConfig;
 import com.aichat.contract.ErrorCode;
 import com.aichat.limits.ClusterLimits;
 import com.aichat.metrics.Metrics;
@@ -44,7 +43,7 @@ public final class ApiRouter {
    * The router; {@code clusterLimits} (null: count on this node only) makes the rate limit
    * cluster-wide.
    */
-  public static Router create(Vertx vertx, AppConfig cfg, TokenVerifier verifier, ChatStore store,
+  public static Router create(Vertx vertx, ApiSettings cfg, TokenVerifier verifier, ChatStore store,
       ChatStore healthStore, Buffer openApi, ClusterLimits clusterLimits) {
     Router router = Router.router(vertx);
     ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes(), Metrics.of(vertx));
@@ -61,7 +60,7 @@ public final class ApiRouter {
     }
     router.get("/health").handler(ctx -> health(ctx, healthStore));
     router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "ok")));
-    Readiness readiness = new Readiness(vertx, cfg, healthStore);
+    Readiness readiness = new Readiness(vertx, cfg.deployment(), cfg.providers(), healthStore);
     router.get("/health/ready").handler(ctx -> readiness.check()
         .onSuccess(report -> Responses.json(ctx, report.getString("status").equals("ready") ? 200 : 503, report)));
     if (cfg.metrics().onApiPort()) {
@@ -107,7 +106,7 @@ public final class ApiRouter {
     router.delete("/chats/:sessionId/messages/:messageId/feedback").handler(controls::deleteFeedback);
 
     // /docs, and the reference web client at / (webclient.*)
-    WebRoutes.mount(vertx, router, cfg);
+    WebRoutes.mount(vertx, router, cfg.webclient(), cfg.gateway().port(), cfg.auth());
 
     // POST /internal/chat-ai-worker: mounted only in cloud-tasks mode or when explicitly enabled.
     CloudTasksWorkerHandler.mountIfEnabled(vertx, router, cfg.cloudTasks());
@@ -136,7 +135,7 @@ public final class ApiRouter {
         .onFailure(err -> ctx.fail(ApiError.of(ErrorCode.UNAVAILABLE, "persistence is not answering")));
   }
 
-  private static CorsHandler cors(AppConfig cfg) {
+  private static CorsHandler cors(ApiSettings cfg) {
     CorsHandler cors = CorsHandler.create()
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.PUT, HttpMethod.DELETE))
         .allowedHeaders(Set.of("Authorization", "Content-Type"))

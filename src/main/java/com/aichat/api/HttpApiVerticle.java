@@ -3,7 +3,6 @@ package com.aichat.api;
 import com.aichat.auth.DevTokenCommand;
 import com.aichat.auth.JwtTokenVerifier;
 import com.aichat.auth.TokenVerifier;
-import com.aichat.config.AppConfig;
 import com.aichat.limits.ClusterLimits;
 import com.aichat.persistence.ChatStoreClient;
 import io.vertx.core.Future;
@@ -29,10 +28,10 @@ public final class HttpApiVerticle extends VerticleBase {
   /** The dev-token hint is logged once per process, not once per instance. */
   private static final AtomicBoolean DEV_HINT_LOGGED = new AtomicBoolean();
 
-  private final AppConfig cfg;
+  private final ApiSettings cfg;
   private HttpServer server;
 
-  public HttpApiVerticle(AppConfig cfg) {
+  public HttpApiVerticle(ApiSettings cfg) {
     this.cfg = cfg;
   }
 

@@ -1,8 +1,6 @@
 package com.aichat.auth;
 
-import com.aichat.config.AppConfig;
 import com.aichat.config.ConfigException;
-import com.aichat.config.ConfigLoader;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -43,8 +41,11 @@ public final class DevTokenCommand {
 
   private DevTokenCommand() {}
 
-  /** Runs the command and returns the process exit code. */
-  public static Future<Integer> run(Vertx vertx, List<String> args, PrintStream out) {
+  /**
+   * Runs the command with the node's auth settings (loaded and validated by the caller) and returns
+   * the process exit code.
+   */
+  public static Future<Integer> run(Vertx vertx, Future<AuthSettings> auth, List<String> args, PrintStream out) {
     Args parsed;
     try {
       parsed = parse(args);
@@ -52,9 +53,8 @@ public final class DevTokenCommand {
       log.error("{}; usage: dev-token [userId] [--ttl seconds] [--claim path=value]...", e.getMessage());
       return Future.succeededFuture(2);
     }
-    return ConfigLoader.load(vertx)
-        .map(AppConfig::from)
-        .compose(cfg -> mint(vertx, cfg.auth(), parsed))
+    return auth
+        .compose(settings -> mint(vertx, settings, parsed))
         .map(token -> {
           // Printing the token is this command's whole purpose; stdout keeps it pipeable.
           if (parsed.generated()) {

@@ -1,6 +1,7 @@
 package com.aichat.ops;
 
-import com.aichat.config.AppConfig;
+import com.aichat.ai.provider.ProviderSettings;
+import com.aichat.config.DeploymentSettings;
 import com.aichat.persistence.ChatStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,12 +29,14 @@ import java.util.List;
 public final class Readiness {
 
   private final Vertx vertx;
-  private final AppConfig cfg;
+  private final DeploymentSettings deployment;
+  private final ProviderSettings providers;
   private final ChatStore store;
 
-  public Readiness(Vertx vertx, AppConfig cfg, ChatStore store) {
+  public Readiness(Vertx vertx, DeploymentSettings deployment, ProviderSettings providers, ChatStore store) {
     this.vertx = vertx;
-    this.cfg = cfg;
+    this.deployment = deployment;
+    this.providers = providers;
     this.store = store;
   }
 
@@ -57,16 +60,16 @@ public final class Readiness {
   }
 
   private JsonObject provider() {
-    if (cfg.deployment().worker() <= 0) {
+    if (deployment.worker() <= 0) {
       return new JsonObject().put("ok", true).put("provider", "none");
     }
-    boolean claude = cfg.providers().useClaude();
-    boolean ok = !claude || cfg.providers().claude().apiKey() != null;
+    boolean claude = providers.useClaude();
+    boolean ok = !claude || providers.claude().apiKey() != null;
     return new JsonObject().put("ok", ok).put("provider", claude ? "claude" : "offline");
   }
 
   private JsonObject cluster() {
-    if (!cfg.deployment().clustered()) {
+    if (!deployment.clustered()) {
       return new JsonObject().put("ok", true).put("enabled", false);
     }
     ClusterManager cm = vertx instanceof VertxInternal vi ? vi.clusterManager() : null;

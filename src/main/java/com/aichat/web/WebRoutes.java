@@ -2,7 +2,6 @@ package com.aichat.web;
 
 import com.aichat.auth.AuthSettings;
 import com.aichat.auth.DevTokenCommand;
-import com.aichat.config.AppConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
@@ -51,22 +50,21 @@ public final class WebRoutes {
 
   private WebRoutes() {}
 
-  public static void mount(Vertx vertx, Router router, AppConfig cfg) {
+  public static void mount(Vertx vertx, Router router, WebClientSettings web, int gatewayPort, AuthSettings auth) {
     mountDocs(router);
-    WebClientSettings web = cfg.webclient();
     if (!web.enabled()) {
       return;
     }
     JsonObject pageConfig = new JsonObject()
         .put("gatewayUrl", web.gatewayUrl())
-        .put("gatewayPort", cfg.gateway().port())
-        .put("devSignIn", cfg.auth().usesDevSecret());
+        .put("gatewayPort", gatewayPort)
+        .put("devSignIn", auth.usesDevSecret());
     router.get("/app/config.json").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(pageConfig.encode()));
-    if (cfg.auth().usesDevSecret()) {
-      router.post("/dev/token").handler(ctx -> devToken(vertx, ctx, cfg.auth()));
+    if (auth.usesDevSecret()) {
+      router.post("/dev/token").handler(ctx -> devToken(vertx, ctx, auth));
     }
     StaticHandler pages = StaticHandler.create(WEBROOT).setIndexPage("index.html").setCachingEnabled(false);
     // browsers ask for it on every page of the origin (the JSON ones too): no icon, and no 404 in the console

@@ -3,7 +3,7 @@ package com.aichat.ai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.config.ConfigReader;
 import com.aichat.testing.TestApp;

@@ -3,7 +3,7 @@ package com.aichat.api;
 import static com.aichat.api.ApiClient.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.embedded.index.PlanLog;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;

@@ -11,7 +11,7 @@ import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.Completion;
 import com.aichat.persistence.ChatStoreClient;
 import com.aichat.persistence.impl.MongoChatStore;
-import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.embedded.index.PlanLog;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package com.aichat.bench;
 
 import com.aichat.Main;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.config.ClusterSettings;
 import com.aichat.config.ClusterSetup;
 import com.aichat.testing.TestApp;

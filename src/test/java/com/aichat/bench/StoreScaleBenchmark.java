@@ -4,7 +4,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.MessageEvent;
 import com.aichat.gateway.NodeScenario;
 import com.aichat.persistence.ChatStoreClient;
-import com.aichat.persistence.impl.EmbeddedMongo;
+import com.aichat.embedded.EmbeddedMongo;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import com.mongodb.reactivestreams.client.MongoClient;

@@ -1,5 +1,6 @@
 package com.aichat.config;
 
+import com.aichat.AppConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

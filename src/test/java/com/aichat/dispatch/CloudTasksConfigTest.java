@@ -3,7 +3,7 @@ package com.aichat.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.config.ConfigException;
 import com.aichat.testing.TestApp;
 import io.vertx.core.json.JsonObject;

@@ -2,7 +2,7 @@ package com.aichat.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.testing.FakeCloudTasksServer;
 import com.aichat.testing.FakeCloudTasksServer.FakeTask;
 import com.aichat.testing.TestApp;

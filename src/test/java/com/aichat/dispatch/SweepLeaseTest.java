@@ -3,7 +3,7 @@ package com.aichat.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.Main;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.MessageStatus;

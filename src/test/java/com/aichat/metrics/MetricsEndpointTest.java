@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.Main;
 import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.ai.GenerationHarness;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -155,6 +155,10 @@ class MetricsEndpointTest {
           assertThat(after.hasPrefix("vertx_http_client_")).isTrue();
           assertThat(after.hasPrefix("vertx_eventbus_")).isTrue();
           assertThat(after.hasPrefix("vertx_pool_")).isTrue();
+          // the store's MongoDB commands, by command and collection (Micrometer's command listener)
+          assertThat(delta(b, after, "mongodb_driver_commands_seconds_count", "command", "insert")).isGreaterThanOrEqualTo(1);
+          assertThat(delta(b, after, "mongodb_driver_commands_seconds_count", "command", "findAndModify")).isGreaterThanOrEqualTo(1);
+          assertThat(after.has("mongodb_driver_commands_seconds_count", "collection", "prompthistories")).isTrue();
           assertThat(after.has("vertx_eventbus_processed_total", "address", "chat.ai.progress.*")
               || after.has("vertx_eventbus_handlers", "address", "chat.ai.progress.*")).isTrue();
           for (PromText.Sample s : after.samples()) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.Main;
 import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.ai.GenerationHarness;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.gateway.NodeScenario;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;

@@ -3,7 +3,7 @@ package com.aichat.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.Main;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;

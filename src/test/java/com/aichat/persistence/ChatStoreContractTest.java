@@ -1,5 +1,6 @@
 package com.aichat.persistence;
 
+import com.aichat.persistence.impl.PersistenceVerticle;
 import static com.aichat.persistence.PersistenceTestSupport.errorOf;
 import static com.aichat.persistence.PersistenceTestSupport.failureOf;
 import static org.assertj.core.api.Assertions.assertThat;

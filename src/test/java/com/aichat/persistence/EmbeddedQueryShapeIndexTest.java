@@ -1,6 +1,6 @@
 package com.aichat.persistence;
 
-import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.embedded.index.PlanLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;

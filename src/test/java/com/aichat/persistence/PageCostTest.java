@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.Page;
-import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.embedded.index.PlanLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;

@@ -1,11 +1,12 @@
 package com.aichat.persistence;
 
+import com.aichat.persistence.impl.PersistenceVerticle;
 import static com.aichat.persistence.PersistenceTestSupport.errorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ErrorCode;
 import com.aichat.persistence.ChatStore.SendResult;
-import com.aichat.persistence.impl.EmbeddedMongo;
+import com.aichat.embedded.EmbeddedMongo;
 import com.aichat.testing.TestApp;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;

@@ -1,7 +1,7 @@
 package com.aichat.testing;
 
 import com.aichat.Main;
-import com.aichat.config.AppConfig;
+import com.aichat.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

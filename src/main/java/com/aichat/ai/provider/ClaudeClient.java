@@ -1,6 +1,5 @@
 package com.aichat.ai.provider;
 
-import com.aichat.ai.ProviderSettings;
 import com.aichat.ai.provider.ProviderException.Kind;
 import com.aichat.contract.ChatMessage.Usage;
 import io.vertx.core.AsyncResult;

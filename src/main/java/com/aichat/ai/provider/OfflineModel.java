@@ -1,6 +1,5 @@
 package com.aichat.ai.provider;
 
-import com.aichat.ai.ProviderSettings;
 import com.aichat.contract.ChatMessage.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

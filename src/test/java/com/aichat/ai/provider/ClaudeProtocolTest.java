@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.ai.FakeAnthropicServer.Recorded;
-import com.aichat.ai.ProviderSettings;
 import com.aichat.config.ConfigReader;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

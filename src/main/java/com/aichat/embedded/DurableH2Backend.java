@@ -1,7 +1,7 @@
-package com.aichat.persistence.impl;
+package com.aichat.embedded;
 
-import com.aichat.persistence.impl.index.IndexedBackends;
-import com.aichat.persistence.impl.index.PlanLog;
+import com.aichat.embedded.index.IndexedBackends;
+import com.aichat.embedded.index.PlanLog;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;

@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl.index;
+package com.aichat.embedded.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +38,7 @@ class IndexedQueryDifferentialTest {
 
   private Vertx vertx;
   private MongoServer plainServer;
-  private com.aichat.persistence.impl.EmbeddedMongo indexedServer;
+  private com.aichat.embedded.EmbeddedMongo indexedServer;
   private MongoClient plain;
   private MongoClient indexed;
   private final Random random = new Random(20261202L);
@@ -51,7 +51,7 @@ class IndexedQueryDifferentialTest {
     plainServer = new MongoServer(new MemoryBackend());
     plainServer.bind("127.0.0.1", 0);
     InetSocketAddress addr = plainServer.getLocalAddress();
-    indexedServer = com.aichat.persistence.impl.EmbeddedMongo.start(backend, dir, 0);
+    indexedServer = com.aichat.embedded.EmbeddedMongo.start(backend, dir, 0);
     plain = client("mongodb://127.0.0.1:" + addr.getPort());
     indexed = client(indexedServer.connectionString());
     for (MongoClient c : List.of(plain, indexed)) {

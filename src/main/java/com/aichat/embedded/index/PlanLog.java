@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl.index;
+package com.aichat.embedded.index;
 
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.ArrayList;

@@ -1,16 +1,20 @@
-package com.aichat.persistence;
+package com.aichat.persistence.impl;
 
-import com.aichat.config.AppConfig;
 import com.aichat.config.NodeSettings;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.ServiceFailure;
-import com.aichat.persistence.impl.EmbeddedMongo;
-import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.metrics.Metrics;
+import com.mongodb.MongoClientSettings;
+import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
+import io.vertx.ext.mongo.impl.config.MongoClientOptionsParser;
+import java.util.UUID;
+import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.ChatStoreBusHandler;
+import com.aichat.persistence.MongoSettings;
 import com.aichat.contract.SessionJobKind;
 import java.util.EnumSet;
 import java.util.Set;
-import com.aichat.persistence.impl.MongoSchema;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -37,13 +41,9 @@ public final class PersistenceVerticle extends VerticleBase {
   private final NodeSettings node;
   private final Set<SessionJobKind> autoJobs;
 
-  private EmbeddedMongo embedded;
+  private EmbeddedDatabase embedded;
   private MongoClient client;
   private MessageConsumer<JsonObject> consumer;
-
-  public PersistenceVerticle(AppConfig cfg) {
-    this(cfg.mongo(), cfg.node(), cfg.titles().enabled() ? EnumSet.of(SessionJobKind.TITLE) : EnumSet.noneOf(SessionJobKind.class));
-  }
 
   /** With every session job kind enqueued automatically. */
   public PersistenceVerticle(MongoSettings settings, NodeSettings node) {
@@ -83,9 +83,7 @@ public final class PersistenceVerticle extends VerticleBase {
     if (!settings.embedded()) {
       return Future.succeededFuture(settings.connectionString());
     }
-    return vertx
-        .executeBlocking(() -> EmbeddedMongo.start(
-            settings.embeddedBackend(), node.dataDir(), settings.embeddedPort()))
+    return EmbeddedDatabase.start(vertx, settings, node)
         .map(server -> {
           embedded = server;
           return server.connectionString();
@@ -100,7 +98,13 @@ public final class PersistenceVerticle extends VerticleBase {
             .put("useObjectId", true)
             .put("serverSelectionTimeoutMS", settings.serverSelectionTimeoutMs())
             .put("connectTimeoutMS", (int) Math.min(settings.serverSelectionTimeoutMs(), 10_000));
-    client = MongoClient.create(vertx, config);
+    // Vert.x's own parsing of the config (codecs, pool, its event loops as the driver's transport),
+    // plus Micrometer's command listener: mongodb_driver_commands_seconds{command,collection,status}
+    MongoClientSettings parsed = new MongoClientOptionsParser(vertx, config).settings();
+    MongoClientSettings withMetrics = MongoClientSettings.builder(parsed)
+        .addCommandListener(new MongoMetricsCommandListener(Metrics.of(vertx).meters(), new CommandTags()))
+        .build();
+    client = MongoClient.createWithMongoSettings(vertx, config, UUID.randomUUID().toString(), withMetrics);
     return client;
   }
 
@@ -137,13 +141,10 @@ public final class PersistenceVerticle extends VerticleBase {
     Future<Void> closeClient = client == null ? Future.succeededFuture() : client.close();
     return closeClient
         .transform(x -> {
-          EmbeddedMongo server = embedded;
+          EmbeddedDatabase server = embedded;
           embedded = null;
           client = null;
-          return server == null ? Future.<Void>succeededFuture() : vertx.<Void>executeBlocking(() -> {
-            server.stop();
-            return null;
-          });
+          return server == null ? Future.<Void>succeededFuture() : server.stop(vertx);
         })
         .recover(err -> {
           log.warn("closing the database failed: {}", err.toString());

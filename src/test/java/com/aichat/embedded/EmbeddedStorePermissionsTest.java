@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl;
+package com.aichat.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

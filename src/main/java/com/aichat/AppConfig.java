@@ -1,7 +1,8 @@
-package com.aichat.config;
+package com.aichat;
 
-import com.aichat.ai.ProviderSettings;
+import com.aichat.ai.provider.ProviderSettings;
 import com.aichat.ai.WorkerSettings;
+import com.aichat.api.ApiSettings;
 import com.aichat.api.HistorySettings;
 import com.aichat.api.HttpSettings;
 import com.aichat.api.MessageControlSettings;
@@ -17,10 +18,17 @@ import com.aichat.metrics.MetricsSettings;
 import com.aichat.ops.ShutdownSettings;
 import com.aichat.persistence.MongoSettings;
 import com.aichat.web.WebClientSettings;
+import com.aichat.config.ConfigReader;
+import com.aichat.config.DeploymentSettings;
+import com.aichat.config.NodeSettings;
+import com.aichat.contract.SessionJobKind;
 import io.vertx.core.json.JsonObject;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
- * The whole configuration, validated into typed settings once at startup. {@link #from} throws a
+ * The whole configuration, read only here at the composition root: each verticle receives its own
+ * settings records from it. The whole configuration, validated into typed settings once at startup. {@link #from} throws a
  * {@link ConfigException} naming the first bad key.
  */
 public record AppConfig(
@@ -73,5 +81,16 @@ public record AppConfig(
         SessionJobSettings.from(root.section("session_jobs")),
         TitleSettings.from(root.section("titles")),
         MessageControlSettings.from(root.section("messages")));
+  }
+
+  /** The API verticle's slice of the configuration. */
+  public ApiSettings api() {
+    return new ApiSettings(node, deployment, http, auth, subscription, dispatch, providers, gateway, cloudTasks,
+        webclient, metrics, history, limits, messages);
+  }
+
+  /** The session job kinds the store enqueues when a reply completes ({@code titles.enabled}, ...). */
+  public Set<SessionJobKind> autoSessionJobs() {
+    return titles.enabled() ? EnumSet.of(SessionJobKind.TITLE) : EnumSet.noneOf(SessionJobKind.class);
   }
 }

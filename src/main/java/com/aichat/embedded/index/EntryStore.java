@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl.index;
+package com.aichat.embedded.index;
 
 import java.util.Iterator;
 import java.util.Map;

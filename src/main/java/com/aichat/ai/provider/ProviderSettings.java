@@ -1,4 +1,4 @@
-package com.aichat.ai;
+package com.aichat.ai.provider;
 
 import com.aichat.config.ConfigReader;
 import java.util.Set;

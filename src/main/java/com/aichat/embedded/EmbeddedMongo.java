@@ -1,8 +1,8 @@
-package com.aichat.persistence.impl;
+package com.aichat.embedded;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
-import com.aichat.persistence.impl.index.IndexedBackends;
+import com.aichat.embedded.index.IndexedBackends;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
