@@ -133,6 +133,63 @@ const scenarios = {
     return { count: args.count, failures, upgraded: upgradedCount, ms: Date.now() - started };
   },
 
+  // Upgrade stress: args.count default-transport sessions (polling, then the websocket upgrade),
+  // args.parallel at a time. Each connects, upgrades, joins args.sessionId (ack ok), then sends a
+  // second event and waits for its ack over the websocket, and disconnects. A failed session reports
+  // its stage, its engine.io session id, the state of its polling transport and a trace of what its
+  // engine did (polls, packets, upgrade events), so that a failure can be read without a rerun.
+  async upgrades() {
+    const failures = [];
+    let upgradedCount = 0;
+    let next = 0;
+    const started = Date.now();
+    const one = async (i) => {
+      let stage = 'connect';
+      const t0 = Date.now();
+      const trace = [];
+      const stamp = (what) => trace.push(`${Date.now() - t0}ms ${what}`);
+      const { socket, connected } = connect({ auth: { token: args.token } });
+      const engine = socket.io.engine;
+      const polling = engine.transport;
+      const short = (p) => p.type + (p.data === undefined ? '' : ' ' + String(p.data).slice(0, 40));
+      polling.on('poll', () => stamp('poll: GET sent'));
+      polling.on('pollComplete', () => stamp('poll: complete'));
+      polling.on('packet', (p) => stamp('polling <- ' + short(p)));
+      polling.on('drain', () => stamp('polling: POST done'));
+      engine.on('packetCreate', (p) => stamp('-> ' + short(p)));
+      engine.on('upgrading', (t) => {
+        stamp('upgrading (pong probe on ' + t.name + ')');
+        t.on('packet', (p) => stamp('websocket <- ' + short(p)));
+      });
+      engine.on('upgrade', () => stamp('upgraded'));
+      engine.on('upgradeError', (e) => stamp('upgradeError: ' + e.message));
+      engine.on('close', (r, d) => stamp('engine close: ' + r + (d && d.description ? ' ' + d.description : '')));
+      socket.on('disconnect', (r) => stamp('socket disconnect: ' + r));
+      try {
+        await withTimeout(connected, 10000, stage);
+        stamp('connected over ' + engine.transport.name);
+        stage = 'upgrade';
+        await withTimeout(upgraded(socket), 10000, stage);
+        upgradedCount++;
+        stage = 'join';
+        const ack = await withTimeout(socket.emitWithAck('join', { sessionId: args.sessionId }), 10000, stage);
+        if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+        stage = 'ack';
+        const left = await withTimeout(socket.emitWithAck('leave', { sessionId: args.sessionId }), 10000, stage);
+        if (!left || !left.ok) throw new Error('bad leave ack ' + JSON.stringify(left));
+      } catch (e) {
+        const state = { transport: engine.transport && engine.transport.name, upgrading: engine.upgrading,
+          pollingState: polling.readyState, polling: polling._polling, pollingWritable: polling.writable };
+        failures.push({ i, stage, error: e.message, sid: engine.id, state, trace });
+      } finally {
+        socket.disconnect();
+      }
+    };
+    const worker = async () => { while (next < args.count) await one(next++); };
+    await Promise.all(Array.from({ length: args.parallel || 1 }, worker));
+    return { count: args.count, failures, upgraded: upgradedCount, ms: Date.now() - started };
+  },
+
   // Each case connects with a credential in one place and reports connect or connect_error.
   async refusals() {
     const results = {};

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Remembers every TCP channel an engine.io session has used, so that the gateway can really cut a
  * session off. netty-socketio's {@code disconnect()} only closes a channel once a disconnect packet is
- * written, which never happens for a client that stops reading or ignores refusals (DESIGN.md §7).
+ * written, which never happens for a client that stops reading or ignores refusals.
  *
  * <p>Thread-safe: runs on Netty I/O threads; {@link #forceClose} may be called from any thread.
  */

@@ -17,7 +17,7 @@ import java.util.List;
 /**
  * Takes every Socket.IO CONNECT packet for the default namespace ({@code 40} or
  * {@code 40{...auth...}}) away from netty-socketio, whose own handling admits a client that sends no
- * {@code auth} and keeps answering a refused one (DESIGN.md §7). The packet goes to the
+ * {@code auth} and keeps answering a refused one. The packet goes to the
  * {@link ConnectHandler}, which verifies the credentials asynchronously on Vert.x and then either
  * acknowledges the connect or refuses it. A long-polling payload may carry several packets: only its
  * first CONNECT is handled, and any further one is dropped, never passed on. Other packets pass

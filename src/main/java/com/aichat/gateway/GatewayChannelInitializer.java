@@ -8,9 +8,11 @@ import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketSe
 
 /**
  * netty-socketio's pipeline plus the gateway's handlers. Placed before its packet handler, so they see
- * raw HTTP requests and decoded transport payloads first: {@link RequestGuard} (requests netty-socketio
- * would log with their token), {@link ChannelRegistry} (hard close), {@link UpgradeRaceFix} (reliable
- * polling→websocket upgrade) and {@link ConnectGate} (authentication of the Socket.IO CONNECT).
+ * raw HTTP requests, decoded transport payloads and connection closes first: {@link RequestGuard}
+ * (requests netty-socketio would log with their token), {@link LongPollCloseGuard} (a finished
+ * long-poll's close must not race with the next poll), {@link ChannelRegistry} (hard close),
+ * {@link UpgradeRaceFix} (no long-poll left hanging during the polling→websocket upgrade) and
+ * {@link ConnectGate} (authentication of the Socket.IO CONNECT).
  * netty-socketio's permessage-deflate handler, which inflates a message without any bound, is
  * replaced by one bounded by {@code gateway.max_frame_bytes} (or removed when
  * {@code gateway.websocket_compression} is false), and {@link FrameLimitGuard} closes a connection
@@ -22,6 +24,7 @@ final class GatewayChannelInitializer extends SocketIOChannelInitializer {
   private final ChannelRegistry registry;
   private final UpgradeRaceFix upgradeRaceFix;
   private final ConnectGate connectGate;
+  private final LongPollCloseGuard longPollCloseGuard = new LongPollCloseGuard();
   private final FrameLimitGuard frameLimitGuard = new FrameLimitGuard();
   private final int maxFrameBytes;
   private final boolean websocketCompression;
@@ -59,6 +62,7 @@ final class GatewayChannelInitializer extends SocketIOChannelInitializer {
   protected void addSocketioHandlers(ChannelPipeline pipeline) {
     super.addSocketioHandlers(pipeline);
     pipeline.addBefore(PACKET_HANDLER, "chatRequestGuard", requestGuard);
+    pipeline.addBefore(PACKET_HANDLER, "chatLongPollCloseGuard", longPollCloseGuard);
     pipeline.addBefore(PACKET_HANDLER, "chatChannelRegistry", registry);
     pipeline.addBefore(PACKET_HANDLER, "chatUpgradeRaceFix", upgradeRaceFix);
     pipeline.addBefore(PACKET_HANDLER, "chatConnectGate", connectGate);

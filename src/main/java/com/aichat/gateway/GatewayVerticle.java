@@ -36,7 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Socket.IO gateway (DESIGN.md §5): a netty-socketio server on {@code gateway.port} that
+ * The Socket.IO gateway: a netty-socketio server on {@code gateway.port} that
  * authenticates sockets with the REST API's JWT rules, manages the {@code user:<id>} and
  * {@code session:<id>} rooms, and forwards the bus's domain events to them. Event names and payloads:
  * {@link SocketEvents} and {@code docs/events.md}.

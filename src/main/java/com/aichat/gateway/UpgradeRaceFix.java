@@ -16,8 +16,9 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Fixes the polling→websocket upgrade race of netty-socketio 2.0.13 (DESIGN.md §7: 4 of 30 default
- * sessions hung).
+ * Fixes the noop-ordering race of netty-socketio 2.0.13's polling→websocket upgrade. (The other race
+ * that stalled upgrades, a finished long-poll's close unbinding the next poll, is
+ * {@link LongPollCloseGuard}'s; the two are independent.)
  *
  * <p><b>Root cause.</b> On the websocket probe {@code 2probe}, {@code PacketListener} answers
  * {@code 3probe} on the websocket and sends ONE {@code noop} on the polling transport, to release the
