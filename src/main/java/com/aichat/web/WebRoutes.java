@@ -58,7 +58,8 @@ public final class WebRoutes {
     JsonObject pageConfig = new JsonObject()
         .put("gatewayUrl", web.gatewayUrl())
         .put("gatewayPort", gatewayPort)
-        .put("devSignIn", auth.usesDevSecret());
+        .put("devSignIn", auth.usesDevSecret())
+        .put("markdownMaxQuoteDepth", web.markdownMaxQuoteDepth());
     router.get("/app/config.json").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")

@@ -19,6 +19,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -207,6 +214,122 @@ class ExportStreamingTest {
     assertThat(whilePaused).as("page queries while the client did not read").isLessThan(total / 2);
     assertThat(total).isBetween((long) PAGES, 2L * PAGES);
     assertThat(doc.getJsonArray("messages")).hasSize(MESSAGES);
+  }
+
+  /**
+   * Raw TCP clients that send the export request and never read a byte (a receive buffer of 16 KB, set
+   * before connecting). Before issue 24 finding 1 the export kept reading while Netty buffered what the
+   * socket did not take: each stalled reader held about 4 MB of this 20 MB export in the heap (43 MB
+   * more live heap for ten), and a larger session was buffered whole. Now a page is read only when the
+   * previous one's write has completed, so each holds at most two pages ({@link
+   * SessionExport#pagesInMemory}). The kernel still takes what fits in the server's socket send buffer
+   * (autotuned up to {@code net.ipv4.tcp_wmem}'s maximum, 4 MB by default): those pages are read too,
+   * but are in the kernel, not in this process.
+   */
+  @Test
+  @DisplayName("clients that never read make the export hold at most two pages each (the rest waits in the store), and ten of them hold a bounded heap")
+  void stalledReadersHoldAboutTwoPages() throws Exception {
+    long pageBytes = PAGE * 4_200L;
+    long kernelPages = (socketSendBufferMax() + 64 * 1024) / pageBytes + 1;
+    planLog(true);
+    List<Socket> one = stalled(1);
+    long single = settledQueries();
+    long heldBySingle = SessionExport.pagesInMemory();
+    closeAll(one);
+    TestApp.until(vertx, () -> SessionExport.pagesInMemory() == 0).await();
+    planLog(false);
+
+    long liveBefore = liveHeap();
+    planLog(true);
+    List<Socket> ten = stalled(10);
+    long queries = settledQueries();
+    long held = SessionExport.pagesInMemory();
+    long liveStalled = liveHeap();
+    closeAll(ten);
+    TestApp.until(vertx, () -> SessionExport.pagesInMemory() == 0).await();
+    planLog(false);
+    org.slf4j.LoggerFactory.getLogger(ExportStreamingTest.class).info(
+        "stalled readers: one read {} pages' queries and holds {} pages; ten read {} queries and hold {} pages; "
+            + "live heap {} MB before, {} MB with ten stalled (a page is about {} KB, the whole export {} MB; "
+            + "the kernel can take about {} pages per socket)", single, heldBySingle, queries, held,
+        liveBefore >> 20, liveStalled >> 20, pageBytes >> 10, (PAGES * pageBytes) >> 20, kernelPages);
+
+    assertThat(heldBySingle).as("pages one stalled export holds").isBetween(1L, 2L);
+    assertThat(held).as("pages ten stalled exports hold").isBetween(10L, 20L);
+    // two queries per page (the rest of the cursor's millisecond, then the later messages): the two
+    // pages held, and what the kernel took
+    assertThat(single).as("page queries for one stalled reader").isLessThanOrEqualTo(2 * (2 + kernelPages));
+    assertThat(queries).as("page queries for ten stalled readers").isLessThanOrEqualTo(10 * 2 * (2 + kernelPages));
+    // about two pages each, as bytes and as documents; the whole export is 20 MB per reader
+    assertThat(liveStalled - liveBefore).as("live heap held by ten stalled exports").isLessThan(10 * 6 * pageBytes);
+    assertThat(api.get("/chats/" + sessionId, token).await().statusCode()).isEqualTo(200);
+  }
+
+  /** The most the kernel lets a TCP socket's send buffer grow to (Linux); 4 MB, its default, elsewhere. */
+  private static long socketSendBufferMax() {
+    Path wmem = Path.of("/proc/sys/net/ipv4/tcp_wmem");
+    try {
+      String[] v = java.nio.file.Files.readString(wmem).trim().split("\\s+");
+      return Long.parseLong(v[2]);
+    } catch (IOException | RuntimeException e) {
+      return 4L << 20;
+    }
+  }
+
+  /** {@code n} connections that each send the export request and then never read. */
+  private static List<Socket> stalled(int n) {
+    List<Socket> sockets = new ArrayList<>();
+    byte[] request = ("GET /chats/" + sessionId + "/export?format=json HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nAuthorization: Bearer " + token + "\r\nAccept-Encoding: identity\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    try {
+      for (int i = 0; i < n; i++) {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(16 * 1024);
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        OutputStream out = s.getOutputStream();
+        out.write(request);
+        out.flush();
+        sockets.add(s);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return sockets;
+  }
+
+  private static void closeAll(List<Socket> sockets) throws IOException {
+    for (Socket s : sockets) {
+      s.close();
+    }
+  }
+
+  /**
+   * The export page queries once they stop growing: unchanged over 1.5 s (the stalled exports wait on
+   * their sockets), after at least one query; fails after 60 s.
+   */
+  private static long settledQueries() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    long last = -1;
+    int quiet = 0;
+    while (quiet < 6) {
+      assertThat(System.nanoTime()).as("export queries settled within 60 s").isLessThan(deadline);
+      vertx.timer(250, TimeUnit.MILLISECONDS).await();
+      long now = exportQueries()[0];
+      quiet = now == last && now > 0 ? quiet + 1 : 0;
+      last = now;
+    }
+    return last;
+  }
+
+  /** Heap in use after full collections. */
+  private static long liveHeap() {
+    java.lang.management.MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+    long used = Long.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      used = Math.min(used, mem.getHeapMemoryUsage().getUsed());
+    }
+    return used;
   }
 
   @Test

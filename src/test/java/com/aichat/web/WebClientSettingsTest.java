@@ -25,6 +25,7 @@ class WebClientSettingsTest {
     AppConfig cfg = AppConfig.from(TestApp.defaults());
     assertThat(cfg.webclient().enabled()).isTrue();
     assertThat(cfg.webclient().gatewayUrl()).isNull();
+    assertThat(cfg.webclient().markdownMaxQuoteDepth()).isEqualTo(32);
     assertThat(AppConfig.from(TestApp.defaults().copy().put("webclient", new JsonObject())).webclient().enabled()).isTrue();
   }
 
@@ -32,8 +33,10 @@ class WebClientSettingsTest {
   @DisplayName("CHAT_WEBCLIENT_ENABLED=false turns it off; CHAT_WEBCLIENT_GATEWAY_URL sets the gateway URL")
   void environment() {
     AppConfig cfg = AppConfig.from(ConfigLoader.applyEnvironment(TestApp.defaults(), Map.of(
-        "CHAT_WEBCLIENT_ENABLED", "false", "CHAT_WEBCLIENT_GATEWAY_URL", "https://rt.example.com")));
+        "CHAT_WEBCLIENT_ENABLED", "false", "CHAT_WEBCLIENT_GATEWAY_URL", "https://rt.example.com",
+        "CHAT_WEBCLIENT_MARKDOWN_MAX_QUOTE_DEPTH", "8")));
     assertThat(cfg.webclient().enabled()).isFalse();
+    assertThat(cfg.webclient().markdownMaxQuoteDepth()).isEqualTo(8);
     assertThat(cfg.webclient().gatewayUrl()).isEqualTo("https://rt.example.com");
   }
 
@@ -45,6 +48,8 @@ class WebClientSettingsTest {
     assertThatThrownBy(() -> with(new JsonObject().put("gateway_url", "ws://rt.example.com")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("webclient.gateway_url")
         .hasMessageContaining("CHAT_WEBCLIENT_GATEWAY_URL");
+    assertThatThrownBy(() -> with(new JsonObject().put("markdown_max_quote_depth", 0)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("webclient.markdown_max_quote_depth");
     assertThatThrownBy(() -> with(new JsonObject().put("gateway_url", "/socket")))
         .hasMessageContaining("webclient.gateway_url");
     assertThat(with(new JsonObject().put("gateway_url", "http://10.0.0.5:8081")).webclient().gatewayUrl())

@@ -87,6 +87,7 @@ class WebRoutesTest {
           assertThat(r.getJsonObject("second").getString("userId")).isNotEqualTo(first.getString("userId"));
           assertThat(r.getInteger("chats")).as("the token is accepted by the API").isEqualTo(200);
           assertThat(r.getJsonObject("config").getBoolean("devSignIn")).isTrue();
+          assertThat(r.getJsonObject("config").getInteger("markdownMaxQuoteDepth")).isEqualTo(32);
           ctx.completeNow();
         })));
   }

@@ -3,7 +3,7 @@
 import { Api, ApiFailure, devSignIn } from './api.js';
 import { ChatSocket } from './chat-socket.js';
 import { describeAiError, describeApiError } from './errors.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMessage as renderMessageHtml } from './markdown.js';
 
 const TOKEN_KEY = 'chat-service.token';
 const $ = (id) => document.getElementById(id);
@@ -504,7 +504,15 @@ function flush() {
       list.append(el);
       added = true;
     }
-    renderMessage(el, m);
+    try {
+      renderMessage(el, m);
+    } catch (e) {
+      // the error boundary of one message: it shows as plain text, the rest of the batch still renders
+      debug.errors.push({ code: 'RENDER_FAILED', message: `${id}: ${e.message}` });
+      el.replaceChildren();
+      el.className = 'msg render-failed';
+      el.textContent = m.content ?? '';
+    }
   }
   if (added) {
     const sorted = [...list.children].sort((a, b) => order(a.dataset.id, b.dataset.id));
@@ -545,7 +553,8 @@ function renderMessage(el, m) {
     meta.textContent = m.error?.code ? `error ${m.error.code}` : 'error';
   } else {
     body.className = 'body';
-    body.innerHTML = renderMarkdown(m.content); // safe: see markdown.js
+    // safe: see markdown.js; never throws (a message that cannot be formatted shows as plain text)
+    body.innerHTML = renderMessageHtml(m.content, { maxQuoteDepth: state.config?.markdownMaxQuoteDepth });
     meta.textContent = statusLine(m);
   }
   stopButton.hidden = !isActive(m);
