@@ -13,7 +13,7 @@ import com.aichat.metrics.Metrics;
 import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.Drain;
 import com.aichat.ops.NodeLifecycle;
-import com.aichat.persistence.impl.PersistenceVerticle;
+import com.aichat.persistence.service.PersistenceVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;

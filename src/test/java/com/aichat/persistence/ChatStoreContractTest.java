@@ -1,6 +1,6 @@
 package com.aichat.persistence;
 
-import com.aichat.persistence.impl.PersistenceVerticle;
+import com.aichat.persistence.service.PersistenceVerticle;
 import static com.aichat.persistence.PersistenceTestSupport.errorOf;
 import static com.aichat.persistence.PersistenceTestSupport.failureOf;
 import static org.assertj.core.api.Assertions.assertThat;

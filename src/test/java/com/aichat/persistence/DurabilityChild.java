@@ -1,6 +1,6 @@
 package com.aichat.persistence;
 
-import com.aichat.persistence.impl.PersistenceVerticle;
+import com.aichat.persistence.service.PersistenceVerticle;
 import com.aichat.contract.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,6 +1,6 @@
 package com.aichat.persistence;
 
-import com.aichat.persistence.impl.PersistenceVerticle;
+import com.aichat.persistence.service.PersistenceVerticle;
 import com.aichat.config.NodeSettings;
 import com.aichat.contract.ErrorCode;
 import io.vertx.core.DeploymentOptions;

@@ -1,6 +1,6 @@
 package com.aichat.persistence;
 
-import com.aichat.persistence.impl.PersistenceVerticle;
+import com.aichat.persistence.service.PersistenceVerticle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.Addresses;

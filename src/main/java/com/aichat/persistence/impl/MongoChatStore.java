@@ -4,7 +4,6 @@ import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.isId;
 import static com.aichat.persistence.impl.MongoDocs.oid;
 
-import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatSession;
@@ -15,6 +14,7 @@ import com.aichat.contract.SessionEvent;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.StoreChanges;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -79,26 +79,25 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   private final MongoSessionJobStore sessionJobs;
 
   /** With every session job kind enqueued automatically (titles on). */
-  public MongoChatStore(Vertx vertx, MongoClient mongo) {
-    this(vertx, mongo, Clock.systemUTC(), java.util.EnumSet.allOf(SessionJobKind.class));
-  }
-
+  /** Reporting nothing, with every session job kind (for tools and tests writing without a service). */
   public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
-    this(vertx, mongo, clock, java.util.EnumSet.allOf(SessionJobKind.class));
+    this(vertx, mongo, clock, java.util.EnumSet.allOf(SessionJobKind.class), StoreChanges.NONE);
   }
 
   /**
    * @param autoJobs the session job kinds the store enqueues itself when a reply completes (e.g.
    *     {@code title} unless {@code titles.enabled} is false)
+   * @param changes where committed changes are reported (the service layer publishes them)
    */
-  public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock, java.util.Set<SessionJobKind> autoJobs) {
-    super(vertx, mongo, clock);
+  public MongoChatStore(
+      Vertx vertx, MongoClient mongo, Clock clock, java.util.Set<SessionJobKind> autoJobs, StoreChanges changes) {
+    super(vertx, mongo, clock, changes);
     this.ledger = new MongoUsageLedger(mongo, clock);
-    this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs);
-    this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs);
+    this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs, changes);
+    this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs, changes);
     this.admission = new MongoSendAdmission(mongo, clock);
     this.search = new MongoSearch(mongo);
-    this.controls = new MongoMessageControls(vertx, mongo, clock, admission);
+    this.controls = new MongoMessageControls(vertx, mongo, clock, admission, changes);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -200,9 +199,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
             MESSAGES, new JsonObject().put("chatSessionId", oid(sessionId)).put("userId", oid(userId))))
         .compose(r -> mongo.removeDocuments(SESSIONS, owned(sessionId, userId)))
         .<Void>mapEmpty()
-        .onSuccess(v -> publish(
-            Addresses.EVENTS_SESSION,
-            new SessionEvent(SessionEvent.DELETED, userId, sessionId, null).toJson()))
+        .onSuccess(v -> changes.sessionDeleted(userId, sessionId))
         .recover(err -> MongoFailures.classify("deleteSession", err));
   }
 

@@ -1,5 +1,6 @@
 package com.aichat.persistence.impl;
 
+import com.aichat.persistence.StoreChanges;
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 import static com.aichat.persistence.impl.MongoDocs.date;
@@ -41,8 +42,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
   private final MongoSessionJobStore sessionJobs;
 
   MongoGenerationStore(Vertx vertx, MongoClient mongo, Clock clock, MongoUsageLedger ledger,
-      MongoSessionJobStore sessionJobs) {
-    super(vertx, mongo, clock);
+      MongoSessionJobStore sessionJobs, StoreChanges changes) {
+    super(vertx, mongo, clock, changes);
     this.ledger = ledger;
     this.sessionJobs = sessionJobs;
   }

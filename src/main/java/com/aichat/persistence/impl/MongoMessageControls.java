@@ -1,5 +1,6 @@
 package com.aichat.persistence.impl;
 
+import com.aichat.persistence.StoreChanges;
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.oid;
@@ -48,8 +49,9 @@ final class MongoMessageControls extends MongoStoreSupport {
   /** A free pending slot list (null: no cap) and a reserved quota unit. */
   private record Admitted(List<String> slots, MongoSendAdmission.QuotaUnit unit) {}
 
-  MongoMessageControls(Vertx vertx, MongoClient mongo, Clock clock, MongoSendAdmission admission) {
-    super(vertx, mongo, clock);
+  MongoMessageControls(
+      Vertx vertx, MongoClient mongo, Clock clock, MongoSendAdmission admission, StoreChanges changes) {
+    super(vertx, mongo, clock, changes);
     this.admission = admission;
   }
 

@@ -1,11 +1,11 @@
 package com.aichat.persistence.impl;
 
+import com.aichat.persistence.StoreChanges;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.isId;
 import static com.aichat.persistence.impl.MongoDocs.oid;
 
-import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.ErrorCode;
@@ -45,8 +45,9 @@ final class MongoSessionJobStore extends MongoStoreSupport {
   /** Kinds whose jobs the store enqueues itself when a reply completes. */
   private final Set<SessionJobKind> autoKinds;
 
-  MongoSessionJobStore(Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoKinds) {
-    super(vertx, mongo, clock);
+  MongoSessionJobStore(
+      Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoKinds, StoreChanges changes) {
+    super(vertx, mongo, clock, changes);
     // the summary job is never started by a completion alone: the worker enqueues it when a reply's
     // context asks for it (docs/context.md)
     this.autoKinds = autoKinds.stream().filter(k -> k != SessionJobKind.SUMMARY).collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -84,9 +85,11 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .otherwise(List.of());
   }
 
-  /** Hands enqueued jobs to a worker; a lost message is the sweep's to redo. */
+  /** Reports enqueued jobs as due (the service layer hands them to a worker; a lost hand-off is the sweep's to redo). */
   void send(List<SessionJobRequest> jobs) {
-    jobs.forEach(j -> vertx.eventBus().send(Addresses.SESSION_JOBS, j.toJson()));
+    if (!jobs.isEmpty()) {
+      changes.sessionJobsDue(jobs);
+    }
   }
 
   /** The session filter under which a job of {@code kind} may be created: none yet, plus the kind's own rule. */
@@ -213,7 +216,7 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .compose(doc -> {
           if (doc != null) {
             ChatSession s = MongoDocs.session(doc);
-            publish(Addresses.EVENTS_SESSION, new SessionEvent(SessionEvent.UPDATED, s.userId(), s.id(), s).toJson());
+            publishSession(SessionEvent.UPDATED, s);
             if (more) {
               send(List.of(new SessionJobRequest(sessionId, kind)));
             }

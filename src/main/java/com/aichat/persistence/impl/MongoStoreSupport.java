@@ -1,19 +1,17 @@
 package com.aichat.persistence.impl;
 
+import com.aichat.persistence.StoreChanges;
 import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.isId;
 import static com.aichat.persistence.impl.MongoDocs.oid;
 
-import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.ErrorCode;
-import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.contract.SessionEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -28,7 +26,8 @@ import org.bson.types.ObjectId;
 
 /**
  * What the two halves of the Mongo store share: the client, the clock, ownership lookups (scoped by
- * {@code userId}; malformed ids are NOT_FOUND), conditional updates, and publishing domain events.
+ * {@code userId}; malformed ids are NOT_FOUND), conditional updates, and reporting committed changes
+ * ({@link StoreChanges}; storage never touches the event bus).
  */
 abstract class MongoStoreSupport {
 
@@ -42,11 +41,13 @@ abstract class MongoStoreSupport {
   final Vertx vertx;
   final MongoClient mongo;
   final Clock clock;
+  final StoreChanges changes;
 
-  MongoStoreSupport(Vertx vertx, MongoClient mongo, Clock clock) {
+  MongoStoreSupport(Vertx vertx, MongoClient mongo, Clock clock, StoreChanges changes) {
     this.vertx = vertx;
     this.mongo = mongo;
     this.clock = clock;
+    this.changes = changes;
   }
 
   Future<JsonObject> findAndUpdate(String collection, JsonObject query, JsonObject update) {
@@ -122,16 +123,14 @@ abstract class MongoStoreSupport {
     return new ObjectId().toHexString();
   }
 
+  /** Reports a committed session change to the service layer ({@link StoreChanges}). */
   void publishSession(String type, ChatSession s) {
-    publish(Addresses.EVENTS_SESSION, new SessionEvent(type, s.userId(), s.id(), s).toJson());
+    changes.session(type, s);
   }
 
+  /** Reports a committed message change to the service layer ({@link StoreChanges}). */
   void publishMessage(String type, ChatMessage m) {
-    publish(Addresses.EVENTS_MESSAGE, new MessageEvent(type, m.userId(), m.sessionId(), m).toJson());
-  }
-
-  void publish(String address, JsonObject event) {
-    vertx.eventBus().publish(address, event);
+    changes.message(type, m);
   }
 
   static <T> Future<T> invalid(String message) {

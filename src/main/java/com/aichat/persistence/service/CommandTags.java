@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl;
+package com.aichat.persistence.service;
 
 import com.mongodb.event.CommandEvent;
 import com.mongodb.event.CommandStartedEvent;

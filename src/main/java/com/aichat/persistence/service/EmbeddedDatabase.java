@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl;
+package com.aichat.persistence.service;
 
 import com.aichat.config.NodeSettings;
 import com.aichat.embedded.EmbeddedMongo;

@@ -1,4 +1,4 @@
-package com.aichat.persistence.impl;
+package com.aichat.persistence.service;
 
 import com.aichat.config.NodeSettings;
 import com.aichat.contract.Addresses;
@@ -11,6 +11,8 @@ import io.vertx.ext.mongo.impl.config.MongoClientOptionsParser;
 import java.util.UUID;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStoreBusHandler;
+import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.persistence.impl.MongoSchema;
 import com.aichat.persistence.MongoSettings;
 import com.aichat.contract.SessionJobKind;
 import java.util.EnumSet;
@@ -113,7 +115,8 @@ public final class PersistenceVerticle extends VerticleBase {
   }
 
   private Future<Void> registerStore() {
-    ChatStore store = new MongoChatStore(vertx, client, java.time.Clock.systemUTC(), autoJobs);
+    ChatStore store = new MongoChatStore(
+        vertx, client, java.time.Clock.systemUTC(), autoJobs, new BusChanges(vertx.eventBus()));
     consumer = vertx.eventBus().consumer(Addresses.PERSISTENCE, new ChatStoreBusHandler(store));
     return consumer.completion().onSuccess(v -> scheduleLedgerRecovery(store));
   }
