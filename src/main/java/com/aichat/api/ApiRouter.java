@@ -52,7 +52,7 @@ public final class ApiRouter {
     SessionHandlers sessions = new SessionHandlers(store, cfg.node().publicBaseUrl());
     MessageHandlers messages = new MessageHandlers(vertx, store, policy, new OverloadGuard(vertx, cfg.dispatch()),
         !cfg.dispatch().cloudTasks());
-    HistoryHandlers history = new HistoryHandlers(store, cfg.history());
+    HistoryHandlers history = new HistoryHandlers(vertx, store, cfg.history());
 
     router.route().handler(ProtocolGuard.requestShape());
     if (!cfg.http().corsOrigins().isEmpty()) {

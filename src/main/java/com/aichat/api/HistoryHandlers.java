@@ -4,8 +4,10 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.SearchHit;
 import com.aichat.persistence.ChatStore.UsageEntry;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.ext.web.RoutingContext;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
@@ -30,10 +32,16 @@ final class HistoryHandlers {
   private final ChatStore store;
   private final HistorySettings settings;
 
-  HistoryHandlers(ChatStore store, HistorySettings settings) {
+  /** Users with a search running on this node (shared by every API verticle instance). */
+  private final LocalMap<String, Boolean> running;
+
+  HistoryHandlers(Vertx vertx, ChatStore store, HistorySettings settings) {
     this.store = store;
     this.settings = settings;
+    this.running = vertx.sharedData().getLocalMap(SEARCHES_RUNNING);
   }
+
+  static final String SEARCHES_RUNNING = "chat.api.searches-running";
 
   void export(RoutingContext ctx) {
     SessionExport.handle(ctx, store, settings.exportPageSize());
@@ -130,7 +138,16 @@ final class HistoryHandlers {
     }
     int limit = Params.limit(ctx, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT);
     String cursor = Params.cursor(ctx, "cursor");
-    store.search(AuthHandler.user(ctx).userId(), q, limit, cursor)
+    String userId = AuthHandler.user(ctx).userId();
+    // One search per user at a time on this node: a user cannot multiply the store's work by
+    // searching in parallel (each request is bounded by search.max_scan_bytes and search.max_time_ms).
+    if (running.putIfAbsent(userId, Boolean.TRUE) != null) {
+      throw ApiError.of(ErrorCode.SEARCH_IN_PROGRESS,
+          "another search of yours is still running; search again when it has answered");
+    }
+    store.search(userId, q, limit, cursor,
+            new ChatStore.SearchBudget(settings.searchMaxScanBytes(), settings.searchMaxTimeMs()))
+        .onComplete(ar -> running.remove(userId))
         .onSuccess(page -> Responses.json(ctx, 200, page.toJson(SearchHit::toJson).put("query", q)))
         .onFailure(ctx::fail);
   }

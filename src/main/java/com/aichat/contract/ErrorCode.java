@@ -79,7 +79,17 @@ public enum ErrorCode {
    * {@code GET /chats/search}: {@code q} missing, blank, or outside
    * {@code search.min_query_chars}..{@code search.max_query_chars}.
    */
-  INVALID_SEARCH_QUERY(4023, 400);
+  INVALID_SEARCH_QUERY(4023, 400),
+  /**
+   * {@code GET /chats/search}: the user already has a search running on this node (one at a time per
+   * user); nothing was read. Search again when the other one has answered.
+   */
+  SEARCH_IN_PROGRESS(4297, 429),
+  /**
+   * Continue of a reply that has already been continued {@code messages.max_continues} times (in its
+   * current version); nothing changed.
+   */
+  TOO_MANY_CONTINUES(40926, 409);
 
   private final int failureCode;
   private final int httpStatus;

@@ -286,9 +286,30 @@ public interface ChatStore {
    * The user's sessions whose title, and messages whose content, contain {@code query}
    * (case-insensitive, literal: no pattern syntax), sessions first (most recent activity first), then
    * messages (newest first). Only the user's own documents are read (index-bounded by
-   * {@code userId}). {@code cursor} is the previous page's {@code nextCursor} or null.
+   * {@code userId}). {@code cursor} is the previous page's {@code nextCursor} or null. With the
+   * default {@link SearchBudget}.
    */
-  Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor);
+  default Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
+    return search(userId, query, limit, cursor, SearchBudget.DEFAULT);
+  }
+
+  /**
+   * {@link #search(String, String, int, String)} within {@code budget}: the texts are read in
+   * order and matched in linear time; the request stops after examining {@code maxScanBytes} of
+   * text or after {@code maxTimeMs}, and then answers the hits found so far (possibly none) with a
+   * {@code nextCursor} that resumes right after the last text examined. A page is therefore complete
+   * only when {@code nextCursor} is null.
+   */
+  Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor, SearchBudget budget);
+
+  /**
+   * Bounds of one search request ({@code search.max_scan_bytes}, {@code search.max_time_ms}): the
+   * UTF-8 bytes of titles and contents it examines, and its wall time (also sent to MongoDB as
+   * {@code maxTimeMS}). At least one text is examined per request, so following cursors always ends.
+   */
+  record SearchBudget(long maxScanBytes, long maxTimeMs) {
+    public static final SearchBudget DEFAULT = new SearchBudget(4L << 20, 2_000);
+  }
   // ---- session jobs (docs/generation.md, "Session jobs") ---------------------------------------
 
   /**

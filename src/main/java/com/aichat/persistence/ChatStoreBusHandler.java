@@ -228,7 +228,10 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
               .recoverUsageLedger(Json.instant(a, "completedBefore"), a.getInteger("limit"))
               .map(n -> new JsonObject().put("count", n));
           case "search" -> store
-              .search(a.getString("userId"), a.getString("query"), a.getInteger("limit"), a.getString("cursor"))
+              .search(a.getString("userId"), a.getString("query"), a.getInteger("limit"), a.getString("cursor"),
+                  new ChatStore.SearchBudget(
+                      a.getLong("maxScanBytes", ChatStore.SearchBudget.DEFAULT.maxScanBytes()),
+                      a.getLong("maxTimeMs", ChatStore.SearchBudget.DEFAULT.maxTimeMs())))
               .map(p -> p.toJson(ChatStore.SearchHit::toJson));
           case "enqueueSessionJob" -> store
               .enqueueSessionJob(a.getString("sessionId"), kind(a))

@@ -364,14 +364,17 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
-  public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
+  public Future<Page<SearchHit>> search(
+      String userId, String query, int limit, String cursor, SearchBudget budget) {
     return request(
             "search",
             new JsonObject()
                 .put("userId", userId)
                 .put("query", query)
                 .put("limit", limit)
-                .put("cursor", cursor))
+                .put("cursor", cursor)
+                .put("maxScanBytes", budget.maxScanBytes())
+                .put("maxTimeMs", budget.maxTimeMs()))
         .map(o -> Page.fromJson(o, SearchHit::fromJson));
   }
 

@@ -61,10 +61,18 @@ class ConfigValidationTest {
         .put("usage", new JsonObject().put("max_range_days", 3660))
         .put("search", new JsonObject().put("min_query_chars", 1000).put("max_query_chars", 1000)))).history())
         .isEqualTo(new com.aichat.api.HistorySettings(1, 3660, 1000, 1000));
+    assertThat(h.searchMaxScanBytes()).isEqualTo(4L << 20);
+    assertThat(h.searchMaxTimeMs()).isEqualTo(2000);
+    com.aichat.api.HistorySettings edges = AppConfig.from(defaultsWith(new JsonObject()
+        .put("search", new JsonObject().put("max_scan_bytes", 1024).put("max_time_ms", 60_000)))).history();
+    assertThat(edges.searchMaxScanBytes()).isEqualTo(1024);
+    assertThat(edges.searchMaxTimeMs()).isEqualTo(60_000);
     Object[][] bad = {
         {"export", "page_size", 0}, {"export", "page_size", 101}, {"usage", "max_range_days", 0},
         {"usage", "max_range_days", 3661}, {"search", "max_query_chars", 1001}, {"search", "min_query_chars", 0},
-        {"search", "min_query_chars", 201}, {"usage", "max_range_days", "366"}};
+        {"search", "min_query_chars", 201}, {"usage", "max_range_days", "366"},
+        {"search", "max_scan_bytes", 1023}, {"search", "max_scan_bytes", (1L << 30) + 1},
+        {"search", "max_time_ms", 9}, {"search", "max_time_ms", 60_001}};
     for (Object[] b : bad) {
       assertThatThrownBy(() -> AppConfig.from(defaultsWith(new JsonObject().put((String) b[0], new JsonObject().put((String) b[1], b[2])))))
           .as("%s.%s = %s", b[0], b[1], b[2])

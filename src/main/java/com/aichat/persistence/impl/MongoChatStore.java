@@ -581,8 +581,8 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   @Override
-  public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
-    return search.search(userId, query, limit, cursor).recover(err -> MongoFailures.classify("search", err));
+  public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor, SearchBudget budget) {
+    return search.search(userId, query, limit, cursor, budget).recover(err -> MongoFailures.classify("search", err));
   }
 
   // ---- generation (MongoGenerationStore) ------------------------------------------------------

@@ -108,9 +108,10 @@ final class MongoMessageControls extends MongoStoreSupport {
   // ---- edit -------------------------------------------------------------------------------------
 
   /**
-   * Edits the session's last user message and regenerates its reply. The user message is written
-   * first; if the reply's restart then fails (or the process dies in between), a retry with the same
-   * {@code clientMessageId} skips the edit it finds applied and restarts the reply.
+   * Edits the session's last user message and regenerates its reply. The reply's conditional restart
+   * is written first and decides any race for the turn; the user message is rewritten only by its
+   * winner. If the rewrite then fails (or the process dies in between), a retry with the same
+   * {@code clientMessageId} finds the reply restarted and rewrites the user message.
    */
   Future<SendResult> editMessage(
       String userId, String sessionId, String messageId, String content, String clientMessageId,
@@ -142,20 +143,29 @@ final class MongoMessageControls extends MongoStoreSupport {
       return admit(MongoDocs.id(user.getValue("userId")), limits)
           .compose(a -> restart(reply, Kind.REGENERATE, clientMessageId, a, 0));
     }
+    if (isReplay(reply, clientMessageId)) {
+      // the reply was restarted for this edit, the user message not rewritten yet (a crash in between)
+      return rewriteUserMessage(user, content, clientMessageId).compose(edited -> pairOf(reply, false));
+    }
     if (inFlight(reply)) {
       return inProgress();
     }
     if (user.getInteger("version", 1) >= maxVersions || reply.getInteger("version", 1) >= maxVersions) {
       return tooManyVersions(maxVersions);
     }
+    // The reply's conditional restart decides the race with a regenerate (or another edit) of the same
+    // turn: only its winner writes the user message, so a 409 means nothing was applied. The reply is
+    // dispatched only after both writes (by the caller), so its context already has the new text.
     return laterUserMessage(user)
         .compose(later -> later
             ? Future.failedFuture(ErrorCode.NOT_LAST_MESSAGE.failure(
                 "only the session's last user message can be edited"))
             : admit(MongoDocs.id(user.getValue("userId")), limits)
-                .compose(a -> rewriteUserMessage(user, content, clientMessageId)
-                    .recover(err -> refundQuietly(a.unit()).compose(v -> Future.failedFuture(err)))
-                    .compose(edited -> restart(reply, Kind.REGENERATE, clientMessageId, a, 0))));
+                .compose(a -> restart(reply, Kind.REGENERATE, clientMessageId, a, 0))
+                .compose(restarted -> !restarted.created()
+                    ? Future.succeededFuture(restarted) // an identical concurrent request won; it writes the edit
+                    : rewriteUserMessage(user, content, clientMessageId)
+                        .map(edited -> new SendResult(MongoDocs.message(edited), restarted.reply(), true))));
   }
 
   private Future<Boolean> laterUserMessage(JsonObject user) {

@@ -9,33 +9,40 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.Page;
+import com.aichat.persistence.ChatStore.SearchBudget;
 import com.aichat.persistence.ChatStore.SearchHit;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
+import com.mongodb.MongoException;
 import io.vertx.ext.mongo.MongoClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Search of one user's sessions (by title) and messages (by content) on the embedded server and on
- * MongoDB alike: a case-insensitive {@code $regex} of the escaped query, ANDed with {@code userId}
- * equality so the planner walks only that user's index range ({@code userId_updatedAt_id} for
- * sessions, {@code userId_createdAt_id} for messages, both in sort order, stopping at the page's
- * limit). The query is literal: every ASCII character that is not a letter or a digit is escaped with
- * a backslash, which both MongoDB's PCRE and Java's regex read as that character itself, so a query is
- * never a pattern (no injection, no catastrophic backtracking: an escaped literal has none).
+ * MongoDB alike. The store only walks the user's index range ({@code userId_updatedAt_id} for
+ * sessions, {@code userId_createdAt_id} for messages, both in sort order) in small batches; the
+ * matching is done here, by {@link LiteralMatcher}: case-insensitive, literal (a query is never a
+ * pattern: no injection), and linear in the text's length.
+ *
+ * <p>Why not a {@code $regex} in the store: a regex of an escaped literal still costs query length ×
+ * text length per document on a backtracking engine (Java's, which the embedded server uses), and
+ * nothing bounded how many documents one request examined, so one user's 200-character query over
+ * long messages held the embedded store's threads for seconds, stalling every other user. Here each
+ * request is bounded by {@link SearchBudget}: it stops after examining {@code maxScanBytes} of text or
+ * after {@code maxTimeMs} (also sent as {@code maxTimeMS} with each batch's {@code find}, which
+ * MongoDB enforces; the embedded server ignores it, and the deadline checked between texts is its
+ * bound) and answers what it found with a cursor just past the last text examined. Hits carry the
+ * current version of a message only ({@code versions} is not read).
  *
  * <p>One list, paged with one cursor: the matching sessions first (most recent activity first), then
  * the matching messages (newest first). The cursor is base64url of {@code {p: "s"|"m", t?, i?}}: the
- * phase and the last item's sort key.
+ * phase and the sort key of the last text examined.
  */
 final class MongoSearch {
 
@@ -43,6 +50,10 @@ final class MongoSearch {
   static final int SNIPPET_BEFORE = 40;
   /** Characters of context kept after the first match in a snippet. */
   static final int SNIPPET_AFTER = 100;
+  /** Documents read per {@code find}: small, so no batch holds the store (or this loop) for long. */
+  static final int BATCH = 16;
+  /** MongoDB's error code for an operation that exceeded its {@code maxTimeMS}. */
+  static final int MAX_TIME_MS_EXPIRED = 50;
 
   private final MongoClient mongo;
 
@@ -52,7 +63,36 @@ final class MongoSearch {
 
   private record Cursor(boolean messages, SortKey key) {}
 
-  Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor) {
+  /** One request's progress. */
+  private static final class Scan {
+    final String userId;
+    final LiteralMatcher matcher;
+    final int size;
+    final SearchBudget budget;
+    final long deadlineNanos;
+    final List<SearchHit> hits = new ArrayList<>();
+    long scannedBytes;
+    int examined;
+
+    Scan(String userId, LiteralMatcher matcher, int size, SearchBudget budget) {
+      this.userId = userId;
+      this.matcher = matcher;
+      this.size = size;
+      this.budget = budget;
+      this.deadlineNanos = System.nanoTime() + Math.max(1, budget.maxTimeMs()) * 1_000_000L;
+    }
+
+    long remainingMs() {
+      return Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000L);
+    }
+
+    /** True once the request has examined at least one text and spent its bytes or its time. */
+    boolean spent() {
+      return examined > 0 && (scannedBytes >= budget.maxScanBytes() || System.nanoTime() - deadlineNanos >= 0);
+    }
+  }
+
+  Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor, SearchBudget budget) {
     if (!isId(userId)) {
       return Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure("userId must be a 24-hex id"));
     }
@@ -64,85 +104,98 @@ final class MongoSearch {
       return Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure("cursor is not valid"));
     }
     int size = Math.max(1, Math.min(limit, MongoChatStore.MAX_PAGE));
-    JsonObject regex = new JsonObject().put("$regex", escape(query)).put("$options", "i");
-    Pattern highlight = Pattern.compile(Pattern.quote(query), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
-    if (at.messages()) {
-      return messages(userId, regex, highlight, at.key(), size, new ArrayList<>());
-    }
-    JsonObject q = new JsonObject().put("userId", oid(userId)).put("title", regex);
-    if (at.key() != null) {
-      q = new JsonObject().put("$and", new JsonArray().add(q).add(MongoDocs.beyond("updatedAt", at.key(), false)));
-    }
-    FindOptions opts = new FindOptions()
-        .setSort(new JsonObject().put("updatedAt", -1).put("_id", -1))
-        .setLimit(size + 1);
-    return mongo.findWithOptions(SESSIONS, q, opts).compose(docs -> {
-      List<SearchHit> hits = new ArrayList<>();
-      for (JsonObject d : docs.subList(0, Math.min(size, docs.size()))) {
-        ChatSession s = MongoDocs.session(d);
-        hits.add(hit("session", s.toJson(), s.title(), highlight));
-      }
-      if (docs.size() > size) {
-        ChatSession last = MongoDocs.session(docs.get(size - 1));
-        return Future.succeededFuture(new Page<>(hits, encode("s", last.updatedAt(), last.id())));
-      }
-      return messages(userId, regex, highlight, null, size, hits);
-    });
+    Scan scan = new Scan(userId, new LiteralMatcher(query), size, budget == null ? SearchBudget.DEFAULT : budget);
+    return step(scan, at.messages(), at.key());
   }
 
-  /** Fills {@code hits} up to {@code size} with matching messages after {@code key}. */
-  private Future<Page<SearchHit>> messages(
-      String userId, JsonObject regex, Pattern highlight, SortKey key, int size, List<SearchHit> hits) {
-    int room = size - hits.size();
-    JsonObject q = new JsonObject().put("userId", oid(userId)).put("content", regex);
+  /** Reads the next batch after {@code key} in the phase, matches it, and goes on or answers. */
+  private Future<Page<SearchHit>> step(Scan scan, boolean messages, SortKey key) {
+    if (scan.spent()) {
+      return Future.succeededFuture(new Page<>(scan.hits, encode(messages ? "m" : "s", key)));
+    }
+    String field = messages ? "createdAt" : "updatedAt";
+    JsonObject filter = new JsonObject().put("userId", oid(scan.userId));
     if (key != null) {
-      q = new JsonObject().put("$and", new JsonArray().add(q).add(MongoDocs.beyond("createdAt", key, false)));
+      filter = new JsonObject().put("$and", new JsonArray().add(filter).add(MongoDocs.beyond(field, key, false)));
     }
-    FindOptions opts = new FindOptions()
-        .setSort(new JsonObject().put("createdAt", -1).put("_id", -1))
-        .setLimit(room + 1);
-    return mongo.findWithOptions(MESSAGES, q, opts).map(docs -> {
-      if (room == 0) {
-        // The page is full of sessions; say whether any message follows.
-        return new Page<>(hits, docs.isEmpty() ? null : encode("m", null, null));
-      }
-      ChatMessage last = null;
-      for (JsonObject d : docs.subList(0, Math.min(room, docs.size()))) {
-        last = MongoDocs.message(d);
-        hits.add(hit("message", last.toJson(), last.content(), highlight));
-      }
-      String next = docs.size() > room ? encode("m", last.createdAt(), last.id()) : null;
-      return new Page<>(hits, next);
-    });
+    JsonObject find = new JsonObject()
+        .put("find", messages ? MESSAGES : SESSIONS)
+        .put("filter", filter)
+        .put("sort", new JsonObject().put(field, -1).put("_id", -1))
+        .put("limit", BATCH)
+        .put("batchSize", BATCH)
+        .put("singleBatch", true)
+        .put("maxTimeMS", scan.remainingMs());
+    if (messages) {
+      find.put("projection", new JsonObject().put("versions", 0).put(MongoMessageControls.REQUEST_IDS, 0));
+    }
+    return mongo.runCommand("find", find)
+        .recover(err -> err instanceof MongoException me && me.getCode() == MAX_TIME_MS_EXPIRED && scan.examined > 0
+            ? Future.succeededFuture(null)
+            : Future.failedFuture(err))
+        .compose(result -> {
+          if (result == null) { // out of time in the store: answer what was found
+            return Future.succeededFuture(new Page<>(scan.hits, encode(messages ? "m" : "s", key)));
+          }
+          JsonObject c = result.getJsonObject("cursor");
+          JsonArray docs = c == null ? new JsonArray() : c.getJsonArray("firstBatch", new JsonArray());
+          SortKey last = key;
+          for (int i = 0; i < docs.size(); i++) {
+            JsonObject d = docs.getJsonObject(i);
+            SearchHit hit;
+            String text;
+            if (messages) {
+              ChatMessage m = MongoDocs.message(d);
+              last = new SortKey(m.createdAt(), m.id());
+              text = m.content() == null ? "" : m.content();
+              hit = matches(scan, text) ? hit("message", m.toJson(), text, scan.matcher) : null;
+            } else {
+              ChatSession s = MongoDocs.session(d);
+              last = new SortKey(s.updatedAt(), s.id());
+              text = s.title() == null ? "" : s.title();
+              hit = matches(scan, text) ? hit("session", s.toJson(), text, scan.matcher) : null;
+            }
+            if (hit != null) {
+              scan.hits.add(hit);
+            }
+            boolean more = i < docs.size() - 1 || docs.size() == BATCH || !messages;
+            if ((scan.hits.size() == scan.size || scan.spent()) && more) {
+              return Future.succeededFuture(new Page<>(scan.hits, encode(messages ? "m" : "s", last)));
+            }
+          }
+          if (docs.size() == BATCH) {
+            return step(scan, messages, last);
+          }
+          // this phase is done: sessions go on with messages; messages end the search
+          return messages ? Future.succeededFuture(new Page<>(scan.hits, null)) : step(scan, true, null);
+        });
   }
 
-  private static SearchHit hit(String type, JsonObject item, String text, Pattern highlight) {
-    Snippet s = snippet(text == null ? "" : text, highlight);
+  private static boolean matches(Scan scan, String text) {
+    scan.examined++;
+    scan.scannedBytes += LiteralMatcher.utf8Bytes(text);
+    return scan.matcher.indexIn(text, 0) >= 0;
+  }
+
+  private static SearchHit hit(String type, JsonObject item, String text, LiteralMatcher matcher) {
+    Snippet s = snippet(text == null ? "" : text, matcher);
     return new SearchHit(type, item, s.text(), s.highlights());
   }
 
   /** A window of {@code text} around its first match, and every match inside it. */
   record Snippet(String text, List<int[]> highlights) {}
 
-  static Snippet snippet(String text, Pattern highlight) {
-    Matcher m = highlight.matcher(text);
-    int first = 0;
-    int firstEnd = 0;
-    if (m.find()) {
-      first = m.start();
-      firstEnd = m.end();
-    }
+  static Snippet snippet(String text, LiteralMatcher matcher) {
+    int first = Math.max(0, matcher.indexIn(text, 0));
+    int firstEnd = matcher.indexIn(text, 0) < 0 ? 0 : first + matcher.length();
     int from = safeBoundary(text, Math.max(0, first - SNIPPET_BEFORE));
     int to = safeBoundary(text, Math.min(text.length(), firstEnd + SNIPPET_AFTER));
     String prefix = from > 0 ? "…" : "";
     String body = text.substring(from, to);
     String snippet = prefix + body + (to < text.length() ? "…" : "");
     List<int[]> highlights = new ArrayList<>();
-    Matcher inside = highlight.matcher(body);
-    while (inside.find()) {
-      if (inside.end() > inside.start()) {
-        highlights.add(new int[] {prefix.length() + inside.start(), prefix.length() + inside.end()});
-      }
+    for (int at = matcher.indexIn(body, 0); at >= 0 && matcher.length() > 0; at = matcher.indexIn(body, at + matcher.length())) {
+      highlights.add(new int[] {prefix.length() + at, prefix.length() + at + matcher.length()});
     }
     return new Snippet(snippet, highlights);
   }
@@ -156,24 +209,10 @@ final class MongoSearch {
     return at;
   }
 
-  /** The query as a literal pattern: every ASCII non-alphanumeric character backslash-escaped. */
-  static String escape(String query) {
-    StringBuilder sb = new StringBuilder(query.length() * 2);
-    for (int i = 0; i < query.length(); i++) {
-      char c = query.charAt(i);
-      boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c > 127;
-      if (!plain) {
-        sb.append('\\');
-      }
-      sb.append(c);
-    }
-    return sb.toString();
-  }
-
-  private static String encode(String phase, Instant t, String id) {
+  private static String encode(String phase, SortKey key) {
     JsonObject o = new JsonObject().put("p", phase);
-    if (t != null) {
-      o.put("t", t.toEpochMilli()).put("i", id);
+    if (key != null) {
+      o.put("t", key.time().toEpochMilli()).put("i", key.id());
     }
     return Base64.getUrlEncoder().withoutPadding().encodeToString(o.encode().getBytes(StandardCharsets.UTF_8));
   }
