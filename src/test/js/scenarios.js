@@ -369,20 +369,31 @@ const scenarios = {
 
   // Arrival times (Date.now(), ms) of each reply's first message.delta and of its message.completed in
   // one session, until the Java side sends a line (com.aichat.bench.StoreScaleBenchmark). Bounded by
-  // args.maxMs, and ends when stdin closes (the JVM went away).
+  // args.maxMs, and ends when stdin closes (the JVM went away). With args.clients ([{token, sessionId}],
+  // com.aichat.bench.ReplyCostBenchmark) one socket per entry, connected and joined args.batch at a time;
+  // with args.precise the times are fractional ms (performance.timeOrigin + performance.now()).
   async timeline() {
-    const { socket, connected } = connect({ auth: { token: args.token }, transports: ['websocket'] });
-    await withTimeout(connected, 10000, 'connect');
+    const now = args.precise ? () => performance.timeOrigin + performance.now() : () => Date.now();
     const firstDelta = {};
     const completed = {};
-    socket.on('message.delta', (d) => { if (!(d.messageId in firstDelta)) firstDelta[d.messageId] = Date.now(); });
-    socket.on('message.completed', (m) => { if (!(m.id in completed)) completed[m.id] = Date.now(); });
-    const ack = await withTimeout(join(socket, args.sessionId, null), args.joinTimeoutMs || 60000, 'join');
-    if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+    const one = async ({ token, sessionId }) => {
+      const { socket, connected } = connect({ auth: { token }, transports: ['websocket'] });
+      await withTimeout(connected, 20000, 'connect');
+      socket.on('message.delta', (d) => { if (!(d.messageId in firstDelta)) firstDelta[d.messageId] = now(); });
+      socket.on('message.completed', (m) => { if (!(m.id in completed)) completed[m.id] = now(); });
+      const ack = await withTimeout(join(socket, sessionId, null), args.joinTimeoutMs || 60000, 'join');
+      if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+      return socket;
+    };
+    const wanted = args.clients || [{ token: args.token, sessionId: args.sessionId }];
+    const sockets = [];
+    for (let i = 0; i < wanted.length; i += args.batch || 1) {
+      sockets.push(...await Promise.all(wanted.slice(i, i + (args.batch || 1)).map(one)));
+    }
     process.stdin.once('end', () => process.exit(0));
-    out('READY', {});
+    out('READY', { clients: sockets.length });
     await withTimeout(nextCommand(), args.maxMs || 600000, 'stop command');
-    socket.disconnect();
+    sockets.forEach((s) => s.disconnect());
     return { firstDelta, completed };
   },
 

@@ -85,6 +85,33 @@ final class Bench {
     }, "remove " + dir.getFileName()));
   }
 
+  /**
+   * A Vert.x built as {@code Main} builds a node's: Vert.x's own meters (HTTP, event bus, pools) in the
+   * Prometheus registry that {@code /metrics} serves, shared with the domain and MongoDB command meters
+   * ({@code Metrics.of(vertx).meters()}).
+   */
+  static Vertx meteredVertx() {
+    try {
+      Path dir = Files.createTempDirectory("chat-bench-vertx-");
+      removeOnExit(dir);
+      return com.aichat.Main.newVertx(com.aichat.AppConfig.from(com.aichat.testing.TestApp.config(dir, null)))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot build the metered Vert.x", e);
+    }
+  }
+
+  /** Undeploys the service's verticles (last deployed first) and closes the fake: the next run starts clean. */
+  static Future<Void> stop(Vertx vertx, GenerationHarness h) {
+    List<String> ids = new ArrayList<>(h.app().deploymentIds());
+    Collections.reverse(ids);
+    Future<Void> chain = Future.succeededFuture();
+    for (String id : ids) {
+      chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
+    }
+    return chain.compose(v -> h.close());
+  }
+
   static WebClient client(Vertx vertx, int connections) {
     return WebClient.wrap(vertx.createHttpClient(
         new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections)));
@@ -157,7 +184,11 @@ final class Bench {
    * 0 when the body answered true (every check passed), 1 otherwise.
    */
   static void run(String name, long limitSeconds, Function<Vertx, Future<Boolean>> body) {
-    Vertx vertx = Vertx.vertx();
+    run(name, limitSeconds, Vertx.vertx(), body);
+  }
+
+  /** {@link #run(String, long, Function)} on {@code vertx}, e.g. one from {@link #meteredVertx()}. */
+  static void run(String name, long limitSeconds, Vertx vertx, Function<Vertx, Future<Boolean>> body) {
     CompletableFuture<Boolean> outcome = new CompletableFuture<>();
     vertx.runOnContext(v -> body.apply(vertx).onComplete(ar -> {
       if (ar.failed()) {

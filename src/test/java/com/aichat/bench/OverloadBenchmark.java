@@ -105,7 +105,7 @@ public final class OverloadBenchmark {
       }
       return Future.all(sessions)
           .compose(cf -> load(vertx, h, http, port, rate, tokens, cf.list()))
-          .eventually(() -> undeployAll(vertx, h));
+          .eventually(() -> Bench.stop(vertx, h));
     });
   }
 
@@ -235,16 +235,6 @@ public final class OverloadBenchmark {
       }
     });
     return done.future();
-  }
-
-  private static Future<Void> undeployAll(Vertx vertx, GenerationHarness h) {
-    List<String> ids = new ArrayList<>(h.app().deploymentIds());
-    java.util.Collections.reverse(ids);
-    Future<Void> chain = Future.succeededFuture();
-    for (String id : ids) {
-      chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
-    }
-    return chain.compose(v -> h.close());
   }
 
   private static boolean report(String backend, List<Level> results) {
