@@ -18,6 +18,12 @@ COPY conf /app/conf
 USER chat
 # 8080: REST API; 8081: Socket.IO gateway. ./data holds the embedded store and the dev JWT secret;
 # mount a volume there, or set CHAT_MONGO_CONNECTION_STRING for a real MongoDB.
+# On the generated dev secret the service listens on loopback only, which a published port cannot
+# reach inside a container: the image listens on 0.0.0.0 anyway (CHAT_AUTH_DEV_PUBLIC_BIND), so
+# publish the ports to your machine only (-p 127.0.0.1:8080:8080). With CHAT_CLAUDE_API_KEY it still
+# refuses to start unless CHAT_AUTH_HS256_SECRET (or _JWKS_URL) is set, or CHAT_AUTH_DEV_WITH_API_KEY=true.
+# /metrics is not served on 8080 here (not loopback): set CHAT_METRICS_PORT (e.g. 9090) or CHAT_METRICS_TOKEN.
+ENV CHAT_AUTH_DEV_PUBLIC_BIND=true
 EXPOSE 8080 8081
 VOLUME ["/app/data"]
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"

@@ -59,18 +59,25 @@ public record AppConfig(
     DispatchSettings dispatch = DispatchSettings.from(root.section("dispatch"));
     DeploymentSettings deployment = DeploymentSettings.from(root.section("verticles"), root.section("cluster"));
     WorkerSettings worker = WorkerSettings.from(root.section("worker"), root.section("context"), deployment.worker());
+    AuthSettings auth = AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir());
+    ProviderSettings providers =
+        ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent());
+    auth.checkDevSecretWithApiKey(providers.useClaude());
+    // on the generated dev secret, loopback unless auth.dev_public_bind (AuthSettings#bindHost)
     HttpSettings http = HttpSettings.from(root.section("http"), root.section("rate_limit"));
+    http = http.withHost(auth.bindHost(http.host(), "http.host"));
     GatewaySettings gateway = GatewaySettings.from(root.section("gateway"));
+    gateway = gateway.withHost(auth.bindHost(gateway.host(), "gateway.host"));
     return new AppConfig(
         node,
         deployment,
         http,
         mongo,
-        AuthSettings.from(root.section("auth"), mongo.embedded(), node.dataDir()),
+        auth,
         SubscriptionSettings.from(root.section("subscription"), root.section("quota")),
         dispatch,
         worker,
-        ProviderSettings.from(root.section("ai"), root.section("claude"), root.section("offline"), worker.maxConcurrent()),
+        providers,
         gateway,
         CloudTasksSettings.from(root.section("cloud_tasks"), dispatch, node.publicBaseUrl()),
         WebClientSettings.from(root.section("webclient")),

@@ -90,7 +90,7 @@ public final class Main {
 
   /** A new Vert.x for this node's configuration, its meters installed ({@link Metrics#of} answers them). */
   public static Future<Vertx> newVertx(AppConfig cfg) {
-    PrometheusMeterRegistry registry = Metrics.newRegistry();
+    PrometheusMeterRegistry registry = MetricsSetup.registry(cfg.metrics());
     ClusterSettings cluster = cfg.deployment().cluster();
     VertxOptions options = (cluster.enabled() ? ClusterSetup.vertxOptions(cluster) : new VertxOptions())
         .setMetricsOptions(MetricsSetup.vertxMetricsOptions());
@@ -151,7 +151,7 @@ public final class Main {
       }));
     }
     if (cfg.metrics().ownPort()) {
-      chain = chain.compose(v -> MetricsSetup.listen(vertx, cfg.http().host(), cfg.metrics().port()).mapEmpty());
+      chain = chain.compose(v -> MetricsSetup.listen(vertx, cfg.http().host(), cfg.metrics()).mapEmpty());
     }
     return chain.map(v -> ids);
   }

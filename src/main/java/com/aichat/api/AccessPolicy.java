@@ -76,7 +76,7 @@ final class AccessPolicy {
             : Future.succeededFuture());
   }
 
-  private static ApiError rateLimited(long resetAt) {
+  static ApiError rateLimited(long resetAt) {
     return tooMany(ErrorCode.RATE_LIMITED, "too many requests; slow down", Instant.ofEpochMilli(resetAt),
         new JsonObject());
   }

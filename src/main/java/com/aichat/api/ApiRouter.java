@@ -26,9 +26,11 @@ import java.util.Set;
  *
  * <p>Every {@code /chats} request passes, in order: the body handler (size limit →
  * 413), authentication (401), the per-user rate limit (429), the subscription check (402); then its
- * resource handler. {@code GET /health}, {@code /health/live}, {@code /health/ready},
- * {@code GET /metrics} (unless {@code metrics.enabled} is false or {@code metrics.port} moves it) and
- * {@code GET /openapi.yaml} are public. While the node drains, sends are refused with 503
+ * resource handler. {@code GET /health}, {@code /health/live}, {@code /health/ready} and
+ * {@code GET /openapi.yaml} are public; {@code GET /metrics} is served here only while the API listens
+ * on loopback or {@code metrics.token} guards it (and unless {@code metrics.enabled} is false or
+ * {@code metrics.port} moves it to the management port). {@code POST /dev/token} (dev secret only) is
+ * limited per remote address ({@code auth.dev_tokens_per_minute}). While the node drains, sends are refused with 503
  * {@code DRAINING}.
  * {@code POST /internal/chat-ai-worker} ({@link CloudTasksWorkerHandler}) has its own OIDC check.
  */
@@ -63,11 +65,15 @@ public final class ApiRouter {
     Readiness readiness = new Readiness(vertx, cfg.deployment(), cfg.providers(), healthStore);
     router.get("/health/ready").handler(ctx -> readiness.check()
         .onSuccess(report -> Responses.json(ctx, report.getString("status").equals("ready") ? 200 : 503, report)));
-    if (cfg.metrics().onApiPort()) {
-      router.get(MetricsSetup.PATH).handler(MetricsSetup.handler(vertx));
+    if (cfg.metrics().servedOnApiPort(cfg.http().host())) {
+      router.get(MetricsSetup.PATH).handler(MetricsSetup.handler(vertx, cfg.metrics()));
+    } else if (cfg.metrics().onApiPort()) {
+      warnMetricsHidden(cfg);
     }
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8")
+        .putHeader("Content-Security-Policy", WebRoutes.DOCUMENT_CONTENT_SECURITY_POLICY)
+        .putHeader("X-Content-Type-Options", "nosniff")
         .end(openApi));
 
     Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(cfg.http().maxBodyBytes());
@@ -106,7 +112,8 @@ public final class ApiRouter {
     router.delete("/chats/:sessionId/messages/:messageId/feedback").handler(controls::deleteFeedback);
 
     // /docs, and the reference web client at / (webclient.*)
-    WebRoutes.mount(vertx, router, cfg.webclient(), cfg.gateway().port(), cfg.auth());
+    WebRoutes.mount(vertx, router, cfg.webclient(), cfg.gateway().port(), cfg.auth(), cfg.node().publicBaseUrl(),
+        perAddressLimit(vertx, "dev-token", cfg.auth().devTokensPerMinute()));
 
     // POST /internal/chat-ai-worker: mounted only in cloud-tasks mode or when explicitly enabled.
     CloudTasksWorkerHandler.mountIfEnabled(vertx, router, cfg.cloudTasks());
@@ -117,6 +124,36 @@ public final class ApiRouter {
     router.errorHandler(405, errors.forStatus(405));
     router.errorHandler(500, errors.forStatus(500));
     return router;
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean METRICS_HINT_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Once per process: why /metrics is 404 on a public API port. */
+  private static void warnMetricsHidden(ApiSettings cfg) {
+    if (METRICS_HINT_LOGGED.compareAndSet(false, true)) {
+      org.slf4j.LoggerFactory.getLogger(ApiRouter.class).warn(
+          "/metrics is not served on the API port: http.host {} is not loopback; set metrics.port"
+              + " (CHAT_METRICS_PORT, the management port) or metrics.token (CHAT_METRICS_TOKEN)", cfg.http().host());
+    }
+  }
+
+  /**
+   * At most {@code perMinute} requests per remote address per minute window (one count per process,
+   * shared by the API instances); more get 429 {@code RATE_LIMITED} with {@code Retry-After}.
+   */
+  static Handler<RoutingContext> perAddressLimit(Vertx vertx, String name, int perMinute) {
+    RateLimiter limiter = RateLimiter.shared(vertx, name, perMinute);
+    return ctx -> {
+      io.vertx.core.net.SocketAddress remote = ctx.request().remoteAddress();
+      String address = remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+      long resetAt = limiter.acquire(address, System.currentTimeMillis());
+      if (resetAt < 0) {
+        ctx.next();
+      } else {
+        ctx.fail(AccessPolicy.rateLimited(resetAt));
+      }
+    };
   }
 
   /** A draining node stores no new message: 503 {@code DRAINING}, so the client sends again elsewhere. */

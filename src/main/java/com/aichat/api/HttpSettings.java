@@ -29,6 +29,12 @@ public record HttpSettings(
     long idleTimeoutMs,
     int maxConnectionsPerIp) {
 
+  /** These settings listening on {@code newHost}. */
+  public HttpSettings withHost(String newHost) {
+    return new HttpSettings(newHost, port, maxBodyBytes, corsOrigins, requestsPerMinute, headerTimeoutMs,
+        idleTimeoutMs, maxConnectionsPerIp);
+  }
+
   public static HttpSettings from(ConfigReader http, ConfigReader rateLimit) {
     return new HttpSettings(
         http.string("host", "0.0.0.0"),

@@ -37,8 +37,13 @@ final class RateLimiter implements Shareable {
 
   /** The process-wide limiter for {@code perMinute}. */
   static RateLimiter shared(Vertx vertx, int perMinute) {
+    return shared(vertx, "per-minute", perMinute);
+  }
+
+  /** The process-wide limiter named {@code name} for {@code perMinute} (its keys apart from the others'). */
+  static RateLimiter shared(Vertx vertx, String name, int perMinute) {
     LocalMap<String, RateLimiter> map = vertx.sharedData().getLocalMap(MAP);
-    String key = "per-minute-" + perMinute;
+    String key = name + "-" + perMinute;
     RateLimiter fresh = new RateLimiter(perMinute);
     RateLimiter existing = map.putIfAbsent(key, fresh);
     return existing != null ? existing : fresh;

@@ -24,6 +24,14 @@ import org.slf4j.LoggerFactory;
  * @param userIdClaim {@code auth.user_id_claim} (default {@code sub}): must hold a 24-hex ObjectId
  * @param leewaySeconds {@code auth.leeway_seconds} (default 5): clock skew allowed on exp/nbf/iat
  * @param devSecretFile where the generated dev secret lives (null unless that mode applies)
+ * @param devPublicBind {@code auth.dev_public_bind} (default false): while the generated dev secret is
+ *     in use, {@code http.host} and {@code gateway.host} are replaced by {@code 127.0.0.1} unless they
+ *     already name loopback or this is true (the container image sets it: {@code CHAT_AUTH_DEV_PUBLIC_BIND})
+ * @param devWithApiKey {@code auth.dev_with_api_key} (default false): startup is refused while the
+ *     generated dev secret is in use and replies come from Claude (a Claude API key), unless this is
+ *     true, since anyone who reaches {@code POST /dev/token} can then spend the key
+ * @param devTokensPerMinute {@code auth.dev_tokens_per_minute} (default 10): one-click
+ *     {@code POST /dev/token} sign-ins per remote address per minute; more get 429 {@code RATE_LIMITED}
  */
 public record AuthSettings(
     String hs256Secret,
@@ -33,7 +41,21 @@ public record AuthSettings(
     String audience,
     String userIdClaim,
     int leewaySeconds,
-    Path devSecretFile) {
+    Path devSecretFile,
+    boolean devPublicBind,
+    boolean devWithApiKey,
+    int devTokensPerMinute) {
+
+  /** Loopback, where a node on the generated dev secret listens unless {@code auth.dev_public_bind}. */
+  public static final String LOOPBACK = "127.0.0.1";
+  static final int DEFAULT_DEV_TOKENS_PER_MINUTE = 10;
+
+  /** Settings with the dev-mode guards at their defaults. */
+  public AuthSettings(String hs256Secret, String jwksUrl, long jwksRefreshSeconds, String issuer, String audience,
+      String userIdClaim, int leewaySeconds, Path devSecretFile) {
+    this(hs256Secret, jwksUrl, jwksRefreshSeconds, issuer, audience, userIdClaim, leewaySeconds, devSecretFile,
+        false, false, DEFAULT_DEV_TOKENS_PER_MINUTE);
+  }
 
   public static final String DEV_SECRET_FILE_NAME = "dev-jwt-secret";
   private static final Logger log = LoggerFactory.getLogger(AuthSettings.class);
@@ -47,7 +69,37 @@ public record AuthSettings(
   public String toString() {
     return "AuthSettings[hs256Secret=" + (hs256Secret == null ? "unset" : "set") + ", jwksUrl=" + jwksUrl
         + ", issuer=" + issuer + ", audience=" + audience + ", userIdClaim=" + userIdClaim
-        + ", leewaySeconds=" + leewaySeconds + ", devSecretFile=" + devSecretFile + "]";
+        + ", leewaySeconds=" + leewaySeconds + ", devSecretFile=" + devSecretFile + ", devPublicBind=" + devPublicBind
+        + ", devWithApiKey=" + devWithApiKey + ", devTokensPerMinute=" + devTokensPerMinute + "]";
+  }
+
+  /**
+   * The address to listen on for a configured {@code host} ({@code key} names it in the log): itself,
+   * unless the generated dev secret is in use, {@code host} is not loopback and
+   * {@code auth.dev_public_bind} is false; then {@link #LOOPBACK}, with a warning.
+   */
+  public String bindHost(String host, String key) {
+    if (!usesDevSecret() || devPublicBind || ConfigReader.isLoopbackHost(host)) {
+      return host;
+    }
+    log.warn("{} is {}, but the generated dev secret is in use (anyone who reaches POST /dev/token gets a token):"
+        + " listening on {} instead. Configure auth.hs256_secret or auth.jwks_url for a reachable service, or set"
+        + " auth.dev_public_bind to true (CHAT_AUTH_DEV_PUBLIC_BIND) to listen on {} anyway", key, host, LOOPBACK, host);
+    return LOOPBACK;
+  }
+
+  /**
+   * Refuses the generated dev secret together with a real model key ({@code claudeInUse}) unless
+   * {@code auth.dev_with_api_key} says so.
+   */
+  public void checkDevSecretWithApiKey(boolean claudeInUse) {
+    if (usesDevSecret() && claudeInUse && !devWithApiKey) {
+      throw new ConfigException("Invalid configuration: replies come from Claude (claude.api_key, CHAT_CLAUDE_API_KEY"
+          + " or ANTHROPIC_API_KEY is set) while the generated dev secret signs tokens (no auth.hs256_secret or"
+          + " auth.jwks_url): anyone who reaches POST /dev/token could spend the API key. Set auth.hs256_secret"
+          + " (CHAT_AUTH_HS256_SECRET) or auth.jwks_url (CHAT_AUTH_JWKS_URL); or, for a trial on your own machine,"
+          + " set auth.dev_with_api_key to true (CHAT_AUTH_DEV_WITH_API_KEY)");
+    }
   }
 
   /**
@@ -106,6 +158,9 @@ public record AuthSettings(
         audience,
         claim,
         r.intValue("leeway_seconds", 5, 0, 300),
-        devFile);
+        devFile,
+        r.bool("dev_public_bind", false),
+        r.bool("dev_with_api_key", false),
+        r.intValue("dev_tokens_per_minute", DEFAULT_DEV_TOKENS_PER_MINUTE, 1, 100_000));
   }
 }

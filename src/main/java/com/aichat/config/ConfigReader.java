@@ -197,7 +197,7 @@ public final class ConfigReader {
   }
 
   /** Whether a URL host names the loopback interface (a literal address; or {@code localhost}). */
-  static boolean isLoopbackHost(String host) {
+  public static boolean isLoopbackHost(String host) {
     String h = host.toLowerCase(java.util.Locale.ROOT);
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);

@@ -61,6 +61,12 @@ public record GatewaySettings(
         r.intValue("max_rejected_events", 50, 1, 1_000_000));
   }
 
+  /** These settings listening on {@code newHost}. */
+  public GatewaySettings withHost(String newHost) {
+    return new GatewaySettings(newHost, port, corsOrigins, authTimeoutMs, writeBufferHighBytes, maxQueuedPackets,
+        maxFrameBytes, websocketCompression, maxSocketsPerUser, eventRatePerSec, eventBurst, maxRejectedEvents);
+  }
+
   /** Whether any browser origin may connect. */
   public boolean anyOrigin() {
     return corsOrigins.contains("*");

@@ -2,6 +2,9 @@ package com.aichat.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.aichat.Main;
+import com.aichat.AppConfig;
+import com.aichat.metrics.MetricsSetup;
 import com.aichat.persistence.impl.MongoChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
@@ -65,7 +68,9 @@ class RestFuzzTest {
       "(\\bat [a-z][\\w$]*(\\.[\\w$]+)+\\(|Exception\\b|\\bcom\\.aichat\\.|\\bio\\.vertx\\.|\\bjava\\.lang\\.)");
 
   @TempDir static Path dataDir;
-  private static TestApp app;
+  private static AppConfig cfg;
+  /** The node, on a Vert.x with the service's meters (as Main builds it), so /metrics shows Vert.x's HTTP meters. */
+  private static Vertx node;
   private static int mongoPort;
   private static HttpClient http;
   private static String token;
@@ -93,15 +98,17 @@ class RestFuzzTest {
     token = TestTokens.token(vertx, userId);
     otherToken = TestTokens.token(vertx, otherUserId);
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-    TestApp.start(vertx, dataDir, overrides).onComplete(ctx.succeeding(a -> {
-      app = a;
-      ctx.completeNow();
-    }));
+    cfg = AppConfig.from(TestApp.config(dataDir, overrides));
+    Main.newVertx(cfg).compose(v -> {
+      node = v;
+      return Main.start(v, cfg);
+    }).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterAll
-  static void stop() {
+  static void stop(VertxTestContext ctx) {
     http = null;
+    (node == null ? io.vertx.core.Future.<Void>succeededFuture() : node.close()).onComplete(ctx.succeedingThenComplete());
   }
 
   /** The error codes the OpenAPI document lists for {@code error.code}. */
@@ -200,7 +207,9 @@ class RestFuzzTest {
     List<String> values = jsonValues(rnd);
     List<String> queries = queries(rnd);
     List<List<String[]>> headerSets = headerSets(rnd);
-    String[] methods = {"GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "HEAD"};
+    // the standard methods, and made-up ones (answered 405 or 404 like any other unrouted request)
+    String[] methods = {"GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "TRACE", "get", "Post",
+        "BREW", "PROPFIND", "M-SEARCH", "X" + hex(rnd, 8), "QUERY"};
     String[] paths = {"/chats", "/chats/{s}", "/chats/{s}/messages", "/chats/{s}/messages/{m}",
         "/chats/{s}/messages/{m}/cancel", "/chats/{s}/messages/{m}/nope", "/health", "/openapi.yaml", "/nope",
         "/chats/search", "/usage", "/chats/{s}/export"};
@@ -249,6 +258,90 @@ class RestFuzzTest {
     assertThat(tried).isGreaterThan(2000);
 
     assertStoreHoldsNothingStray(vertx);
+  }
+
+  /**
+   * Issue 24, finding 3: every request with a new method name (answered 405 or 404) used to add about a
+   * dozen permanent {@code vertx_http_server_*} series. Two rounds over the same paths, each request with
+   * a fresh made-up method (and a made-up path segment where the path allows one): the second round adds
+   * no series and no registry entry, and no label carries a method, path or token the client chose.
+   */
+  @Test
+  @DisplayName("Made-up HTTP methods and paths leave /metrics bounded: no new series, no label the client chose")
+  void metricSeriesStayBounded() throws Exception {
+    Random rnd = new Random(SEED + 3);
+    String hex = hex(rnd, 24);
+    List<String> chosen = new ArrayList<>();
+    Set<String> first = null;
+    int firstIds = 0;
+    scrape(); // the scrape's own GET /metrics series exist before the first count
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 3; i++) {
+        for (String path : List.of("/chats", "/chats/" + hex, "/chats/" + hex + "/messages", "/health", "/openapi.yaml",
+            "/docs/", "/docs/swagger-ui/x/index.html", "/metrics", "/dev/token", "/chats/search", "/usage",
+            "/nope/{t}", "/chats/" + hex + "/{t}", "/{t}")) {
+          String method = "M" + hex(rnd, 10).toUpperCase();
+          String segment = "seg" + hex(rnd, 10);
+          chosen.add(method);
+          chosen.add(segment);
+          for (String bearer : new String[] {null, token}) {
+            int status = send(method, path.replace("{t}", segment), bearer, null, null);
+            assertThat(status).as(method + " " + path).isIn(400, 401, 404, 405);
+          }
+        }
+      }
+      String text = scrape();
+      Set<String> series = new java.util.TreeSet<>();
+      for (String line : text.split("\n")) {
+        if (line.startsWith("vertx_http_server_")) {
+          series.add(line.substring(0, line.lastIndexOf(' ')));
+          Matcher labels = Pattern.compile("(\\w+)=\"([^\"]*)\"").matcher(line);
+          while (labels.find()) {
+            if (labels.group(1).equals("method")) {
+              assertThat(MetricsSetup.STANDARD_METHODS.contains(labels.group(2)) || labels.group(2).equals("OTHER"))
+                  .as("method label of %s", line).isTrue();
+            }
+          }
+        }
+      }
+      for (String c : chosen) {
+        assertThat(text).as("a label carries the client's %s", c).doesNotContain(c);
+      }
+      int ids = httpServerRegistryEntries();
+      if (round == 0) {
+        first = series;
+        firstIds = ids;
+        assertThat(series).as("the requests were metered").anyMatch(l -> l.contains("method=\"OTHER\""));
+      } else {
+        assertThat(series).as("series after the second round of new methods").isEqualTo(first);
+        assertThat(ids).as("registry entries (incl. pre-filter ids) after the second round").isEqualTo(firstIds);
+      }
+    }
+  }
+
+  private String scrape() throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cfg.http().port() + "/metrics"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  /**
+   * Entries of the node's registry for HTTP server meters, including Micrometer's cache keyed by the
+   * id before the meter filters (which a filter alone cannot keep from growing).
+   */
+  private static int httpServerRegistryEntries() throws Exception {
+    io.micrometer.core.instrument.MeterRegistry registry = com.aichat.metrics.Metrics.of(node).meters();
+    java.lang.reflect.Field f = io.micrometer.core.instrument.MeterRegistry.class.getDeclaredField("preFilterIdToMeterMap");
+    f.setAccessible(true);
+    Map<?, ?> preFilter = (Map<?, ?>) f.get(registry);
+    int n = 0;
+    for (Object id : preFilter.keySet()) {
+      if (((io.micrometer.core.instrument.Meter.Id) id).getName().startsWith("vertx.http.server")) {
+        n++;
+      }
+    }
+    return n + (int) registry.getMeters().stream().filter(m -> m.getId().getName().startsWith("vertx.http.server")).count();
   }
 
   // ---------------------------------------------------------------- inputs
@@ -421,7 +514,7 @@ class RestFuzzTest {
     String label = method + " " + abbreviate(path) + " " + describe(headers) + " " + abbreviate(body);
     HttpRequest.Builder b;
     try {
-      b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + path)).timeout(Duration.ofSeconds(20));
+      b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cfg.http().port() + path)).timeout(Duration.ofSeconds(20));
     } catch (IllegalArgumentException e) {
       // Not a URI java.net.http will send (e.g. a bare '%'): sent raw instead.
       return rawRequest((method + " " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
@@ -465,7 +558,7 @@ class RestFuzzTest {
   /** One request on a fresh plain socket; the answer (if any) must be a 4xx without a stack trace. */
   private int rawRequest(byte[] request) throws IOException {
     String label = "RAW " + abbreviate(new String(request, StandardCharsets.ISO_8859_1));
-    try (Socket s = new Socket("127.0.0.1", app.httpPort())) {
+    try (Socket s = new Socket("127.0.0.1", cfg.http().port())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
       try {
@@ -576,7 +669,7 @@ class RestFuzzTest {
   /** Every stored document belongs to a fuzzing user, has only safe keys and well-typed fields. */
   private void assertStoreHoldsNothingStray(Vertx vertx) throws Exception {
     MongoClient mongo = MongoClient.create(vertx, new JsonObject()
-        .put("connection_string", "mongodb://127.0.0.1:" + mongoPort).put("db_name", app.config().mongo().database()));
+        .put("connection_string", "mongodb://127.0.0.1:" + mongoPort).put("db_name", cfg.mongo().database()));
     try {
       List<JsonObject> sessions = await(mongo.find(MongoChatStore.SESSIONS, new JsonObject()));
       List<JsonObject> messages = await(mongo.find(MongoChatStore.MESSAGES, new JsonObject()));
@@ -640,7 +733,7 @@ class RestFuzzTest {
   }
 
   private String createSessionAs(String bearer, String title) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + "/chats"))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cfg.http().port() + "/chats"))
         .header("Authorization", "Bearer " + bearer).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("title", title).encode())).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -650,7 +743,7 @@ class RestFuzzTest {
 
   private JsonObject send(String sessionId, String content, String clientMessageId) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + app.httpPort() + "/chats/" + sessionId + "/messages"))
+            URI.create("http://127.0.0.1:" + cfg.http().port() + "/chats/" + sessionId + "/messages"))
         .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(
             new JsonObject().put("content", content).put("clientMessageId", clientMessageId).encode())).build(),

@@ -61,6 +61,9 @@ class ConfExamplesTest {
     Map<String, Object> job = ((List<Map<String, Object>>) prom.get("scrape_configs")).get(0);
     assertThat(job).containsEntry("metrics_path", "/metrics");
     List<String> targets = (List<String>) ((List<Map<String, Object>>) job.get("static_configs")).get(0).get("targets");
-    assertThat(targets).containsExactlyInAnyOrder("chat-1:8080", "chat-2:8080");
+    // /metrics on each node's management port (a public API port does not serve it without metrics.token)
+    List<String> expected = List.of("chat-1", "chat-2").stream().map(n -> n + ":"
+        + ((Map<String, Object>) ((Map<String, Object>) services.get(n)).get("environment")).get("CHAT_METRICS_PORT")).toList();
+    assertThat(targets).containsExactlyInAnyOrderElementsOf(expected).doesNotContain("chat-1:null", "chat-1:8080");
   }
 }

@@ -67,4 +67,52 @@ class SecurityConfigTest {
           .cloudTasks().oidcJwksUrl()).isEqualTo(ok);
     }
   }
+
+  // ---- issue 24, finding 4: the generated dev secret on a reachable address --------------------------
+
+  private static final String SECRET = "s3cret-s3cret-s3cret-s3cret-s3cret-42";
+  private static final JsonObject CLAUDE = new JsonObject().put("claude", new JsonObject().put("api_key", "sk-test"));
+
+  @Test
+  @DisplayName("On the dev secret, http.host and gateway.host 0.0.0.0 become loopback unless auth.dev_public_bind")
+  void devSecretListensOnLoopback() {
+    AppConfig dev = config(new JsonObject());
+    assertThat(dev.auth().usesDevSecret()).isTrue();
+    assertThat(dev.http().host()).isEqualTo("127.0.0.1");
+    assertThat(dev.gateway().host()).isEqualTo("127.0.0.1");
+    AppConfig loopback = config(new JsonObject().put("http", new JsonObject().put("host", "::1")));
+    assertThat(loopback.http().host()).isEqualTo("::1");
+    AppConfig publicDev = config(auth(new JsonObject().put("dev_public_bind", true)));
+    assertThat(publicDev.http().host()).isEqualTo("0.0.0.0");
+    assertThat(publicDev.gateway().host()).isEqualTo("0.0.0.0");
+    AppConfig real = config(auth(new JsonObject().put("hs256_secret", SECRET)));
+    assertThat(real.http().host()).isEqualTo("0.0.0.0");
+    assertThat(real.gateway().host()).isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  @DisplayName("The dev secret with a Claude API key is refused unless auth.dev_with_api_key; a real secret needs no flag")
+  void devSecretWithApiKeyIsRefused() {
+    assertThatThrownBy(() -> config(CLAUDE.copy()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("POST /dev/token")
+        .hasMessageContaining("CHAT_AUTH_HS256_SECRET")
+        .hasMessageContaining("auth.dev_with_api_key")
+        .hasMessageContaining("CHAT_AUTH_DEV_WITH_API_KEY");
+    assertThat(config(CLAUDE.copy().mergeIn(auth(new JsonObject().put("dev_with_api_key", true)))).providers().useClaude())
+        .isTrue();
+    assertThat(config(CLAUDE.copy().mergeIn(auth(new JsonObject().put("hs256_secret", SECRET)))).auth().usesDevSecret())
+        .isFalse();
+    // the key configured but the offline model chosen: nothing to spend
+    assertThat(config(CLAUDE.copy().put("ai", new JsonObject().put("provider", "offline"))).providers().useClaude()).isFalse();
+  }
+
+  @Test
+  @DisplayName("auth.dev_tokens_per_minute accepts 1..100000 (default 10)")
+  void devTokenRateBounds() {
+    assertThat(config(new JsonObject()).auth().devTokensPerMinute()).isEqualTo(10);
+    assertThat(config(auth(new JsonObject().put("dev_tokens_per_minute", 1))).auth().devTokensPerMinute()).isEqualTo(1);
+    assertThatThrownBy(() -> config(auth(new JsonObject().put("dev_tokens_per_minute", 0))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("CHAT_AUTH_DEV_TOKENS_PER_MINUTE");
+  }
 }

@@ -219,4 +219,31 @@ class MetricsEndpointTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @DisplayName("API on 0.0.0.0 (issue 24, finding 4): /metrics is 404 on the API port; with metrics.token it needs that bearer token")
+  void notOnAPublicApiPortWithoutAToken(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
+    String token = "metrics-token-0123456789";
+    JsonObject publicApi = new JsonObject().put("http", new JsonObject().put("host", "0.0.0.0"));
+    start(vertx, dir, publicApi)
+        .compose(v -> get(cfg.http().port(), "/metrics"))
+        .compose(hidden -> {
+          ctx.verify(() -> assertThat(hidden.statusCode()).isEqualTo(404));
+          return node.close().compose(x -> fake.close());
+        })
+        .compose(v -> start(vertx, dir, publicApi.copy().put("metrics", new JsonObject().put("token", token))))
+        .compose(v -> Future.all(get(cfg.http().port(), "/metrics"),
+            http.get(cfg.http().port(), "127.0.0.1", "/metrics").bearerTokenAuthentication(token + "x").send(),
+            http.get(cfg.http().port(), "127.0.0.1", "/metrics").bearerTokenAuthentication(token).send()))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          HttpResponse<Buffer> none = r.resultAt(0);
+          assertThat(none.statusCode()).isEqualTo(401);
+          assertThat(none.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("UNAUTHENTICATED");
+          assertThat(((HttpResponse<Buffer>) r.resultAt(1)).statusCode()).isEqualTo(401);
+          HttpResponse<Buffer> ok = r.resultAt(2);
+          assertThat(ok.statusCode()).isEqualTo(200);
+          assertThat(ok.bodyAsString()).contains("aichat_tokens_total");
+          ctx.completeNow();
+        })));
+  }
 }

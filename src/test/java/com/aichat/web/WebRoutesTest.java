@@ -195,4 +195,51 @@ class WebRoutesTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @DisplayName("auth.dev_tokens_per_minute=3: three sign-ins from one address are served, the fourth is 429 RATE_LIMITED")
+  void devTokenIsRateLimitedPerAddress(Vertx vertx, VertxTestContext ctx) {
+    JsonObject limited = DEV_SECRET.copy().put("auth", DEV_SECRET.getJsonObject("auth").copy().put("dev_tokens_per_minute", 3));
+    // the limit counts per minute window: start well inside one, so the four requests share it
+    TestApp.until(vertx, () -> System.currentTimeMillis() % 60_000 < 50_000)
+        .compose(v -> withApp(limited, c -> call(c, HttpMethod.POST, "/dev/token")
+            .compose(a -> call(c, HttpMethod.POST, "/dev/token"))
+            .compose(b -> call(c, HttpMethod.POST, "/dev/token"))
+            .compose(third -> call(c, HttpMethod.POST, "/dev/token").map(fourth -> List.of(third, fourth)))))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.get(0).statusCode()).as("the third").isEqualTo(200);
+          HttpResponse<Buffer> fourth = r.get(1);
+          assertThat(fourth.statusCode()).as("the fourth").isEqualTo(429);
+          assertThat(fourth.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("RATE_LIMITED");
+          assertThat(Integer.parseInt(fourth.getHeader("Retry-After"))).isBetween(1, 60);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("/docs and /openapi.yaml carry a CSP with frame-ancestors and nosniff; of Swagger UI only the bundle and its CSS are served")
+  void docsSecurityHeaders(VertxTestContext ctx) {
+    String v = "swagger-ui/" + System.getProperty("swagger.version", "5.35.0") + "/";
+    List<String> paths = List.of("/docs/", "/docs/init.js", "/docs/" + v + "swagger-ui-bundle.js", "/docs/" + v + "swagger-ui.css",
+        "/openapi.yaml", "/docs/" + v + "index.html", "/docs/" + v + "swagger-initializer.js", "/docs/" + v + "oauth2-redirect.html",
+        "/docs/" + v + "swagger-ui-standalone-preset.js", "/docs/" + v + "swagger-ui.js", "/docs");
+    withApp(new JsonObject(), c -> Future.all(paths.stream().map(p -> call(c, HttpMethod.GET, p)).toList()))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          for (int i = 0; i < paths.size(); i++) {
+            HttpResponse<Buffer> resp = r.resultAt(i);
+            String path = paths.get(i);
+            assertThat(resp.getHeader("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
+            assertThat(resp.getHeader("Content-Security-Policy")).as(path).contains("frame-ancestors 'none'")
+                .doesNotContain("unsafe-eval");
+            int expected = i < 5 ? 200 : i < 10 ? 404 : 302;
+            assertThat(resp.statusCode()).as(path).isEqualTo(expected);
+          }
+          HttpResponse<Buffer> page = r.resultAt(0);
+          assertThat(page.getHeader("Content-Security-Policy")).contains("script-src 'self'").contains("connect-src 'self'");
+          assertThat(page.bodyAsString()).doesNotContain("petstore").doesNotContain("swagger-initializer");
+          assertThat(((HttpResponse<Buffer>) r.resultAt(1)).bodyAsString()).contains("validatorUrl: null");
+          assertThat(((HttpResponse<Buffer>) r.resultAt(4)).getHeader("Content-Security-Policy")).contains("sandbox");
+          ctx.completeNow();
+        })));
+  }
 }
