@@ -12,7 +12,9 @@ import com.aichat.gateway.GatewayVerticle;
 import com.aichat.metrics.Metrics;
 import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.Drain;
+import com.aichat.ops.NodeIdentity;
 import com.aichat.ops.NodeLifecycle;
+import com.aichat.persistence.ChatStoreClient;
 import com.aichat.persistence.service.PersistenceVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -138,7 +140,9 @@ public final class Main {
   public static Future<List<String>> start(Vertx vertx, AppConfig cfg) {
     List<String> ids = new ArrayList<>();
     NodeLifecycle life = NodeLifecycle.of(vertx);
-    Future<Void> chain = Future.succeededFuture();
+    // one process per data directory; the identity names this incarnation's lease owners before any
+    // worker claims a reply
+    Future<Void> chain = NodeIdentity.acquire(vertx, cfg.node().dataDir()).mapEmpty();
     for (VerticleSpec spec : verticles(cfg)) {
       if (spec.instances() <= 0) {
         continue;
@@ -152,6 +156,10 @@ public final class Main {
     }
     if (cfg.metrics().ownPort()) {
       chain = chain.compose(v -> MetricsSetup.listen(vertx, cfg.http().host(), cfg.metrics()).mapEmpty());
+    }
+    if (cfg.node().reclaimLeases() && cfg.deployment().worker() > 0) {
+      // the replies this node's earlier incarnation held restart now, not when their leases run out
+      chain = chain.compose(v -> NodeIdentity.of(vertx).reclaim(vertx, new ChatStoreClient(vertx)).mapEmpty());
     }
     return chain.map(v -> ids);
   }

@@ -129,7 +129,6 @@ final class FairQueue {
       ids.remove(e.messageId());
       size--;
       sizeChanged.accept(-1);
-    sizeChanged.accept(-1);
       return e;
     }
     return null;

@@ -33,11 +33,24 @@ class ProviderConcurrencyTest {
 
   private static final int N = 6;
 
+  /**
+   * 3 s, not the harness's 2 s: under the stress mode's CPU hogs a checkpoint (the lease renewal, every
+   * 100 ms) was held up for 2 s, and the job rightly stopped as having lost its lease.
+   */
+  private static final long LEASE_MS = 3000;
+
+  /**
+   * The harness's 400 ms first-event and idle timeouts are for the timeout tests; here they only made a
+   * stream of a loaded machine (the stress mode's CPU hogs) time out and take a second attempt, which is
+   * not what these tests measure: 1 s and 2 s (a waiting job still waits longer than its first-event time).
+   * The same for the lease ({@link #LEASE_MS}).
+   */
   private static JsonObject overrides(int maxConnections, JsonObject claudeExtra) {
-    JsonObject claude = new JsonObject().put("max_connections", maxConnections).mergeIn(claudeExtra);
+    JsonObject claude = new JsonObject().put("max_connections", maxConnections)
+        .put("first_event_timeout_ms", 1000).put("idle_timeout_ms", 2000).mergeIn(claudeExtra);
     return new JsonObject()
         .put("verticles", new JsonObject().put("worker", 1))
-        .put("worker", new JsonObject().put("max_concurrent", N))
+        .put("worker", new JsonObject().put("max_concurrent", N).put("lease_ms", LEASE_MS))
         .put("claude", claude);
   }
 
@@ -77,13 +90,17 @@ class ProviderConcurrencyTest {
   @Test
   @DisplayName("with one connection fewer than streams, the extra job waits for a connection longer than its first-event, total and lease times, and still completes in one attempt")
   void waitingForAConnectionCostsNoTimeoutNorLease(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    // total 3 s: the waiting job waits ~2.5 s and then streams ~2.5 s, 5 s after it asked for a connection
-    GenerationHarness.start(vertx, dir, overrides(N - 1, new JsonObject().put("total_timeout_ms", 3000)))
+    // total 7 s: the waiting job waits ~4 s (longer than its 1 s first-event time and 3 s lease) and
+    // then streams ~4 s, 8 s after it asked for a connection; one stream alone keeps 3 s of the total
+    // spare, and chunks 100 ms apart 1.9 s of the idle timeout (0.5 s and 0.3 s before: a loaded machine
+    // ran a stream past them and the reply took a second attempt)
+    JsonObject claude = new JsonObject().put("total_timeout_ms", 7000);
+    GenerationHarness.start(vertx, dir, overrides(N - 1, claude))
         .compose(h -> {
-          h.fake().script("narrow", FakeAnthropicServer.stream(FakeAnthropicServer.words(25), 100));
+          h.fake().script("narrow", FakeAnthropicServer.stream(FakeAnthropicServer.words(40), 100));
           return askConcurrently(h, "narrow", N).map(replies -> {
             ctx.verify(() -> {
-              String expected = String.join("", FakeAnthropicServer.words(25));
+              String expected = String.join("", FakeAnthropicServer.words(40));
               assertThat(replies).allMatch(r -> r.status() == MessageStatus.COMPLETED);
               assertThat(replies).allMatch(r -> expected.equals(r.content()));
               // no timeout, no lease expiry, no re-dispatch: one attempt and one request each

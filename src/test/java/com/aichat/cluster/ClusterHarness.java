@@ -166,6 +166,7 @@ public final class ClusterHarness implements AutoCloseable {
     private final JsonObject config;
     private Process process;
     private int starts;
+    private boolean standalone;
 
     private Node(String name, Path home, int hazelcastPort, JsonObject overrides) {
       this.name = name;
@@ -176,6 +177,17 @@ public final class ClusterHarness implements AutoCloseable {
 
     public String name() {
       return name;
+    }
+
+    /** Runs this node unclustered (a single-node deployment; the others of the harness never meet it). */
+    public Node standalone() {
+      standalone = true;
+      return this;
+    }
+
+    /** The node's data directory ({@code node.data_dir}). */
+    public Path dataDir() {
+      return home.resolve("data");
     }
 
     /** The node's effective configuration file content (ports, roles, cluster). */
@@ -215,7 +227,7 @@ public final class ClusterHarness implements AutoCloseable {
       }
       try {
         Files.createDirectories(home);
-        config.put("cluster", new JsonObject()
+        config.put("cluster", standalone ? new JsonObject().put("enabled", false) : new JsonObject()
             .put("enabled", true)
             .put("host", "127.0.0.1")
             .put("name", clusterName)
