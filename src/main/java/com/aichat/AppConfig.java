@@ -27,9 +27,9 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The whole configuration, read only here at the composition root: each verticle receives its own
- * settings records from it. The whole configuration, validated into typed settings once at startup. {@link #from} throws a
- * {@link ConfigException} naming the first bad key.
+ * The whole configuration, validated into typed settings once at startup and read only here at the
+ * composition root: each verticle receives its own settings records from it. {@link #from} throws a
+ * {@link com.aichat.config.ConfigException} naming the first bad key.
  */
 public record AppConfig(
     NodeSettings node,

@@ -13,7 +13,7 @@ public final class Addresses {
   private Addresses() {}
 
   /**
-   * Persistence requests. Header {@value #ACTION_HEADER} names the {@link StoreAction}; body and
+   * Persistence requests. Header {@value #ACTION_HEADER} names the {@code ChatStore} method; body and
    * reply are the JSON forms documented on {@link com.aichat.persistence.ChatStore}.
    */
   public static final String PERSISTENCE = "chat.persistence";
@@ -135,7 +135,8 @@ public final class Addresses {
 
   /**
    * Session jobs (point-to-point, any worker instance, fire-and-forget): {@link SessionJobRequest}
-   * {@code {sessionId, kind}}. Sent by the store when it enqueues a job and by the dispatcher's sweep
+   * {@code {sessionId, kind}}. Sent by the persistence service layer when a job it enqueued is due and
+   * by the dispatcher's sweep
    * for jobs left pending or whose lease expired; the worker's
    * {@link com.aichat.jobs.SessionJobRunner} claims and runs it. Never answered.
    */

@@ -146,7 +146,7 @@ public record ChatMessage(
   }
 
   /**
-   * The reply's context record: how much history it was generated from (DESIGN.md §4) and what its
+   * The reply's context record: how much history it was generated from (docs/context.md) and what its
    * input cost (docs/context.md). {@code messagesUsed} and {@code messagesDropped} are always present;
    * the rest was added with compaction and is absent on replies stored before it (and
    * {@code summaryVersion} when no summary was sent):

@@ -1,7 +1,7 @@
 package com.aichat.contract;
 
 /**
- * {@code prompthistories.status}: the generation state machine of an AI reply (DESIGN.md §3). User
+ * {@code prompthistories.status}: the generation state machine of an AI reply (docs/architecture.md §4). User
  * messages are stored {@link #COMPLETED}.
  */
 public enum MessageStatus {

@@ -3,8 +3,8 @@ package com.aichat.contract;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A session job to run, sent on {@link Addresses#SESSION_JOBS}: {@code {sessionId, kind}}. The store
- * sends one when it enqueues a job, the dispatcher's sweep when a job was left pending or its lease
+ * A session job to run, sent on {@link Addresses#SESSION_JOBS}: {@code {sessionId, kind}}. The
+ * persistence service layer sends one when a job it enqueued is due, the dispatcher's sweep when a job was left pending or its lease
  * expired. Delivery is a hint: the worker's atomic claim decides who runs it.
  */
 public record SessionJobRequest(String sessionId, SessionJobKind kind) {

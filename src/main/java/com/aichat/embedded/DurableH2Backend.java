@@ -19,7 +19,7 @@ import org.h2.mvstore.MVStore;
  * answered only after its changes are committed to the MVStore file and the file is fsynced.
  *
  * <p>Why: the stock backend only writes the MVStore every second or so from a background thread, so an
- * abrupt halt loses acknowledged writes (DESIGN.md §7 measured 33 of 1,000 lost). Every wire command
+ * abrupt halt loses acknowledged writes (33 of 1,000 measured, docs/architecture.md §9). Every wire command
  * reaches {@link #handleCommand}, which runs on the server's Netty worker thread, so blocking here
  * delays only that client's reply, never Vert.x.
  *

@@ -22,8 +22,8 @@ import java.util.List;
  * <p>Ids are 24-hex strings. Every user-facing operation is scoped by {@code userId}: a session or
  * message of another user, and a malformed id, fail with {@code NOT_FOUND}. Failures are
  * {@link com.aichat.contract.ServiceFailure}s carrying an {@link com.aichat.contract.ErrorCode}; an
- * unreachable database is {@code UNAVAILABLE}. Domain events are published by the implementation after
- * each committed write (see {@link com.aichat.contract.Addresses}).
+ * unreachable database is {@code UNAVAILABLE}. Domain events are published after each committed write
+ * by the persistence service layer (see {@link StoreChanges} and {@link com.aichat.contract.Addresses}).
  */
 public interface ChatStore {
 
@@ -165,7 +165,7 @@ public interface ChatStore {
   Future<ChatMessage> setFeedback(
       String userId, String sessionId, String messageId, String rating, String comment);
 
-  // ---- generation (DESIGN.md §3) --------------------------------------------------------------
+  // ---- generation (docs/architecture.md §4) ----------------------------------------------------
 
   /**
    * Cancels a reply on the user's behalf. A pending reply becomes {@code cancelled} at once. A

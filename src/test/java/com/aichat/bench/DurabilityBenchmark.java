@@ -24,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DESIGN.md §7's durability figure for the embedded {@code h2} store ("after 1,000 acknowledged inserts
- * and an immediate {@code Runtime.halt}, only 967 survived"): a child JVM runs the real service on an h2
+ * The durability figure of the stock embedded {@code h2} backend (docs/architecture.md §9: "after 1,000
+ * acknowledged inserts and an immediate {@code Runtime.halt}, only 967 survived"), checked on ours: a child JVM runs the real service on an h2
  * data dir and sends {@value #SENDS} messages through the store ({@value #IN_FLIGHT} in flight), logging
  * each acknowledgement; when {@value #SENDS} are acknowledged it calls {@code Runtime.halt} at once. The
  * parent then reopens the same data dir and counts the user messages: every acknowledged one must be

@@ -12,7 +12,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Turns a history window into Claude's alternating {@code messages} (DESIGN.md §4, docs/context.md).
+ * Turns a history window into Claude's alternating {@code messages} (docs/context.md).
  * Pure: the worker reads the window with one {@code loadHistory} call of {@link #readLimit()} messages,
  * newest first, and passes it here with the new question and the session's summary.
  *

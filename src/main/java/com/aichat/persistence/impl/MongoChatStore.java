@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link ChatStore} on MongoDB through vertx-mongo-client: collections {@value #SESSIONS} and
  * {@value #MESSAGES} with the seed's field names and real BSON types. Each method's semantics are
- * those documented on {@link ChatStore}; domain events are published on the event bus after each
- * committed write.
+ * those documented on {@link ChatStore}; each committed write is reported to {@link StoreChanges}
+ * (never to the event bus: docs/architecture.md §8).
  *
  * <p>Idempotent sends use the unique sparse index on {@code clientMessageKey}
  * ({@code u:<chatSessionId>:<clientMessageId>} on the user message, {@code r:...} on its placeholder;

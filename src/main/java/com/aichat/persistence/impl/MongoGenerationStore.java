@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The generation half of {@link MongoChatStore} (DESIGN.md §3): the atomic claim, lease-guarded
+ * The generation half of {@link MongoChatStore} (docs/architecture.md §4): the atomic claim, lease-guarded
  * writes, cancel, the history window and the sweep's query. Semantics are documented on
  * {@link com.aichat.persistence.ChatStore}.
  */

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Creates the collections and indexes of DESIGN.md §2 at startup (idempotent), plus the send limits'
+ * Creates the collections and indexes of docs/architecture.md §3 at startup (idempotent), plus the send limits'
  * ({@link MongoSendAdmission}): the unique sparse {@code pendingSlot_unique} on replies, and the
  * {@code usage_counters} collection with its TTL index {@code expiresAt_ttl}. The embedded server
  * enforces unique indexes (what idempotent sends and pending slots rely on) but does not expire
