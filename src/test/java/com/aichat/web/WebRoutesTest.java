@@ -18,10 +18,12 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,16 +45,27 @@ class WebRoutesTest {
 
   private static final JsonObject DEV_SECRET = new JsonObject().put("auth", new JsonObject().put("hs256_secret", ""));
 
+  private final List<Vertx> others = new ArrayList<>();
+
   /**
    * Starts an app with {@code overrides} on a Vert.x instance of its own (two apps on one event bus
-   * would share the persistence address), runs {@code check}, and closes that instance.
+   * would share the persistence address) and runs {@code check}. The instance is closed after the
+   * test, from the test's thread: closed from inside its own chain, the chain's last callback would be
+   * dispatched to the event loop that the close just stopped, and the test would never complete.
    */
   private <T> Future<T> withApp(JsonObject overrides, Function<WebClient, Future<T>> check) {
     Vertx other = Vertx.vertx();
+    others.add(other);
     return TestApp.start(other, dir, apiOnly().mergeIn(overrides, true))
         .compose(app -> check.apply(WebClient.create(other, new WebClientOptions()
-            .setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()).setFollowRedirects(false))))
-        .eventually(other::close);
+            .setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()).setFollowRedirects(false))));
+  }
+
+  @AfterEach
+  void closeApps() throws Exception {
+    for (Vertx other : others) {
+      other.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
   }
 
   private static Future<HttpResponse<Buffer>> call(WebClient c, HttpMethod method, String path) {
