@@ -595,8 +595,9 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   @Override
   public Future<SendResult> continueReply(
-      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
-    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits);
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits,
+      int maxContinues) {
+    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits, maxContinues);
   }
 
   @Override
