@@ -96,7 +96,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs, changes);
     this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs, changes);
     this.admission = new MongoSendAdmission(mongo, clock);
-    this.search = new MongoSearch(mongo);
+    this.search = new MongoSearch(vertx, mongo);
     this.controls = new MongoMessageControls(vertx, mongo, clock, admission, changes);
   }
 
