@@ -236,6 +236,58 @@ class ContinueRecoveryTest {
         })));
   }
 
+  @Test
+  @DisplayName("a continue cancelled before any worker generated it (worker.max_per_user busy): the reply is completed again and can be continued again")
+  void cancelledPendingContinueRestores(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
+    String[] ids = new String[3];
+    JsonObject overrides = new JsonObject().put("worker", new JsonObject().put("max_per_user", 1));
+    start(vertx, dir, overrides)
+        .compose(v -> {
+          h.fake().script("pend-q", new FakeAnthropicServer.Truncated(List.of("Part one, ", "part two "), 2),
+              FakeAnthropicServer.stream(List.of("and ", "the end."), 2));
+          h.fake().script("busy-q", FakeAnthropicServer.stream(FakeAnthropicServer.words(500), 10));
+          return exchange("pend-q");
+        })
+        .compose(first -> {
+          ids[1] = first.getString("id");
+          ids[0] = messages() + "/" + ids[1];
+          // the user's one generation slot is taken by a long reply, so the continue stays pending
+          return api.call(HttpMethod.POST, messages(), new JsonObject().put("content", "busy-q"));
+        })
+        .compose(busy -> {
+          ids[2] = busy.body().getJsonObject("reply").getString("id");
+          return h.until(() -> !h.deltas(ids[2]).isEmpty());
+        })
+        .compose(v -> api.call(HttpMethod.POST, ids[0] + "/continue", null))
+        .compose(r -> {
+          ctx.verify(() -> assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202));
+          return api.call(HttpMethod.POST, ids[0] + "/cancel", null);
+        })
+        .compose(r -> {
+          ctx.verify(() -> assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202));
+          return api.pollUntil(ids[0], ContinueRecoveryTest::ended);
+        })
+        .compose(after -> {
+          ctx.verify(() -> {
+            assertThat(after.getString("status")).isEqualTo("completed");
+            assertThat(after.getString("content")).isEqualTo(TEXT);
+            assertThat(after.getString("stopReason")).isEqualTo("max_tokens");
+            assertThat(after.getJsonObject("lastContinueError").getString("code")).isEqualTo("cancelled");
+            assertThat(h.fake().requestsFor("pend-q")).as("the continue never reached the provider").hasSize(1);
+          });
+          return api.call(HttpMethod.POST, messages() + "/" + ids[2] + "/cancel", null);
+        })
+        .compose(r -> api.call(HttpMethod.POST, ids[0] + "/continue", null))
+        .compose(again -> {
+          ctx.verify(() -> assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202));
+          return api.pollUntil(ids[0], m -> ended(m) && m.getString("content").endsWith("end."));
+        })
+        .onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+          assertThat(done.getString("content")).isEqualTo(TEXT + "and the end.");
+          ctx.completeNow();
+        })));
+  }
+
   /** Continues the reply at {@code path} and waits for the continue to end with {@code content}. */
   private Future<JsonObject> continued(String path, String content) {
     return api.call(HttpMethod.POST, path + "/continue", null)
