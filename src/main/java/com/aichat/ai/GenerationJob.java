@@ -18,6 +18,7 @@ import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.ErrorCode;
+import com.aichat.contract.MessageStatus;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
 import com.aichat.logging.ReplyLog;
@@ -434,7 +435,13 @@ final class GenerationJob {
     return rt.store()
         .failGeneration(messageId, rt.workerId(), error)
         .map(m -> {
-          rlog.warn("reply {} failed for good: {}", messageId, error.code());
+          if (m.status() == MessageStatus.COMPLETED) {
+            // a continue: the reply is back to its text before it, with lastContinueError (docs/versions.md)
+            rlog.warn("reply {}: continue failed for good ({}); the reply keeps its earlier text", messageId,
+                error.code());
+          } else {
+            rlog.warn("reply {} failed for good: {}", messageId, error.code());
+          }
           metrics.replyEnded(Metrics.FAILED);
           return outcome(GenerationOutcome.FAILED, m.status().wire(), error);
         })

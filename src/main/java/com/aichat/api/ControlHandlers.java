@@ -48,7 +48,7 @@ final class ControlHandlers {
     String clientMessageId = clientMessageId(ctx, Set.of("clientMessageId"));
     AuthenticatedUser user = AuthHandler.user(ctx);
     start(ctx, user, () -> store.continueReply(user.userId(), sessionId, messageId, clientMessageId,
-        policy.sendLimits(user)));
+        policy.sendLimits(user), settings.maxContinues()));
   }
 
   /** {@code PATCH .../messages/:messageId {content, clientMessageId?}}: 202 with the edited message and its new reply version. */

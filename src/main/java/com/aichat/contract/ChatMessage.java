@@ -18,7 +18,7 @@ import java.time.Instant;
  *  context?: {messagesUsed, messagesDropped, summaryVersion?, messagesSummarized?, messagesDroppedUncovered?,
  *            estimatedInputTokens?, tokenCounting?, actualInputTokens?, cacheReadTokens?, cacheWriteTokens?},
  *  createdAt, updatedAt,
- *  version, versions?, attemptsBase?, continueOffset?, feedback?}
+ *  version, versions?, attemptsBase?, continueOffset?, feedback?, continues?, lastContinueError?}
  * </pre>
  *
  * Lease fields ({@code leaseOwner}, {@code leaseUntil}) are internal to persistence and the worker and
@@ -66,11 +66,20 @@ public record ChatMessage(
    * versions, so a socket never mixes two versions; the attempt cap counts {@code attempts -
    * attemptsBase}). {@code continueOffset}, while a continue runs, is the length of the text it
    * continues: deltas start there. {@code feedback} is {@code {rating, comment?, updatedAt}}.
+   * {@code continues} counts the continues of the current version (capped by
+   * {@code messages.max_continues}); {@code lastContinueError} {@code {code, message, at}} says why the
+   * last continue ended without completing (failed or cancelled), the reply being back in its
+   * pre-continue state.
    */
   public record Revisions(
-      int version, JsonArray versions, int attemptsBase, Integer continueOffset, JsonObject feedback) {
+      int version, JsonArray versions, int attemptsBase, Integer continueOffset, JsonObject feedback,
+      int continues, JsonObject lastContinueError) {
 
     public static final Revisions NONE = new Revisions(1, new JsonArray(), 0, null, null);
+
+    public Revisions(int version, JsonArray versions, int attemptsBase, Integer continueOffset, JsonObject feedback) {
+      this(version, versions, attemptsBase, continueOffset, feedback, 0, null);
+    }
 
     public Revisions {
       version = Math.max(1, version);
@@ -87,6 +96,10 @@ public record ChatMessage(
       }
       putOpt(o, "continueOffset", continueOffset);
       putOpt(o, "feedback", feedback == null ? null : feedback.copy());
+      if (continues > 0) {
+        o.put("continues", continues);
+      }
+      putOpt(o, "lastContinueError", lastContinueError == null ? null : lastContinueError.copy());
     }
 
     static Revisions fromJson(JsonObject o) {
@@ -95,7 +108,9 @@ public record ChatMessage(
           o.getJsonArray("versions"),
           o.getInteger("attemptsBase", 0),
           o.getInteger("continueOffset"),
-          o.getJsonObject("feedback"));
+          o.getJsonObject("feedback"),
+          o.getInteger("continues", 0),
+          o.getJsonObject("lastContinueError"));
     }
   }
 

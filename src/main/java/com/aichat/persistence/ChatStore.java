@@ -143,11 +143,15 @@ public interface ChatStore {
   /**
    * Continues a completed reply that stopped at {@code max_tokens}: it becomes {@code pending} with
    * {@code continueOffset} = its content's length, and the worker appends to it (prefilling the
-   * provider with the text so far). {@code NOT_CONTINUABLE} otherwise; limits, replays and
-   * {@code GENERATION_IN_PROGRESS} as {@link #regenerateReply}.
+   * provider with the text so far), and its {@code continues} grows by one. {@code NOT_CONTINUABLE}
+   * otherwise; {@code TOO_MANY_CONTINUES} once the current version has been continued
+   * {@code maxContinues} times; limits, replays and {@code GENERATION_IN_PROGRESS} as
+   * {@link #regenerateReply}. A continue that fails or is cancelled returns the reply to this
+   * pre-continue state (completed, its text, {@code max_tokens}) with {@code lastContinueError}.
    */
   Future<SendResult> continueReply(
-      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits);
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits,
+      int maxContinues);
 
   /**
    * Replaces the content of the session's last user message (the earlier text kept in its

@@ -139,7 +139,8 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
               .map(r -> r.toJson());
           case "continueReply" -> store
               .continueReply(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),
-                  a.getString("clientMessageId"), SendLimits.fromJson(a.getJsonObject("limits")))
+                  a.getString("clientMessageId"), SendLimits.fromJson(a.getJsonObject("limits")),
+                  a.getInteger("maxContinues", Integer.MAX_VALUE))
               .map(r -> r.toJson());
           case "editMessage" -> store
               .editMessage(a.getString("userId"), a.getString("sessionId"), a.getString("messageId"),

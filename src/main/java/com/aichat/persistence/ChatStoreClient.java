@@ -169,11 +169,13 @@ public final class ChatStoreClient implements ChatStore {
 
   @Override
   public Future<SendResult> continueReply(
-      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits,
+      int maxContinues) {
     return request("continueReply", new JsonObject()
             .put("userId", userId).put("sessionId", sessionId).put("messageId", messageId)
             .put("clientMessageId", clientMessageId)
-            .put("limits", (limits == null ? SendLimits.NONE : limits).toJson()))
+            .put("limits", (limits == null ? SendLimits.NONE : limits).toJson())
+            .put("maxContinues", maxContinues))
         .map(SendResult::fromJson);
   }
 

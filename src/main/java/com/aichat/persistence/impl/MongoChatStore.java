@@ -96,7 +96,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs, changes);
     this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs, changes);
     this.admission = new MongoSendAdmission(mongo, clock);
-    this.search = new MongoSearch(mongo);
+    this.search = new MongoSearch(vertx, mongo);
     this.controls = new MongoMessageControls(vertx, mongo, clock, admission, changes);
   }
 
@@ -595,8 +595,9 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
 
   @Override
   public Future<SendResult> continueReply(
-      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
-    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits);
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits,
+      int maxContinues) {
+    return controls.continueReply(userId, sessionId, messageId, clientMessageId, limits, maxContinues);
   }
 
   @Override

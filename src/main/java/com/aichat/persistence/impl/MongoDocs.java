@@ -22,6 +22,11 @@ import org.bson.types.ObjectId;
  */
 final class MongoDocs {
 
+  /** A reply's count of continues of its current version (docs/versions.md). */
+  static final String CONTINUES = "continues";
+  /** Why a reply's last continue ended without completing: {@code {code, message, at}}. */
+  static final String LAST_CONTINUE_ERROR = "lastContinueError";
+
   private MongoDocs() {}
 
   static boolean isId(String s) {
@@ -129,7 +134,9 @@ final class MongoDocs {
         (JsonArray) plain(d.getJsonArray("versions")),
         d.getInteger("attemptsBase", 0),
         d.getInteger("continueOffset"),
-        (JsonObject) plain(d.getJsonObject("feedback")));
+        (JsonObject) plain(d.getJsonObject("feedback")),
+        d.getInteger(CONTINUES, 0),
+        (JsonObject) plain(d.getJsonObject(LAST_CONTINUE_ERROR)));
   }
 
   /**

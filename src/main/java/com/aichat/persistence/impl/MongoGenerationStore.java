@@ -65,7 +65,15 @@ final class MongoGenerationStore extends MongoStoreSupport {
       }
       Instant now = now();
       Future<JsonObject> write;
-      if (current.status() == MessageStatus.PENDING) {
+      boolean endsNow = current.status() == MessageStatus.PENDING;
+      JsonObject undone = endsNow ? continueUndone(doc, CONTINUE_CANCELLED) : null;
+      if (undone != null) {
+        // a pending continue: back to the reply it continued (the same continue, still pending)
+        write = findAndUpdate(MESSAGES,
+            new JsonObject().put("_id", oid(messageId)).put("status", PENDING)
+                .put("continueOffset", doc.getInteger("continueOffset")),
+            undone);
+      } else if (endsNow) {
         write = findAndUpdate(MESSAGES,
             new JsonObject().put("_id", oid(messageId)).put("status", PENDING),
             new JsonObject()
@@ -85,7 +93,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
               : Future.failedFuture(ErrorCode.CONFLICT.failure("the reply changed; try again"));
         }
         ChatMessage after = MongoDocs.message(updated);
-        if (after.status() == MessageStatus.CANCELLED) {
+        if (endsNow) {
           publishMessage(MessageEvent.CANCELLED, after);
         }
         return Future.succeededFuture(after);
@@ -161,7 +169,9 @@ final class MongoGenerationStore extends MongoStoreSupport {
       publishMessage(MessageEvent.PROCESSING, message);
       return Future.succeededFuture(new ClaimResult(true, message));
     }
-    return leaseGuarded(message.id(), workerId, finalUpdate(CANCELLED, new JsonObject()), "cancelled")
+    JsonObject undone = continueUndone(doc, CONTINUE_CANCELLED);
+    return leaseGuarded(message.id(), workerId,
+            undone != null ? undone : finalUpdate(CANCELLED, new JsonObject()), "cancelled")
         .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
         .map(m -> new ClaimResult(false, m));
   }
@@ -275,7 +285,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
     JsonObject set = new JsonObject()
         .put("messageType", MessageType.AI_ERROR.wire())
         .put("error", error.toJson());
-    return leaseGuarded(messageId, workerId, finalUpdate(MessageStatus.FAILED.wire(), set), "failed")
+    return endLeased(messageId, workerId, finalUpdate(MessageStatus.FAILED.wire(), set), error, "failed")
         .onSuccess(m -> publishMessage(MessageEvent.FAILED, m))
         .recover(err -> MongoFailures.classify("failGeneration", err));
   }
@@ -299,7 +309,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
   Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
     JsonObject set = new JsonObject();
     putIfPresent(set, "content", partialContent);
-    return leaseGuarded(messageId, workerId, finalUpdate(CANCELLED, set), "cancelled")
+    return endLeased(messageId, workerId, finalUpdate(CANCELLED, set), CONTINUE_CANCELLED, "cancelled")
         .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
         .recover(err -> MongoFailures.classify("cancelGeneration", err));
   }
@@ -357,6 +367,58 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .put("leaseUntil", date(now.minusMillis(1)))
         .put("updatedAt", date(now)));
     return findAndUpdate(MESSAGES, query, update).map(doc -> doc == null ? null : messageId);
+  }
+
+  // ---- a continue that ends without completing ---------------------------------------------------
+
+  /** Recorded as {@code lastContinueError} when a continue is cancelled. */
+  private static final ErrorInfo CONTINUE_CANCELLED =
+      new ErrorInfo("cancelled", "The continuation was cancelled; the reply is as it was before it.");
+
+  /**
+   * Ends a processing reply whose lease {@code workerId} holds: with {@code update} (failed or
+   * cancelled), unless the generation is a continue, which instead returns the reply to its
+   * pre-continue state ({@link #continueUndone}).
+   */
+  private Future<ChatMessage> endLeased(
+      String messageId, String workerId, JsonObject update, ErrorInfo continueError, String what) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null) {
+      return invalid("workerId is required");
+    }
+    JsonObject fields = new JsonObject().put("content", 1).put("continueOffset", 1);
+    // only the lease holder (this caller) writes content and continueOffset, so the read stays valid
+    return mongo.findOne(MESSAGES, leaseFilter(messageId, workerId), fields)
+        .compose(doc -> {
+          JsonObject undone = doc == null ? null : continueUndone(doc, continueError);
+          return leaseGuarded(messageId, workerId, undone != null ? undone : update, what);
+        });
+  }
+
+  /**
+   * The update returning a reply whose continue failed or was cancelled to the state it was continued
+   * from (docs/versions.md): a completed {@code ai_report} with its text cut back to
+   * {@code continueOffset} and {@code stopReason} {@code max_tokens} (only such a reply can be
+   * continued), with {@code lastContinueError} {@code {code, message, at}} beside it; {@code model},
+   * {@code usage} and {@code context} were never cleared by the continue. So the answer stays visible,
+   * stays in later context and can be continued again. Null when {@code doc} is not a continue.
+   */
+  private JsonObject continueUndone(JsonObject doc, ErrorInfo why) {
+    Integer offset = doc.getInteger("continueOffset");
+    if (offset == null) {
+      return null;
+    }
+    String content = doc.getString("content", "");
+    JsonObject set = new JsonObject()
+        .put("messageType", AI_REPORT)
+        .put("content", content.substring(0, Math.min(content.length(), Math.max(0, offset))))
+        .put("stopReason", MongoMessageControls.MAX_TOKENS)
+        .put(MongoDocs.LAST_CONTINUE_ERROR, why.toJson().put("at", now().toString()));
+    JsonObject update = finalUpdate(COMPLETED, set);
+    update.getJsonObject("$unset").put("error", "").put("lastError", "").put("cancelRequested", "");
+    return update;
   }
 
   // ---- lease guard ------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ final class MongoMessageControls extends MongoStoreSupport {
   }
 
   Future<SendResult> continueReply(
-      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits) {
+      String userId, String sessionId, String messageId, String clientMessageId, SendLimits limits, int maxContinues) {
     return ownedMessage(userId, sessionId, messageId)
         .compose(doc -> {
           MessageType type = MessageType.fromWire(doc.getString("messageType"));
@@ -98,6 +98,10 @@ final class MongoMessageControls extends MongoStoreSupport {
               || !MAX_TOKENS.equals(doc.getString("stopReason"))) {
             return Future.failedFuture(ErrorCode.NOT_CONTINUABLE.failure(
                 "only a completed reply that stopped at max_tokens can be continued"));
+          }
+          if (doc.getInteger(MongoDocs.CONTINUES, 0) >= maxContinues) {
+            return Future.failedFuture(ErrorCode.TOO_MANY_CONTINUES.failure(
+                "this reply has already been continued the most times allowed (" + maxContinues + ")"));
           }
           return admit(userId, limits)
               .compose(a -> restart(doc, Kind.CONTINUE, clientMessageId, a, 0));
@@ -272,16 +276,20 @@ final class MongoMessageControls extends MongoStoreSupport {
         .put("updatedAt", date(now));
     JsonObject unset = new JsonObject()
         .put("cancelRequested", "").put("notBefore", "").put("lastError", "")
-        .put("leaseOwner", "").put("leaseUntil", "").put("stopReason", "");
+        .put("leaseOwner", "").put("leaseUntil", "").put("stopReason", "")
+        .put(MongoDocs.LAST_CONTINUE_ERROR, "");
     JsonObject push = new JsonObject();
+    JsonObject inc = new JsonObject();
     if (kind == Kind.REGENERATE) {
       int version = doc.getInteger("version", 1);
       set.put("content", "").put("version", version + 1).put(VERSION_STARTED_AT, date(now));
       unset.put("error", "").put("usage", "").put("model", "").put("context", "")
-          .put("continueOffset", "").put("feedback", "");
+          .put("continueOffset", "").put("feedback", "").put(MongoDocs.CONTINUES, "");
       push.put("versions", versionEntry(doc, version));
     } else {
+      // a failed or cancelled continue cuts the text back to this length (MongoGenerationStore)
       set.put("continueOffset", doc.getString("content", "").length());
+      inc.put(MongoDocs.CONTINUES, 1);
     }
     if (a.slots() != null) {
       set.put(MongoSendAdmission.PENDING_SLOT, a.slots().get(next));
@@ -292,6 +300,9 @@ final class MongoMessageControls extends MongoStoreSupport {
     JsonObject update = new JsonObject().put("$set", set).put("$unset", unset);
     if (!push.isEmpty()) {
       update.put("$push", push);
+    }
+    if (!inc.isEmpty()) {
+      update.put("$inc", inc);
     }
     JsonObject query = new JsonObject()
         .put("_id", doc.getValue("_id"))
@@ -331,7 +342,8 @@ final class MongoMessageControls extends MongoStoreSupport {
         .put("content", doc.getString("content", ""))
         .put("messageType", doc.getString("messageType"))
         .put("status", doc.getString("status"));
-    for (String f : List.of("model", "usage", "stopReason", "error", "context", "feedback")) {
+    for (String f : List.of("model", "usage", "stopReason", "error", "context", "feedback",
+        MongoDocs.LAST_CONTINUE_ERROR)) {
       if (doc.getValue(f) != null) {
         e.put(f, doc.getValue(f));
       }

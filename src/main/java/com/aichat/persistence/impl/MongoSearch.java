@@ -13,6 +13,7 @@ import com.aichat.persistence.ChatStore.SearchBudget;
 import com.aichat.persistence.ChatStore.SearchHit;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import com.mongodb.MongoException;
@@ -55,11 +56,16 @@ final class MongoSearch {
   /** MongoDB's error code for an operation that exceeded its {@code maxTimeMS}. */
   static final int MAX_TIME_MS_EXPIRED = 50;
 
+  private final Vertx vertx;
   private final MongoClient mongo;
 
-  MongoSearch(MongoClient mongo) {
+  MongoSearch(Vertx vertx, MongoClient mongo) {
+    this.vertx = vertx;
     this.mongo = mongo;
   }
+
+  /** What one batch gave: the answer when the request ends in it, else the key of its last text. */
+  private record Batch(Page<SearchHit> answer, SortKey last) {}
 
   private record Cursor(boolean messages, SortKey key) {}
 
@@ -139,36 +145,51 @@ final class MongoSearch {
           }
           JsonObject c = result.getJsonObject("cursor");
           JsonArray docs = c == null ? new JsonArray() : c.getJsonArray("firstBatch", new JsonArray());
-          SortKey last = key;
-          for (int i = 0; i < docs.size(); i++) {
-            JsonObject d = docs.getJsonObject(i);
-            SearchHit hit;
-            String text;
-            if (messages) {
-              ChatMessage m = MongoDocs.message(d);
-              last = new SortKey(m.createdAt(), m.id());
-              text = m.content() == null ? "" : m.content();
-              hit = matches(scan, text) ? hit("message", m.toJson(), text, scan.matcher) : null;
-            } else {
-              ChatSession s = MongoDocs.session(d);
-              last = new SortKey(s.updatedAt(), s.id());
-              text = s.title() == null ? "" : s.title();
-              hit = matches(scan, text) ? hit("session", s.toJson(), text, scan.matcher) : null;
-            }
-            if (hit != null) {
-              scan.hits.add(hit);
-            }
-            boolean more = i < docs.size() - 1 || docs.size() == BATCH || !messages;
-            if ((scan.hits.size() == scan.size || scan.spent()) && more) {
-              return Future.succeededFuture(new Page<>(scan.hits, encode(messages ? "m" : "s", last)));
-            }
-          }
-          if (docs.size() == BATCH) {
-            return step(scan, messages, last);
-          }
-          // this phase is done: sessions go on with messages; messages end the search
-          return messages ? Future.succeededFuture(new Page<>(scan.hits, null)) : step(scan, true, null);
+          // Matching a batch (up to 16 texts of 32,000 characters, plus rendering and snippets) is CPU
+          // work: it runs on a worker thread, never on the store's event loop, which serves every other
+          // user's store operations meanwhile. Unordered: searches of different users run in parallel;
+          // one request's batches run one after the other anyway (each starts after the previous one).
+          return vertx.executeBlocking(() -> examine(scan, messages, key, docs), false)
+              .compose(batch -> {
+                if (batch.answer() != null) {
+                  return Future.succeededFuture(batch.answer());
+                }
+                if (docs.size() == BATCH) {
+                  return step(scan, messages, batch.last());
+                }
+                // this phase is done: sessions go on with messages; messages end the search
+                return messages ? Future.succeededFuture(new Page<>(scan.hits, null)) : step(scan, true, null);
+              });
         });
+  }
+
+  /** Matches one batch (on a worker thread); an answer when the request ends inside it. */
+  private static Batch examine(Scan scan, boolean messages, SortKey key, JsonArray docs) {
+    SortKey last = key;
+    for (int i = 0; i < docs.size(); i++) {
+      JsonObject d = docs.getJsonObject(i);
+      SearchHit hit;
+      String text;
+      if (messages) {
+        ChatMessage m = MongoDocs.message(d);
+        last = new SortKey(m.createdAt(), m.id());
+        text = m.content() == null ? "" : m.content();
+        hit = matches(scan, text) ? hit("message", m.toJson(), text, scan.matcher) : null;
+      } else {
+        ChatSession s = MongoDocs.session(d);
+        last = new SortKey(s.updatedAt(), s.id());
+        text = s.title() == null ? "" : s.title();
+        hit = matches(scan, text) ? hit("session", s.toJson(), text, scan.matcher) : null;
+      }
+      if (hit != null) {
+        scan.hits.add(hit);
+      }
+      boolean more = i < docs.size() - 1 || docs.size() == BATCH || !messages;
+      if ((scan.hits.size() == scan.size || scan.spent()) && more) {
+        return new Batch(new Page<>(scan.hits, encode(messages ? "m" : "s", last)), last);
+      }
+    }
+    return new Batch(null, last);
   }
 
   private static boolean matches(Scan scan, String text) {
