@@ -2,6 +2,8 @@ package com.aichat.bench;
 
 import com.aichat.ai.FakeAnthropicServer;
 import com.aichat.ai.GenerationHarness;
+import com.aichat.auth.DevSecretStore;
+import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.WebClient;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
@@ -45,12 +48,25 @@ import org.slf4j.LoggerFactory;
  *     (b) {@value #JOIN_SOCKETS} authenticated sockets emitting {@code join} as fast as the flood allows
  *     (reconnecting when disconnected); (c) {@value #SENDERS} concurrent loops POSTing messages; (d)
  *     {@value #SLOW_PER_PORT} slowloris connections to each of the REST and gateway ports, sending a header
- *     byte every {@value #SLOW_BYTE_MS} ms and reconnecting when closed.</li>
+ *     byte every {@value #SLOW_BYTE_MS} ms and reconnecting when closed; and, since issue 24, the
+ *     {@link ResourceAttackers}: (e) {@value ResourceAttackers#STALLED_EXPORTS} stalled exports of another
+ *     user's {@value ResourceAttackers#EXPORT_MESSAGES}-message session of 16 KB messages, (f)
+ *     {@value ResourceAttackers#SEARCH_LOOPS} loops of hostile searches by a user with
+ *     {@value ResourceAttackers#SEARCH_MESSAGES} messages of 32,000 characters, (g) a {@code POST /dev/token}
+ *     flood at ~{@value ResourceAttackers#DEV_TOKENS_PER_SEC}/s from one address.</li>
  * </ol>
+ * The node runs on the embedded default's auth, the generated dev secret (so {@code POST /dev/token}, the
+ * web client's one-click sign-in, is mounted, with its shipped per-address limit
+ * {@code auth.dev_tokens_per_minute}; loopback, so {@code auth.dev_public_bind} false is fine, and
+ * {@code auth.dev_with_api_key} because the fake Claude has a key); the benchmark signs its users'
+ * tokens with that secret. The data of (e) and (f) is bulk-inserted through the embedded store's wire
+ * port before the idle phase.
  * The fake Claude streams 20 words, a chunk a millisecond. Attackers run in the same JVM as the node
  * (one process, the machine's 2 cores). Reports both distributions, their ratio, what each attacker got,
- * heap (MemoryMXBean, after a GC) before and after, and {@code /health} at the end. PASS when the abuse
- * p50 is within 2× of the idle p50, every measured reply streamed, and the node answers {@code /health}.
+ * heap (MemoryMXBean, after a GC) before the flood, with every attacker still on after the measured
+ * replies, and after, and {@code /health} at the end. PASS when the abuse p50 is within 2× of the idle
+ * p50, every measured reply streamed, the heap after a GC with every attacker on is less than
+ * {@value #HEAP_BOUND_MIB} MiB above the one before the flood, and the node answers {@code /health}.
  *
  * <p>Run: {@code mvn -B -q test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=com.aichat.bench.AbuseBenchmark [-Dbench.replies=20]}
@@ -66,6 +82,8 @@ public final class AbuseBenchmark {
   static final int SENDERS = 4;
   static final int SLOW_PER_PORT = 50;
   static final long SLOW_BYTE_MS = 500;
+  /** Heap growth allowed over the pre-flood heap (after a GC) with every attacker on. */
+  static final int HEAP_BOUND_MIB = 64;
   /** The flood runs at least this long, so that slow connections meet the 10 s header timeout. */
   private static final long MIN_FLOOD_MS = 15_000;
 
@@ -93,63 +111,107 @@ public final class AbuseBenchmark {
   private final AtomicLong heapPeak = new AtomicLong();
 
   public static void main(String[] args) {
-    Bench.run("AbuseBenchmark", 150, vertx -> new AbuseBenchmark().run(vertx));
+    Bench.run("AbuseBenchmark", 300, vertx -> new AbuseBenchmark().run(vertx));
   }
 
-  /** The shipped limits, restored over {@link Bench#overrides}' measuring ones. */
-  private static JsonObject shippedLimits() {
+  /**
+   * The shipped limits, restored over {@link Bench#overrides}' measuring ones, and the embedded default's
+   * auth (the generated dev secret, so {@code POST /dev/token} is mounted) with the store's wire port.
+   */
+  private static JsonObject shippedLimits(int mongoPort) {
     return new JsonObject()
         .put("rate_limit", new JsonObject().put("requests_per_minute", 600))
         .put("gateway", new JsonObject().put("max_sockets_per_user", 20).put("event_rate_per_sec", 10).put("event_burst", 30))
-        .put("quota", new JsonObject().put("max_pending_replies", 5));
+        .put("quota", new JsonObject().put("max_pending_replies", 5))
+        .put("auth", new JsonObject().put("hs256_secret", "").put("dev_with_api_key", true))
+        .put("mongo", new JsonObject().put("embedded_port", mongoPort));
   }
 
   private Future<Boolean> run(Vertx vertx) {
     byte[] bombFrame = bombFrame(BOMB_MIB << 20);
-    return Bench.start(vertx, "memory", shippedLimits()).compose(h -> {
+    int mongoPort = com.aichat.testing.TestApp.freePort();
+    return Bench.start(vertx, "memory", shippedLimits(mongoPort)).compose(h -> {
       h.fake().defaultScenario(FakeAnthropicServer.stream(FakeAnthropicServer.words(20), 1));
       int httpPort = h.app().httpPort();
       int gwPort = h.app().gatewayPort();
       WebClient http = Bench.client(vertx, 2);
       WebClient attackHttp = Bench.client(vertx, SENDERS);
+      WebClient searchHttp = Bench.client(vertx, ResourceAttackers.SEARCH_LOOPS);
+      WebClient devHttp = Bench.client(vertx, 8);
       WebSocketClient wsc = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100));
       NetClient net = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5_000));
-      String goodToken = Bench.token(vertx, GenerationHarness.newUserId());
-      String badToken = Bench.token(vertx, GenerationHarness.newUserId());
+      MongoClient direct = MongoClient.create(vertx, new JsonObject()
+          .put("connection_string", "mongodb://127.0.0.1:" + mongoPort).put("db_name", "chat"));
+      ResourceAttackers resources = new ResourceAttackers(vertx, httpPort);
       Good good = new Good();
       List<Long> idle = new ArrayList<>();
       List<Long> abused = new ArrayList<>();
-      long[] heap = new long[2];
+      long[] heap = new long[3];
+      long[] exportPages = {-1};
       long[] floodStart = new long[1];
-      return Bench.newSession(http, httpPort, goodToken, "well-behaved")
-          .compose(sid -> Bench.newSession(attackHttp, httpPort, badToken, "attacker")
-              .compose(badSid -> good.connect(vertx, wsc, gwPort, goodToken, sid)
-                  .compose(v -> measure(vertx, http, httpPort, goodToken, sid, good, 0, WARMUP + replies, idle))
-                  .compose(v -> {
-                    heap[0] = usedHeapAfterGc();
-                    heapPeak.set(heap[0]);
-                    flooding = true;
-                    floodStart[0] = System.currentTimeMillis();
-                    long sampler = vertx.setPeriodic(100, t -> heapPeak.accumulateAndGet(
-                        memory.getHeapMemoryUsage().getUsed(), Math::max));
-                    startFlood(vertx, wsc, net, attackHttp, httpPort, gwPort, badToken, badSid, bombFrame);
-                    return delay(vertx, 2_000)
-                        .compose(x -> measure(vertx, http, httpPort, goodToken, sid, good, 0, replies, abused))
-                        .compose(x -> delay(vertx, Math.max(0, MIN_FLOOD_MS - (System.currentTimeMillis() - floodStart[0]))))
-                        .eventually(() -> {
-                          flooding = false;
-                          vertx.cancelTimer(sampler);
-                          return delay(vertx, 1_500); // let in-flight attackers wind down
-                        });
-                  })))
+      // the well-behaved user, the flooder, the export victim, the searcher
+      String[] users = {GenerationHarness.newUserId(), GenerationHarness.newUserId(), GenerationHarness.newUserId(),
+          GenerationHarness.newUserId()};
+      String[] tokens = new String[users.length];
+      String[] sids = new String[users.length];
+      return DevSecretStore.loadOrCreate(vertx, h.app().config().auth().devSecretFile())
+          .compose(secret -> {
+            for (int i = 0; i < tokens.length; i++) {
+              tokens[i] = TestTokens.token(vertx, secret, new JsonObject().put("sub", users[i]), 3600);
+            }
+            return Bench.newSession(http, httpPort, tokens[0], "well-behaved").onSuccess(id -> sids[0] = id);
+          })
+          .compose(x -> Bench.newSession(attackHttp, httpPort, tokens[1], "attacker").onSuccess(id -> sids[1] = id))
+          .compose(x -> Bench.newSession(http, httpPort, tokens[2], "long export").onSuccess(id -> sids[2] = id))
+          .compose(x -> Bench.newSession(http, httpPort, tokens[3], "long texts").onSuccess(id -> sids[3] = id))
+          .compose(x -> seedResources(direct, users, sids))
+          .compose(x -> good.connect(vertx, wsc, gwPort, tokens[0], sids[0]))
+          .compose(v -> measure(vertx, http, httpPort, tokens[0], sids[0], good, 0, WARMUP + replies, idle))
           .compose(v -> {
-            heap[1] = usedHeapAfterGc();
+            heap[0] = usedHeapAfterGc();
+            heapPeak.set(heap[0]);
+            flooding = true;
+            floodStart[0] = System.currentTimeMillis();
+            long sampler = vertx.setPeriodic(100, t -> heapPeak.accumulateAndGet(
+                memory.getHeapMemoryUsage().getUsed(), Math::max));
+            startFlood(vertx, wsc, net, attackHttp, httpPort, gwPort, tokens[1], sids[1], bombFrame);
+            resources.start(tokens[2], sids[2], tokens[3], searchHttp, devHttp);
+            return delay(vertx, 2_000)
+                .compose(x -> measure(vertx, http, httpPort, tokens[0], sids[0], good, 0, replies, abused))
+                .compose(x -> delay(vertx, Math.max(0, MIN_FLOOD_MS - (System.currentTimeMillis() - floodStart[0]))))
+                .map(x -> {
+                  // every attacker still on: the stalled exports hold what they hold now
+                  exportPages[0] = ResourceAttackers.exportPagesInMemory();
+                  heap[1] = usedHeapAfterGc();
+                  return x;
+                })
+                .eventually(() -> {
+                  flooding = false;
+                  resources.stop();
+                  vertx.cancelTimer(sampler);
+                  return delay(vertx, 1_500); // let in-flight attackers wind down
+                });
+          })
+          .compose(v -> {
+            heap[2] = usedHeapAfterGc();
             return http.get(httpPort, "127.0.0.1", "/health").send().map(r -> r.statusCode());
           })
           .map(health -> report(idle.subList(Math.min(WARMUP, idle.size()), idle.size()), abused, heap, health,
-              System.currentTimeMillis() - floodStart[0]))
-          .eventually(() -> h.close());
+              System.currentTimeMillis() - floodStart[0], resources, exportPages[0]))
+          .eventually(() -> direct.close().eventually(() -> h.close()));
     });
+  }
+
+  /** The export victim's multi-MB session and the searcher's long messages, straight into the store. */
+  private static Future<Void> seedResources(MongoClient direct, String[] users, String[] sids) {
+    long t0 = System.currentTimeMillis();
+    return ResourceAttackers.seed(direct, users[2], sids[2], ResourceAttackers.EXPORT_MESSAGES,
+            ResourceAttackers.EXPORT_MESSAGE_CHARS, 'x')
+        .compose(v -> ResourceAttackers.seed(direct, users[3], sids[3], ResourceAttackers.SEARCH_MESSAGES,
+            ResourceAttackers.SEARCH_MESSAGE_CHARS, 'a'))
+        .onSuccess(v -> log.info("seeded {} x {} chars to export and {} x {} chars to search in {} ms",
+            ResourceAttackers.EXPORT_MESSAGES, ResourceAttackers.EXPORT_MESSAGE_CHARS,
+            ResourceAttackers.SEARCH_MESSAGES, ResourceAttackers.SEARCH_MESSAGE_CHARS, System.currentTimeMillis() - t0));
   }
 
   // ---------------------------------------------------------------- the well-behaved client
@@ -494,7 +556,8 @@ public final class AbuseBenchmark {
     return out;
   }
 
-  private boolean report(List<Long> idle, List<Long> abused, long[] heap, int health, long floodMs) {
+  private boolean report(List<Long> idle, List<Long> abused, long[] heap, int health, long floodMs,
+      ResourceAttackers resources, long exportPages) {
     double idle50 = Bench.percentile(idle, 50);
     double abuse50 = Bench.percentile(abused, 50);
     double ratio = idle50 == 0 ? Double.POSITIVE_INFINITY : abuse50 / idle50;
@@ -522,9 +585,13 @@ public final class AbuseBenchmark {
           (long) Bench.percentile(life, 50), (long) Bench.percentile(life, 100),
           slowRefused.getOrDefault(port, new AtomicLong()).get());
     }
-    log.info("heap used after GC: before flood {} MiB, after {} MiB; peak sampled during the flood {} MiB",
-        heap[0] >> 20, heap[1] >> 20, heapPeak.get() >> 20);
+    resources.report(log);
+    long growth = heap[1] - heap[0];
+    log.info("heap used after GC: before flood {} MiB, with every attacker on {} MiB (+{} MiB, bound < {} MiB; "
+        + "export pages held then {}), after {} MiB; peak sampled during the flood {} MiB (garbage included)",
+        heap[0] >> 20, heap[1] >> 20, growth >> 20, HEAP_BOUND_MIB, exportPages, heap[2] >> 20, heapPeak.get() >> 20);
     log.info("/health at the end: {}", health);
-    return health == 200 && idle.size() == replies && abused.size() == replies && ratio <= 2.0;
+    return health == 200 && idle.size() == replies && abused.size() == replies && ratio <= 2.0
+        && growth < ((long) HEAP_BOUND_MIB << 20);
   }
 }
