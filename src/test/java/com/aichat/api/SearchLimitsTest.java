@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -195,5 +197,72 @@ class SearchLimitsTest {
     List<String> unbounded = ids(allPages(hostile, "a", 50, new SearchBudget(1L << 30, 60_000)));
     assertThat(unbounded).hasSize(HOSTILE_MESSAGES).doesNotHaveDuplicates();
     assertThat(timed).isEqualTo(unbounded);
+  }
+
+  // ---- another user's latency during hostile searches -----------------------------------------
+
+  /** Samples of another user's {@code GET /chats} per phase (at least; the busy phase also waits for searches). */
+  static final int LATENCY_SAMPLES = 301;
+
+  @Test
+  @DisplayName("another user's GET /chats median latency while the hostile searches loop stays within 2x of its idle median")
+  void otherUsersLatencyDuringHostileSearch() {
+    String token = TestTokens.token(vertx, TestTokens.newUserId());
+    for (int i = 0; i < 5; i++) {
+      api.createSession(token, "bystander " + i).await();
+    }
+    for (int i = 0; i < 30; i++) { // warm-up: JIT, connections
+      expect(api.get("/chats", token).await(), 200);
+    }
+    double idle = medianChatsLatencyMs(token, new AtomicInteger(), 0);
+
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger searches = new AtomicInteger();
+    // the hostile user searches back to back (one search per user runs at a time)
+    Future<Void> loops = hostileLoop(null, stop, searches);
+    TestApp.until(vertx, () -> searches.get() >= 1).await();
+    int before = searches.get();
+    double busy;
+    try {
+      busy = medianChatsLatencyMs(token, searches, before + 10);
+    } finally {
+      stop.set(true);
+    }
+    loops.await();
+    double ratio = busy / idle;
+    System.out.printf("GET /chats median: idle %.2f ms, during hostile searches %.2f ms, ratio %.2f (%d searches)%n",
+        idle, busy, ratio, searches.get() - before);
+    assertThat(searches.get() - before).as("hostile searches answered during the busy phase").isGreaterThanOrEqualTo(10);
+    assertThat(ratio).as("busy %.2f ms / idle %.2f ms", busy, idle).isLessThanOrEqualTo(2.0);
+  }
+
+  /** The median of {@link #LATENCY_SAMPLES} sequential {@code GET /chats}, sampling on until {@code count >= until}. */
+  static double medianChatsLatencyMs(String token, AtomicInteger count, int until) {
+    List<Long> nanos = new ArrayList<>();
+    while (nanos.size() < LATENCY_SAMPLES || count.get() < until) {
+      long t0 = System.nanoTime();
+      expect(api.get("/chats", token).await(), 200);
+      nanos.add(System.nanoTime() - t0);
+    }
+    nanos.sort(null);
+    return nanos.get(nanos.size() / 2) / 1e6;
+  }
+
+  /** Searches for the hostile query over and over, following each cursor to the end, until stopped. */
+  static Future<Void> hostileLoop(String cursor, AtomicBoolean stop, AtomicInteger answered) {
+    if (stop.get()) {
+      return Future.succeededFuture();
+    }
+    return search(hostileToken, HOSTILE_QUERY, cursor == null ? "" : "&cursor=" + cursor)
+        .compose(r -> {
+          String next = null;
+          if (r.statusCode() == 200) {
+            answered.incrementAndGet();
+            next = r.bodyAsJsonObject().getString("nextCursor");
+          } else {
+            assertThat(r.statusCode()).isEqualTo(429);
+          }
+          return hostileLoop(next, stop, answered);
+        });
   }
 }

@@ -10,6 +10,7 @@ import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -102,11 +103,14 @@ class GatewayAuthTest {
     if (wsClient == null) {
       wsClient = vertx.createWebSocketClient();
     }
-    return wsClient
+    // handlers are set before the connection exists: the open packet can arrive in the same read as the
+    // handshake's answer, before a callback on the connect future would have run
+    ClientWebSocket socket = wsClient.webSocket();
+    socket.textMessageHandler(frames::add);
+    socket.closeHandler(v -> outcome.tryComplete(new RawOutcome(frames, System.currentTimeMillis() - started)));
+    return socket
         .connect(app.gatewayPort(), "127.0.0.1", "/socket.io/?EIO=4&transport=websocket")
         .compose(ws -> {
-          ws.textMessageHandler(frames::add);
-          ws.closeHandler(v -> outcome.tryComplete(new RawOutcome(frames, System.currentTimeMillis() - started)));
           if (connectPacket != null) {
             ws.writeTextMessage(connectPacket);
             vertx.setTimer(100, t -> ignoreRefusal(vertx, ws, userId));

@@ -44,6 +44,11 @@ import java.util.List;
  * <p>One list, paged with one cursor: the matching sessions first (most recent activity first), then
  * the matching messages (newest first). The cursor is base64url of {@code {p: "s"|"m", t?, i?}}: the
  * phase and the sort key of the last text examined.
+ *
+ * <p>Between two batches a search pauses as long as the previous batch took (its read and its
+ * match), so one search uses at most about half of a core however long its texts are: other users'
+ * store operations and requests get the rest (the latency test in SearchLimitsTest holds them within
+ * 2x of idle).
  */
 final class MongoSearch {
 
@@ -135,6 +140,7 @@ final class MongoSearch {
     if (messages) {
       find.put("projection", new JsonObject().put("versions", 0).put(MongoMessageControls.REQUEST_IDS, 0));
     }
+    long started = System.nanoTime();
     return mongo.runCommand("find", find)
         .recover(err -> err instanceof MongoException me && me.getCode() == MAX_TIME_MS_EXPIRED && scan.examined > 0
             ? Future.succeededFuture(null)
@@ -155,7 +161,11 @@ final class MongoSearch {
                   return Future.succeededFuture(batch.answer());
                 }
                 if (docs.size() == BATCH) {
-                  return step(scan, messages, batch.last());
+                  // yield as long as the batch took (read and match) before reading the next one, so one
+                  // search holds at most about half a core and other users' operations interleave
+                  long pauseMs = Math.max(1, (System.nanoTime() - started) / 1_000_000L);
+                  return vertx.timer(pauseMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+                      .compose(t -> step(scan, messages, batch.last()));
                 }
                 // this phase is done: sessions go on with messages; messages end the search
                 return messages ? Future.succeededFuture(new Page<>(scan.hits, null)) : step(scan, true, null);
