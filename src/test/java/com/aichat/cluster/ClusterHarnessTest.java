@@ -43,7 +43,8 @@ class ClusterHarnessTest {
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assertThat(reply.getString("status")).isEqualTo("completed");
       assertThat(reply.getString("content")).contains("Hello across JVMs");
-      assertThat(back.logText()).contains("reply " + reply.getString("id") + " completed");
+      // the store reads completed a moment before the worker logs the end of its job: wait for the line
+      back.awaitLog("reply " + reply.getString("id") + " completed", Duration.ofSeconds(20));
 
       back.kill();
       assertThat(back.alive()).isFalse();
