@@ -214,7 +214,7 @@ public final class NodeIdentity {
     return Future.all(ended)
         .compose(all -> {
           List<String> ids = new ArrayList<>();
-          ended.forEach(f -> ids.addAll(f.result()));
+          all.<List<String>>list().forEach(ids::addAll);
           ids.forEach(messageId -> vertx.eventBus()
               .request(Addresses.DISPATCH, new DispatchRequest(messageId, null, null).toJson(),
                   new DeliveryOptions().setSendTimeout(DISPATCH_TIMEOUT_MS))

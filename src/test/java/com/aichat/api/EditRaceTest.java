@@ -18,6 +18,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,7 +85,7 @@ class EditRaceTest {
       assertThat(replyAfter.getString("status")).as(where).isEqualTo("pending");
       complete(store, replyId, "answer " + round);
     }
-    System.out.printf("edit race: the edit won %d of %d rounds%n", editsWon, ROUNDS);
+    LoggerFactory.getLogger(EditRaceTest.class).info("edit race: the edit won {} of {} rounds", editsWon, ROUNDS);
   }
 
   static JsonObject message(ApiClient api, String token, String sid, String id) {

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,8 +239,8 @@ class SearchLimitsTest {
     }
     loops.await();
     double ratio = busy / idle;
-    System.out.printf("GET /chats median: idle %.2f ms, during hostile searches %.2f ms, ratio %.2f (%d searches)%n",
-        idle, busy, ratio, searches.get() - before);
+    LoggerFactory.getLogger(SearchLimitsTest.class).info(String.format("GET /chats median: idle %.2f ms, during hostile searches %.2f ms, ratio %.2f (%d searches)",
+        idle, busy, ratio, searches.get() - before));
     assertThat(searches.get() - before).as("hostile searches answered during the busy phase").isGreaterThanOrEqualTo(10);
     assertThat(ratio).as("busy %.2f ms / idle %.2f ms", busy, idle).isLessThanOrEqualTo(2.0);
   }
