@@ -29,10 +29,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #RATE_MAP}: key {@code userId@minute}, the number of requests admitted in that fixed
  *       one-minute window (never counted past the limit); TTL {@value #WINDOW_TTL_SECONDS} s.
  *   <li>{@value #SLOT_MAP}: key {@code userId}, the generation slots the user holds: reply id to the
- *       worker holding it and the lease end. A slot is renewed while its job runs and dropped when it
- *       ends; the slot of a worker that died lapses after {@code worker.lease_ms}, like its claim. A
- *       reply keeps its slot across workers (the store's claim lease decides who runs it), so a reply
- *       taken over after a failure does not need a second slot.
+ *       workers holding it, each with its lease end. A hold is renewed while its job runs and dropped
+ *       when it ends; the hold of a worker that died lapses after {@code worker.lease_ms}, like its
+ *       claim. A reply keeps its one slot across workers (the store's claim lease decides who runs
+ *       it), so a reply taken over after a failure, or dispatched to two workers at once, does not need
+ *       a second slot; and a worker that gives its hold back (it lost the claim) leaves the slot held
+ *       for the worker that runs the reply.
  * </ul>
  *
  * Times are the caller's clock ({@code nowMillis} arguments), so the primary and its backup apply the
@@ -141,7 +143,7 @@ public final class ClusterLimits {
     return call(() -> slots.submitToKey(userId, new AcquireSlot(messageId, workerId, cap, nowMillis, leaseMs)));
   }
 
-  /** Gives back the slot of reply {@code messageId} if worker {@code workerId} holds it. */
+  /** Drops worker {@code workerId}'s hold of the slot of reply {@code messageId}; the slot is free once no worker holds it. */
   public Future<Boolean> releaseSlot(String userId, String messageId, String workerId, long nowMillis) {
     return call(() -> slots.submitToKey(userId, new ReleaseSlot(messageId, workerId, nowMillis)));
   }
@@ -181,8 +183,41 @@ public final class ClusterLimits {
     return Future.fromCompletionStage(stage, vertx.getOrCreateContext()).timeout(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
-  /** One generation slot: the worker holding it and when its lease ends. */
-  record Slot(String workerId, long untilMillis) implements Serializable {}
+  /** One generation slot: each worker holding it, with the end of its hold's lease. */
+  record Slot(HashMap<String, Long> holders) implements Serializable {
+
+    Slot held(String workerId, long untilMillis) {
+      HashMap<String, Long> next = new HashMap<>(holders);
+      next.put(workerId, untilMillis);
+      return new Slot(next);
+    }
+
+    /** This slot without the worker's hold; null when no hold is left. */
+    Slot without(String workerId) {
+      HashMap<String, Long> next = new HashMap<>(holders);
+      next.remove(workerId);
+      return next.isEmpty() ? null : new Slot(next);
+    }
+
+    /** The holds whose lease has not ended at {@code now}; null when none is left. */
+    Slot live(long now) {
+      HashMap<String, Long> next = new HashMap<>();
+      holders.forEach((worker, until) -> {
+        if (until > now) {
+          next.put(worker, until);
+        }
+      });
+      return next.isEmpty() ? null : new Slot(next);
+    }
+
+    long untilMillis() {
+      return holders.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    static Slot of(String workerId, long untilMillis) {
+      return new Slot(new HashMap<>()).held(workerId, untilMillis);
+    }
+  }
 
   /** Increments a window's count unless it reached the limit; answers the count (limit + 1 when full). */
   static final class CountRequest implements EntryProcessor<String, Long, Long> {
@@ -222,16 +257,17 @@ public final class ClusterLimits {
     @Override
     public Boolean process(Map.Entry<String, HashMap<String, Slot>> entry) {
       HashMap<String, Slot> held = live(entry.getValue(), now);
-      boolean granted = held.containsKey(messageId) || held.size() < cap;
+      Slot slot = held.get(messageId);
+      boolean granted = slot != null || held.size() < cap;
       if (granted) {
-        held.put(messageId, new Slot(workerId, now + leaseMs));
+        held.put(messageId, slot == null ? Slot.of(workerId, now + leaseMs) : slot.held(workerId, now + leaseMs));
       }
       store(entry, held, now);
       return granted;
     }
   }
 
-  /** Drops a slot held by the given worker. */
+  /** Drops the given worker's hold of a slot; the slot is free once no worker holds it. */
   static final class ReleaseSlot implements EntryProcessor<String, HashMap<String, Slot>, Boolean> {
     private final String messageId;
     private final String workerId;
@@ -250,9 +286,14 @@ public final class ClusterLimits {
       }
       HashMap<String, Slot> held = live(entry.getValue(), now);
       Slot slot = held.get(messageId);
-      boolean released = slot != null && slot.workerId().equals(workerId);
+      boolean released = slot != null && slot.holders().containsKey(workerId);
       if (released) {
-        held.remove(messageId);
+        Slot rest = slot.without(workerId);
+        if (rest == null) {
+          held.remove(messageId);
+        } else {
+          held.put(messageId, rest);
+        }
       }
       store(entry, held, now);
       return released;
@@ -283,8 +324,9 @@ public final class ClusterLimits {
     HashMap<String, Slot> out = new HashMap<>();
     if (held != null) {
       held.forEach((id, slot) -> {
-        if (slot.untilMillis() > now) {
-          out.put(id, slot);
+        Slot live = slot.live(now);
+        if (live != null) {
+          out.put(id, live);
         }
       });
     }
