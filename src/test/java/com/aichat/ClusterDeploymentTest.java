@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.AppConfig;
 import com.aichat.ops.Readiness;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import com.hazelcast.config.Config;
@@ -138,7 +138,7 @@ class ClusterDeploymentTest {
               new JsonObject().put("cluster", new JsonObject().put("enabled", true))
                   .put("verticles", new JsonObject().put("api", 1).put("gateway", 0)
                       .put("persistence", 0).put("dispatcher", 0).put("worker", 0))));
-          new Readiness(nodeB, clustered.deployment(), clustered.providers(), new ChatStoreClient(nodeB)).check()
+          new Readiness(nodeB, clustered.deployment(), clustered.providers(), ChatStore.client(nodeB)).check()
               .onComplete(ctx.succeeding(report -> ctx.verify(() -> {
                 JsonObject cluster = report.getJsonObject("checks").getJsonObject("cluster");
                 assertThat(cluster.getBoolean("ok")).isTrue();

@@ -3,7 +3,7 @@ package com.aichat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.AppConfig;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestCerts;
 import com.aichat.testing.TestTokens;
@@ -150,7 +150,7 @@ class ClusterTlsTest {
     String victim = TestTokens.newUserId();
     assertThat(((VertxInternal) rogue).clusterManager().getNodes()).hasSize(3);
     int servedBefore = probesServed.get();
-    ChatStoreClient rogueStore = new ChatStoreClient(rogue, 5_000);
+    ChatStore rogueStore = ChatStore.client(rogue, 5_000);
     WebClient http = WebClient.create(nodeB);
     rogue.eventBus().<String>request(PROBE, "ping", new DeliveryOptions().setSendTimeout(5_000))
         .map(pong -> "probe answered: " + pong)

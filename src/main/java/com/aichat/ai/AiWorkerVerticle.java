@@ -26,7 +26,7 @@ import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
 import com.aichat.ops.NodeLifecycle;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -132,7 +132,7 @@ public final class AiWorkerVerticle extends VerticleBase {
   }
 
   /** The session job kinds this worker runs, each with its handler (docs/generation.md, "Session jobs"). */
-  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(ChatStoreClient store) {
+  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(ChatStore store) {
     Map<SessionJobKind, SessionJobHandler> handlers = new EnumMap<>(SessionJobKind.class);
     if (titles.enabled()) {
       handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
@@ -153,7 +153,7 @@ public final class AiWorkerVerticle extends VerticleBase {
         : new OfflineModel(vertx, providers.offline());
     runtime = new GenerationJob.Runtime(
         vertx,
-        new ChatStoreClient(vertx),
+        ChatStore.client(vertx),
         provider,
         new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken(), settings.compaction()),
         settings,
@@ -161,8 +161,8 @@ public final class AiWorkerVerticle extends VerticleBase {
         workerId,
         this::holdUserSlot,
         this::summaryNeeded);
-    jobRunner = new SessionJobRunner(vertx, new ChatStoreClient(vertx), workerId, sessionJobs,
-        sessionJobHandlers(new ChatStoreClient(vertx)), life::draining);
+    jobRunner = new SessionJobRunner(vertx, ChatStore.client(vertx), workerId, sessionJobs,
+        sessionJobHandlers(ChatStore.client(vertx)), life::draining);
     return ClusterLimits.of(vertx, limits)
         .compose(c -> {
           cluster = c;

@@ -13,8 +13,9 @@ public final class Addresses {
   private Addresses() {}
 
   /**
-   * Persistence requests. Header {@value #ACTION_HEADER} names the {@code ChatStore} method; body and
-   * reply are the JSON forms documented on {@link com.aichat.persistence.ChatStore}.
+   * Persistence requests. Header {@value #ACTION_HEADER} names the {@code ChatStore} method; the body
+   * holds its arguments by parameter name and the reply its result, in the JSON forms of the generic
+   * binding ({@code persistence.binding.BusCodec}).
    */
   public static final String PERSISTENCE = "chat.persistence";
 

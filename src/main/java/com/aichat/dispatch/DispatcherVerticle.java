@@ -7,7 +7,6 @@ import com.aichat.contract.LeaseOwners;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStoreClient;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -102,7 +101,7 @@ public final class DispatcherVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     return Dispatch.create(vertx, settings, cloudTasks)
         .compose(created -> {
           strategy = created;

@@ -9,15 +9,23 @@ import com.aichat.contract.Page;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.contract.SessionJobState;
+import com.aichat.contract.Addresses;
+import com.aichat.persistence.binding.BusAddress;
+import com.aichat.persistence.binding.BusProxy;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 
 /**
  * Everything the service stores, as one contract. Other verticles reach it only through
- * {@link ChatStoreClient} (the event-bus proxy on {@link com.aichat.contract.Addresses#PERSISTENCE});
- * {@link PersistenceVerticle} serves it with {@link com.aichat.persistence.impl.MongoChatStore}.
+ * {@link #client} (the event-bus proxy on {@link Addresses#PERSISTENCE}, made by {@link BusProxy} from
+ * this interface); {@code PersistenceVerticle} serves it with
+ * {@link com.aichat.persistence.impl.MongoChatStore} through {@link com.aichat.persistence.binding.BusService}.
+ * A method's name is its bus action, its parameters travel by name and its result by its declared
+ * type ({@link com.aichat.persistence.binding.BusCodec}), so adding an operation is adding it here
+ * (and implementing it).
  *
  * <p>Ids are 24-hex strings. Every user-facing operation is scoped by {@code userId}: a session or
  * message of another user, and a malformed id, fail with {@code NOT_FOUND}. Failures are
@@ -25,10 +33,21 @@ import java.util.List;
  * unreachable database is {@code UNAVAILABLE}. Domain events are published after each committed write
  * by the persistence service layer (see {@link StoreChanges} and {@link com.aichat.contract.Addresses}).
  */
+@BusAddress(Addresses.PERSISTENCE)
 public interface ChatStore {
 
   /** The title of a session created without one. */
   String DEFAULT_TITLE = "New chat";
+
+  /** The store over the event bus, with requests timing out after {@link BusProxy#DEFAULT_TIMEOUT_MS}. */
+  static ChatStore client(Vertx vertx) {
+    return BusProxy.create(vertx, ChatStore.class);
+  }
+
+  /** The store over the event bus, with requests timing out after {@code timeoutMs}. */
+  static ChatStore client(Vertx vertx, long timeoutMs) {
+    return BusProxy.create(vertx, ChatStore.class, timeoutMs);
+  }
 
   // ---- sessions -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.persistence.ChatStore.SendResult;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -31,7 +31,7 @@ public final class GenerationHarness {
   private final Vertx vertx;
   private final TestApp app;
   private final FakeAnthropicServer fake;
-  private final ChatStoreClient store;
+  private final ChatStore store;
   private final Map<String, List<DeltaEvent>> deltas = new ConcurrentHashMap<>();
   private final Map<String, Promise<ChatMessage>> finals = new ConcurrentHashMap<>();
   private final Map<String, List<String>> finalEventTypes = new ConcurrentHashMap<>();
@@ -41,7 +41,7 @@ public final class GenerationHarness {
     this.vertx = vertx;
     this.app = app;
     this.fake = fake;
-    this.store = new ChatStoreClient(vertx);
+    this.store = ChatStore.client(vertx);
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_DELTA, m -> {
       DeltaEvent d = DeltaEvent.fromJson(m.body());
       deltas.computeIfAbsent(d.messageId(), k -> new ArrayList<>()).add(d);
@@ -105,7 +105,7 @@ public final class GenerationHarness {
     return fake;
   }
 
-  public ChatStoreClient store() {
+  public ChatStore store() {
     return store;
   }
 

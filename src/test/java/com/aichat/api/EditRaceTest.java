@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.Completion;
-import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -42,7 +41,7 @@ class EditRaceTest {
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000));
     TestApp app = TestApp.start(vertx, dir, overrides).await();
     ApiClient api = new ApiClient(vertx, app.httpPort());
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     String token = TestTokens.token(vertx, TestTokens.newUserId());
     String sid = api.createSession(token, "race").await().getString("id");
     JsonObject pair = api.send(token, sid, "original question").await();

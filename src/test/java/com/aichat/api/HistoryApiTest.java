@@ -9,7 +9,6 @@ import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.Completion;
-import com.aichat.persistence.ChatStoreClient;
 import com.aichat.persistence.impl.MongoChatStore;
 import com.aichat.embedded.index.PlanLog;
 import com.aichat.testing.TestApp;
@@ -70,7 +69,7 @@ class HistoryApiTest {
         .put("rate_limit", new JsonObject().put("requests_per_minute", 100_000));
     TestApp app = TestApp.start(v, dataDir, overrides).await();
     api = new ApiClient(v, app.httpPort());
-    store = new ChatStoreClient(v);
+    store = ChatStore.client(v);
     direct = MongoClient.create(v, new JsonObject()
         .put("connection_string", "mongodb://127.0.0.1:" + mongoPort).put("db_name", "chat"));
   }

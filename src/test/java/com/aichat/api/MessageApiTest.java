@@ -5,7 +5,7 @@ import static com.aichat.api.ApiClient.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.Addresses;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -205,7 +205,7 @@ class MessageApiTest {
     String token = TestTokens.token(vertx, TestTokens.newUserId());
     Promise<String> cancelSeen = Promise.promise();
     vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, m -> cancelSeen.tryComplete(m.body().getString("messageId")));
-    ChatStoreClient store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     api.createSession(token, "p")
         .compose(s -> api.send(token, s.getString("id"), "long report"))
         .compose(pair -> {

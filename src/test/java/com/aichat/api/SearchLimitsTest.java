@@ -8,7 +8,6 @@ import com.aichat.contract.Page;
 import com.aichat.persistence.ChatStore;
 import com.aichat.persistence.ChatStore.SearchBudget;
 import com.aichat.persistence.ChatStore.SearchHit;
-import com.aichat.persistence.ChatStoreClient;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -61,7 +60,7 @@ class SearchLimitsTest {
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000));
     TestApp app = TestApp.start(v, dataDir, overrides).await();
     api = new ApiClient(v, app.httpPort());
-    store = new ChatStoreClient(v);
+    store = ChatStore.client(v);
     hostileToken = TestTokens.token(v, hostile);
     String sid = api.createSession(hostileToken, "long texts").await().getString("id");
     String text = "a".repeat(MESSAGE_CHARS);

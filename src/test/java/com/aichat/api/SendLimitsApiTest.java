@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.persistence.ChatStore.Completion;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -38,7 +38,7 @@ class SendLimitsApiTest {
 
   @TempDir static Path dataDir;
   private static ApiClient api;
-  private static ChatStoreClient store;
+  private static ChatStore store;
 
   @BeforeAll
   static void start(Vertx vertx, VertxTestContext ctx) {
@@ -48,7 +48,7 @@ class SendLimitsApiTest {
             .put("max_pending_replies", PENDING_CAP));
     TestApp.start(vertx, dataDir, overrides).onComplete(ctx.succeeding(a -> {
       api = new ApiClient(vertx, a.httpPort());
-      store = new ChatStoreClient(vertx);
+      store = ChatStore.client(vertx);
       ctx.completeNow();
     }));
   }

@@ -1,7 +1,7 @@
 package com.aichat.bench;
 
 import com.aichat.ai.GenerationHarness;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -61,7 +61,7 @@ public final class DurabilityBenchmark {
     String userId = GenerationHarness.newUserId();
     return vertx.<long[]>executeBlocking(() -> runChild(dir, userId))
         .compose(acked -> TestApp.start(vertx, dir, Bench.overrides("h2"))
-            .compose(app -> new ChatStoreClient(vertx).countUserMessagesSince(userId, Instant.EPOCH))
+            .compose(app -> ChatStore.client(vertx).countUserMessagesSince(userId, Instant.EPOCH))
             .map(survived -> {
               long ackedCount = acked[0];
               double seconds = acked[2] / 1000.0;
@@ -120,9 +120,9 @@ public final class DurabilityBenchmark {
   private static void child(Path dir, String userId) {
     Vertx vertx = Vertx.vertx();
     TestApp.start(vertx, dir, Bench.overrides("h2"))
-        .compose(app -> new ChatStoreClient(vertx).createSession(userId, null, "durability"))
+        .compose(app -> ChatStore.client(vertx).createSession(userId, null, "durability"))
         .onSuccess(session -> {
-          ChatStoreClient store = new ChatStoreClient(vertx);
+          ChatStore store = ChatStore.client(vertx);
           log.info("durability-ready {}", System.currentTimeMillis());
           AtomicInteger next = new AtomicInteger();
           AtomicInteger acked = new AtomicInteger();
@@ -138,7 +138,7 @@ public final class DurabilityBenchmark {
         });
   }
 
-  private static void sendNext(ChatStoreClient store, String userId, String sessionId, AtomicInteger next,
+  private static void sendNext(ChatStore store, String userId, String sessionId, AtomicInteger next,
       AtomicInteger acked, Promise<Void> all) {
     int i = next.getAndIncrement();
     if (i >= SENDS) {

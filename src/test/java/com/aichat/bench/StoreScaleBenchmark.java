@@ -3,7 +3,7 @@ package com.aichat.bench;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.MessageEvent;
 import com.aichat.gateway.NodeScenario;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.embedded.EmbeddedMongo;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *       {@code scenarios.js timeline}), and the same two on the event bus ({@code chat.events.*});</li>
  *   <li>{@code GET /chats/:id/messages} (default page) on a {@value #HISTORY}-message session: requests/s,
  *       {@value #CONCURRENCY} loops for {@code bench.window_s};</li>
- *   <li>{@code claimGeneration} over the bus ({@link ChatStoreClient}) on fresh pending placeholders:
+ *   <li>{@code claimGeneration} over the bus ({@link ChatStore}) on fresh pending placeholders:
  *       claims/s, {@value #CONCURRENCY} in flight, at most {@code bench.claims} or {@code bench.window_s}.</li>
  * </ol>
  * Before the first size, one such pass of sends, GET and claims runs on the empty store and is discarded,
@@ -210,7 +210,7 @@ public final class StoreScaleBenchmark {
     private final Events events;
     private final List<Row> rows;
     private final WebClient http;
-    private final ChatStoreClient store;
+    private final ChatStore store;
     private final String userId = TestTokens.newUserId();
     private Path dir;
     private TestApp app;
@@ -226,7 +226,7 @@ public final class StoreScaleBenchmark {
       this.events = events;
       this.rows = rows;
       this.http = Bench.client(vertx, CONCURRENCY);
-      this.store = new ChatStoreClient(vertx, STORE_TIMEOUT_MS);
+      this.store = ChatStore.client(vertx, STORE_TIMEOUT_MS);
     }
 
     Future<Void> run() {

@@ -7,7 +7,7 @@ import com.aichat.AppConfig;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -105,7 +105,7 @@ class SweepLeaseTest {
       dispatchers.add(startNode(names.get(i), config(names.get(i), dispatcherOnly, cluster, ports, ports.get(i + 1)), true));
     }
 
-    ChatStoreClient client = new ChatStoreClient(storeNode);
+    ChatStore client = ChatStore.client(storeNode);
     // one reply per user, so the per-user worker cap holds none back and each is claimed in its round
     List<String> replies = new ArrayList<>();
     Map<String, String> userOf = new ConcurrentHashMap<>();
@@ -148,7 +148,7 @@ class SweepLeaseTest {
     }
   }
 
-  private static ChatMessage awaitCompleted(ChatStoreClient client, String user, String session, String id)
+  private static ChatMessage awaitCompleted(ChatStore client, String user, String session, String id)
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {

@@ -8,7 +8,7 @@ import com.aichat.contract.ChatSession;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;
@@ -34,11 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayAbuseTest {
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     JsonObject limits = new JsonObject().put("gateway", new JsonObject()
         .put("max_sockets_per_user", 3).put("event_rate_per_sec", 2).put("event_burst", 10)
         .put("max_rejected_events", 20));

@@ -8,7 +8,7 @@ import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -43,7 +43,7 @@ class GatewayBackpressureTest {
   private static final int CHUNK = 16 * 1024;
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
   /**
    * Held for the test's length: Vert.x 5 closes a client (and evicts its connections) once it is no
    * longer reachable, so a client used inline can lose its connection mid-handshake after a GC.
@@ -52,7 +52,7 @@ class GatewayBackpressureTest {
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     // small enough that the stalled client is cut within the flood, large enough (32 deltas of 16 KiB)
     // that the healthy client, briefly descheduled on a loaded machine, is not (at 64 KiB it once was)
     JsonObject small = new JsonObject().put("gateway", new JsonObject().put("write_buffer_high_bytes", 512 * 1024));

@@ -6,7 +6,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.MessageEvent;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -32,11 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayQueuedEventTest {
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     // no AI worker: every dispatched reply waits in the dispatcher's queue
     TestApp.start(vertx, dir, new JsonObject().put("verticles", new JsonObject().put("worker", 0)))
         .onComplete(ctx.succeeding(a -> {

@@ -7,7 +7,7 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;
@@ -36,11 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayResumeRaceTest {
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     // 30 sockets of one user join at once
     JsonObject noWorkers = new JsonObject().put("verticles", new JsonObject().put("worker", 0).put("dispatcher", 0))
         .put("gateway", new JsonObject().put("max_sockets_per_user", 50).put("event_burst", 1000));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;
@@ -27,11 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayResumeTest {
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     // a slow offline model, so that the reply is still generating when the client comes back
     JsonObject slow = new JsonObject().put("offline", new JsonObject().put("chunk_delay_ms", 40).put("chunk_chars", 8));
     TestApp.start(vertx, dir, slow).onComplete(ctx.succeeding(a -> {

@@ -9,7 +9,7 @@ import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -39,11 +39,11 @@ class GatewayRoomsTest {
   private static final Logger log = LoggerFactory.getLogger(GatewayRoomsTest.class);
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     // 200 sockets of one user in one room (twoHundredClients)
     JsonObject manySockets = new JsonObject().put("gateway", new JsonObject().put("max_sockets_per_user", 250).put("event_burst", 1000));
     TestApp.start(vertx, dir, manySockets).onComplete(ctx.succeeding(a -> {

@@ -2,7 +2,7 @@ package com.aichat.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;
@@ -90,7 +90,7 @@ class GatewayUpgradeStressTest {
   void upgradesUnderLoad(Vertx vertx, VertxTestContext ctx) throws Throwable {
     String userId = TestTokens.newUserId();
     String token = TestTokens.token(vertx, userId);
-    ChatStoreClient store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     String sessionId = store.createSession(userId, null, "upgrades")
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).id();
     JsonObject args = new JsonObject()

@@ -9,7 +9,7 @@ import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;
@@ -36,11 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayVersionCursorTest {
 
   private TestApp app;
-  private ChatStoreClient store;
+  private ChatStore store;
 
   @BeforeEach
   void start(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     TestApp.start(vertx, dir, new JsonObject().put("verticles", new JsonObject().put("worker", 0)))
         .onComplete(ctx.succeeding(a -> {
           app = a;

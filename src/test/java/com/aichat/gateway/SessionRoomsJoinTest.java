@@ -3,7 +3,7 @@ package com.aichat.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
@@ -34,7 +34,7 @@ class SessionRoomsJoinTest {
     List<JsonObject> acks = new ArrayList<>();
     TestApp.start(vertx, dir, persistenceOnly)
         .compose(app -> {
-          ChatStoreClient store = new ChatStoreClient(vertx);
+          ChatStore store = ChatStore.client(vertx);
           SessionRooms rooms = new SessionRooms(vertx, store, new SocketSender(new ChannelRegistry(), 100));
           return store.createSession(userId, null, "rooms").compose(s -> rooms
               .join(gone, userId, null, s.id(), () -> false, acks::add)

@@ -11,7 +11,7 @@ import com.aichat.config.ClusterSetup;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStoreClient;
+import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import com.aichat.metrics.Metrics;
@@ -365,7 +365,7 @@ class ClusterLimitsTest {
     });
     // the reply may have ended before the consumer was registered: ask the store once it is
     consumer.completion()
-        .compose(v -> new ChatStoreClient(node).getMessage(userId, sessionId, messageId))
+        .compose(v -> ChatStore.client(node).getMessage(userId, sessionId, messageId))
         .onSuccess(m -> {
           if (m.status() != MessageStatus.PENDING && m.status() != MessageStatus.PROCESSING) {
             done.tryComplete();

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The behaviour every {@link ChatStore} deployment must show, exercised as production does: the
- * {@link PersistenceVerticle} is deployed and called through {@link ChatStoreClient} over the event
+ * {@link PersistenceVerticle} is deployed and called through {@link ChatStore} over the event
  * bus. Subclasses choose the database (embedded memory, embedded H2, real MongoDB). A second,
  * direct client is used only to seed data that the API cannot produce (identical timestamps, other
  * collections) and to inspect the stored BSON types.
@@ -72,7 +72,7 @@ abstract class ChatStoreContractTest {
     this.vertx = vertx;
     deployStore(vertx, dataDir)
         .onComplete(ctx.succeeding(target -> {
-          store = new ChatStoreClient(vertx);
+          store = ChatStore.client(vertx);
           direct = MongoClient.create(vertx, new JsonObject()
               .put("connection_string", target.connectionString())
               .put("db_name", target.database()));

@@ -26,7 +26,7 @@ public final class DurabilityChild {
     int inFlight = Integer.parseInt(args[2]);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     Vertx vertx = Vertx.vertx();
-    ChatStoreClient store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     AtomicInteger counter = new AtomicInteger();
     PersistenceTestSupport.deploy(vertx, PersistenceTestSupport.embedded("h2", 0), dataDir)
         .onSuccess(id -> {
@@ -41,7 +41,7 @@ public final class DurabilityChild {
         });
   }
 
-  private static void writeForever(ChatStoreClient store, String userId, AtomicInteger counter, PrintStream out) {
+  private static void writeForever(ChatStore store, String userId, AtomicInteger counter, PrintStream out) {
     Future<Void> next = store
         .createSession(userId, null, "durable " + counter.incrementAndGet())
         .map(s -> {

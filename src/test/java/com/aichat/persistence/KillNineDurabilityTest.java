@@ -67,7 +67,7 @@ class KillNineDurabilityTest {
     assertThat(acked).hasSize(ACKS_BEFORE_KILL);
     assertThat(child.exitValue()).isEqualTo(137);
 
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     int port = com.aichat.testing.TestApp.freePort();
     io.vertx.ext.mongo.MongoClient direct = io.vertx.ext.mongo.MongoClient.create(vertx,
         new io.vertx.core.json.JsonObject().put("connection_string", "mongodb://127.0.0.1:" + port)

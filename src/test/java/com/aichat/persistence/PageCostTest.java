@@ -47,7 +47,7 @@ class PageCostTest {
   static void fill() {
     vertx = Vertx.vertx();
     direct = QueryShapeIndexTest.deployEmbedded(vertx, dataDir, "h2");
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
     user = new ObjectId().toHexString();
     session = store.createSession(user, null, "long").await().id();
     for (int i = 0; i < TURNS; i++) {

@@ -32,7 +32,7 @@ class PersistenceVerticleTest {
   @Test
   @DisplayName("Sessions and messages survive an undeploy and redeploy of the embedded H2 store")
   void dataSurvivesRestart(Vertx vertx, VertxTestContext ctx, @TempDir Path dataDir) {
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     MongoSettings h2 = PersistenceTestSupport.embedded("h2", 0);
     var seen = new Object() {
       String sessionId;
@@ -70,7 +70,7 @@ class PersistenceVerticleTest {
   @Test
   @DisplayName("Main deploys the persistence verticle from the configuration, and the store answers on the bus")
   void deployedByMain(Vertx vertx, VertxTestContext ctx, @TempDir Path dataDir) {
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     TestApp.start(vertx, dataDir)
         .compose(app -> store.createSession(userId, null, "wired"))
         .compose(s -> store.getSession(userId, s.id()))
@@ -112,7 +112,7 @@ class PersistenceVerticleTest {
     MongoServer server = new MongoServer(new MemoryBackend());
     int port = TestApp.freePort();
     server.bind("127.0.0.1", port);
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     var seen = new Object() {
       String sessionId;
       long lostAt;

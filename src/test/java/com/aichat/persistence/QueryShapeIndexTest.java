@@ -67,7 +67,7 @@ abstract class QueryShapeIndexTest {
   void everyQueryUsesAnIndex() {
     vertx = Vertx.vertx();
     direct = deploy(vertx, dataDir);
-    ChatStore store = new ChatStoreClient(vertx);
+    ChatStore store = ChatStore.client(vertx);
     String other = new ObjectId().toHexString();
     // Other users' data, so a scan would be visible in documents examined.
     String otherSession = store.createSession(other, null, "other").await().id();

@@ -54,7 +54,7 @@ class SessionJobStoreTest {
     vertx.eventBus().<JsonObject>consumer(Addresses.SESSION_JOBS, m -> delivered.add(SessionJobRequest.fromJson(m.body())));
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_SESSION, m -> sessionEvents.add(SessionEvent.fromJson(m.body())));
     PersistenceTestSupport.deploy(vertx, PersistenceTestSupport.embedded("memory", TestApp.freePort()), dataDir).await();
-    store = new ChatStoreClient(vertx);
+    store = ChatStore.client(vertx);
   }
 
   @AfterEach

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
 import io.vertx.ext.mongo.impl.config.MongoClientOptionsParser;
 import java.util.UUID;
 import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStoreBusHandler;
+import com.aichat.persistence.binding.BusService;
 import com.aichat.persistence.impl.MongoChatStore;
 import com.aichat.persistence.impl.MongoSchema;
 import com.aichat.persistence.MongoSettings;
@@ -45,7 +45,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private EmbeddedDatabase embedded;
   private MongoClient client;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
 
   /** With every session job kind enqueued automatically. */
   public PersistenceVerticle(MongoSettings settings, NodeSettings node) {
@@ -117,7 +117,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private Future<Void> registerStore() {
     ChatStore store = new MongoChatStore(
         vertx, client, java.time.Clock.systemUTC(), autoJobs, new BusChanges(vertx.eventBus()));
-    consumer = vertx.eventBus().consumer(Addresses.PERSISTENCE, new ChatStoreBusHandler(store));
+    consumer = BusService.serve(vertx, ChatStore.class, store);
     return consumer.completion().onSuccess(v -> scheduleLedgerRecovery(store));
   }
 
