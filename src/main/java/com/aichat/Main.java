@@ -14,7 +14,7 @@ import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.Drain;
 import com.aichat.ops.NodeIdentity;
 import com.aichat.ops.NodeLifecycle;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Recovery;
 import com.aichat.persistence.service.PersistenceVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -159,7 +159,7 @@ public final class Main {
     }
     if (cfg.node().reclaimLeases() && cfg.deployment().worker() > 0) {
       // the replies this node's earlier incarnation held restart now, not when their leases run out
-      chain = chain.compose(v -> NodeIdentity.of(vertx).reclaim(vertx, ChatStore.client(vertx)).mapEmpty());
+      chain = chain.compose(v -> NodeIdentity.of(vertx).reclaim(vertx, Recovery.client(vertx)).mapEmpty());
     }
     return chain.map(v -> ids);
   }

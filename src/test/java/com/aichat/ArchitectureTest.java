@@ -71,4 +71,39 @@ class ArchitectureTest {
             "com.aichat.ai..", "com.aichat.api..", "com.aichat.gateway..", "com.aichat.dispatch..", "com.aichat.jobs..")
         .check(main);
   }
+
+  @Test
+  @DisplayName("each caller of the store holds only the interface it needs (docs/architecture.md §2)")
+  void callersHoldTheirOwnStoreInterface() {
+    String conversations = "com.aichat.persistence.Conversations";
+    String generations = "com.aichat.persistence.Generations";
+    String jobs = "com.aichat.persistence.Jobs";
+    String recovery = "com.aichat.persistence.Recovery";
+    noClasses().that().resideInAnyPackage("com.aichat.api..", "com.aichat.gateway..")
+        .should().dependOnClassesThat().haveNameMatching(regex(generations, jobs, recovery))
+        .check(main);
+    noClasses().that().resideInAPackage("com.aichat.dispatch..")
+        .should().dependOnClassesThat().haveNameMatching(regex(conversations, generations, jobs))
+        .check(main);
+    noClasses().that().resideInAPackage("com.aichat.jobs..")
+        .should().dependOnClassesThat().haveNameMatching(regex(generations, recovery))
+        .check(main);
+    noClasses().that().resideInAPackage("com.aichat.ai..")
+        .should().dependOnClassesThat().haveNameMatching(regex(recovery))
+        .check(main);
+  }
+
+  @Test
+  @DisplayName("only the persistence service serves the store on the bus")
+  void onlyThePersistenceServiceServes() {
+    noClasses().that().resideOutsideOfPackages("com.aichat.persistence.service..", "com.aichat.persistence.binding..")
+        .should().dependOnClassesThat().haveFullyQualifiedName("com.aichat.persistence.binding.BusService")
+        .check(main);
+  }
+
+  /** A regex matching the named classes and their nested types. */
+  private static String regex(String... names) {
+    return "(" + String.join("|", java.util.Arrays.stream(names).map(n -> n.replace(".", "\\.")).toList())
+        + ")(\\$.*)?";
+  }
 }

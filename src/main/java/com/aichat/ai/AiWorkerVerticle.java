@@ -26,7 +26,9 @@ import java.util.EnumMap;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
 import com.aichat.ops.NodeLifecycle;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -104,6 +106,8 @@ public final class AiWorkerVerticle extends VerticleBase {
   private Metrics metrics;
   private ModelProvider provider;
   private GenerationJob.Runtime runtime;
+  /** The store's session jobs: the runner's, and the summary job this worker's replies ask for. */
+  private Jobs jobStore;
   private final Map<String, GenerationJob> jobs = new HashMap<>();
   private final Map<String, Future<GenerationOutcome>> running = new HashMap<>();
   private final Map<String, String> userOfJob = new HashMap<>();
@@ -132,13 +136,13 @@ public final class AiWorkerVerticle extends VerticleBase {
   }
 
   /** The session job kinds this worker runs, each with its handler (docs/generation.md, "Session jobs"). */
-  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(ChatStore store) {
+  private Map<SessionJobKind, SessionJobHandler> sessionJobHandlers(Conversations conversations, Jobs jobs) {
     Map<SessionJobKind, SessionJobHandler> handlers = new EnumMap<>(SessionJobKind.class);
     if (titles.enabled()) {
-      handlers.put(SessionJobKind.TITLE, new TitleJobHandler(store, provider, titles));
+      handlers.put(SessionJobKind.TITLE, new TitleJobHandler(conversations, provider, titles));
     }
     if (settings.compaction().enabled()) {
-      handlers.put(SessionJobKind.SUMMARY, new SummaryJobHandler(store, provider, runtime.contextBuilder()));
+      handlers.put(SessionJobKind.SUMMARY, new SummaryJobHandler(jobs, provider, runtime.contextBuilder()));
     }
     return handlers;
   }
@@ -151,9 +155,12 @@ public final class AiWorkerVerticle extends VerticleBase {
     provider = providers.useClaude()
         ? new ClaudeClient(vertx, providers.claude())
         : new OfflineModel(vertx, providers.offline());
+    Conversations conversations = Conversations.client(vertx);
+    jobStore = Jobs.client(vertx);
     runtime = new GenerationJob.Runtime(
         vertx,
-        ChatStore.client(vertx),
+        Generations.client(vertx),
+        conversations,
         provider,
         new ContextBuilder(settings.maxTurns(), settings.tokenBudget(), settings.charsPerToken(), settings.compaction()),
         settings,
@@ -161,8 +168,8 @@ public final class AiWorkerVerticle extends VerticleBase {
         workerId,
         this::holdUserSlot,
         this::summaryNeeded);
-    jobRunner = new SessionJobRunner(vertx, ChatStore.client(vertx), workerId, sessionJobs,
-        sessionJobHandlers(ChatStore.client(vertx)), life::draining);
+    jobRunner = new SessionJobRunner(vertx, jobStore, workerId, sessionJobs,
+        sessionJobHandlers(conversations, jobStore), life::draining);
     return ClusterLimits.of(vertx, limits)
         .compose(c -> {
           cluster = c;
@@ -336,7 +343,7 @@ public final class AiWorkerVerticle extends VerticleBase {
    * for again by the next reply.
    */
   private Future<Void> summaryNeeded(String sessionId) {
-    return runtime.store().enqueueSessionJob(sessionId, SessionJobKind.SUMMARY)
+    return jobStore.enqueueSessionJob(sessionId, SessionJobKind.SUMMARY)
         .onSuccess(created -> log.debug("session {}: summary job {}", sessionId, created ? "enqueued" : "already pending"))
         .<Void>mapEmpty()
         .recover(err -> {

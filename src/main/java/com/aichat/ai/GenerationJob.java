@@ -23,9 +23,10 @@ import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
 import com.aichat.logging.ReplyLog;
 import com.aichat.metrics.Metrics;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.ClaimResult;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Generations.ClaimResult;
+import com.aichat.persistence.Generations.Completion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -73,10 +74,14 @@ final class GenerationJob {
     SHUTDOWN
   }
 
-  /** What the job needs from its verticle; all of it is confined to the verticle's event loop. */
+  /**
+   * What the job needs from its verticle; all of it is confined to the verticle's event loop. The
+   * store's {@code Generations} runs the reply; {@code conversations} reads its question and session.
+   */
   record Runtime(
       Vertx vertx,
-      ChatStore store,
+      Generations store,
+      Conversations conversations,
       ModelProvider provider,
       ContextBuilder contextBuilder,
       WorkerSettings settings,
@@ -215,7 +220,7 @@ final class GenerationJob {
 
   private Future<BuiltContext> buildContext() {
     long started = System.nanoTime();
-    return rt.store()
+    return rt.conversations()
         .getMessage(reply.userId(), reply.sessionId(), reply.replyTo())
         .compose(q -> {
           question = q;
@@ -240,7 +245,7 @@ final class GenerationJob {
     if (!rt.contextBuilder().compaction().enabled()) {
       return Future.succeededFuture(null);
     }
-    return rt.store().getSession(reply.userId(), reply.sessionId()).map(ChatSession::summary);
+    return rt.conversations().getSession(reply.userId(), reply.sessionId()).map(ChatSession::summary);
   }
 
   /**

@@ -4,8 +4,8 @@ import com.aichat.auth.AuthenticatedUser;
 import com.aichat.auth.ClaimPath;
 import com.aichat.contract.ErrorCode;
 import com.aichat.limits.ClusterLimits;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SendLimits;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Conversations.SendLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +29,7 @@ final class AccessPolicy {
   private record Cached(boolean allowed, long expiresAtMillis) {}
 
   private final SubscriptionSettings settings;
-  private final ChatStore store;
+  private final Conversations store;
   private final RateLimiter rateLimiter;
   private final ClusterLimits cluster;
   private final Map<String, Cached> cache =
@@ -41,7 +41,7 @@ final class AccessPolicy {
       };
 
   /** {@code cluster} null: the rate limit is counted by this process's {@code rateLimiter} alone. */
-  AccessPolicy(SubscriptionSettings settings, ChatStore store, RateLimiter rateLimiter, ClusterLimits cluster) {
+  AccessPolicy(SubscriptionSettings settings, Conversations store, RateLimiter rateLimiter, ClusterLimits cluster) {
     this.settings = settings;
     this.store = store;
     this.rateLimiter = rateLimiter;
@@ -122,7 +122,7 @@ final class AccessPolicy {
   /**
    * The limits the store admits this user's send under: the plan's daily quota for today (UTC) when
    * {@code quota.enabled}, and {@code quota.max_pending_replies}. The store checks and counts them
-   * atomically with the send ({@link ChatStore#sendMessage(String, String, String, String, SendLimits)}).
+   * atomically with the send ({@link Conversations#sendMessage(String, String, String, String, SendLimits)}).
    */
   SendLimits sendLimits(AuthenticatedUser user) {
     long daily = settings.quotaEnabled() ? settings.dailyMessages().get(plan(user)) : -1;

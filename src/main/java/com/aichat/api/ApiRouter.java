@@ -7,7 +7,7 @@ import com.aichat.metrics.Metrics;
 import com.aichat.metrics.MetricsSetup;
 import com.aichat.ops.NodeLifecycle;
 import com.aichat.ops.Readiness;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import com.aichat.web.WebRoutes;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -45,8 +45,8 @@ public final class ApiRouter {
    * The router; {@code clusterLimits} (null: count on this node only) makes the rate limit
    * cluster-wide.
    */
-  public static Router create(Vertx vertx, ApiSettings cfg, TokenVerifier verifier, ChatStore store,
-      ChatStore healthStore, Buffer openApi, ClusterLimits clusterLimits) {
+  public static Router create(Vertx vertx, ApiSettings cfg, TokenVerifier verifier, Conversations store,
+      Conversations healthStore, Buffer openApi, ClusterLimits clusterLimits) {
     Router router = Router.router(vertx);
     ApiErrors errors = new ApiErrors(cfg.http().maxBodyBytes(), Metrics.of(vertx));
     AccessPolicy policy = new AccessPolicy(
@@ -165,7 +165,7 @@ public final class ApiRouter {
     }
   }
 
-  private static void health(RoutingContext ctx, ChatStore store) {
+  private static void health(RoutingContext ctx, Conversations store) {
     // A real round trip through persistence to the database: a count that matches nothing.
     store.countUserMessagesSince("000000000000000000000000", Instant.now())
         .onSuccess(n -> Responses.json(ctx, 200, new JsonObject().put("status", "ok")))

@@ -3,8 +3,8 @@ package com.aichat.api;
 import com.aichat.auth.AuthenticatedUser;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.QueuePosition;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SendResult;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Conversations.SendResult;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.json.JsonObject;
@@ -19,12 +19,12 @@ final class ControlHandlers {
 
   private static final Set<String> RATINGS = Set.of("up", "down");
 
-  private final ChatStore store;
+  private final Conversations store;
   private final AccessPolicy policy;
   private final MessageHandlers messages;
   private final MessageControlSettings settings;
 
-  ControlHandlers(ChatStore store, AccessPolicy policy, MessageHandlers messages, MessageControlSettings settings) {
+  ControlHandlers(Conversations store, AccessPolicy policy, MessageHandlers messages, MessageControlSettings settings) {
     this.store = store;
     this.policy = policy;
     this.messages = messages;

@@ -1,9 +1,9 @@
 package com.aichat.api;
 
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SearchHit;
-import com.aichat.persistence.ChatStore.UsageEntry;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Conversations.SearchHit;
+import com.aichat.persistence.Conversations.UsageEntry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,13 +29,13 @@ final class HistoryHandlers {
   static final int SEARCH_MAX_LIMIT = 50;
   private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("uuuu-MM-dd").withResolverStyle(ResolverStyle.STRICT);
 
-  private final ChatStore store;
+  private final Conversations store;
   private final HistorySettings settings;
 
   /** Users with a search running on this node (shared by every API verticle instance). */
   private final LocalMap<String, Boolean> running;
 
-  HistoryHandlers(Vertx vertx, ChatStore store, HistorySettings settings) {
+  HistoryHandlers(Vertx vertx, Conversations store, HistorySettings settings) {
     this.store = store;
     this.settings = settings;
     this.running = vertx.sharedData().getLocalMap(SEARCHES_RUNNING);
@@ -146,7 +146,7 @@ final class HistoryHandlers {
           "another search of yours is still running; search again when it has answered");
     }
     store.search(userId, q, limit, cursor,
-            new ChatStore.SearchBudget(settings.searchMaxScanBytes(), settings.searchMaxTimeMs()))
+            new Conversations.SearchBudget(settings.searchMaxScanBytes(), settings.searchMaxTimeMs()))
         .onComplete(ar -> running.remove(userId))
         .onSuccess(page -> Responses.json(ctx, 200, page.toJson(SearchHit::toJson).put("query", q)))
         .onFailure(ctx::fail);

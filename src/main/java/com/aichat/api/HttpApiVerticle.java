@@ -4,7 +4,7 @@ import com.aichat.auth.DevTokenCommand;
 import com.aichat.auth.JwtTokenVerifier;
 import com.aichat.auth.TokenVerifier;
 import com.aichat.limits.ClusterLimits;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The REST API: builds the router with {@link ApiRouter#create} and serves it on {@code http.host}:
- * {@code http.port}. It reaches storage only through {@link ChatStore} on the event bus. Several
+ * {@code http.port}. It reaches storage only through {@link Conversations} on the event bus. Several
  * instances share the port (Vert.x balances connections between them). {@link ConnectionGuard} closes
  * connections that are slow to send headers or idle between requests, and caps connections per IP.
  */
@@ -45,8 +45,8 @@ public final class HttpApiVerticle extends VerticleBase {
   }
 
   private Router router(TokenVerifier verifier, Buffer openApi, ClusterLimits limits) {
-    return ApiRouter.create(vertx, cfg, verifier, ChatStore.client(vertx),
-        ChatStore.client(vertx, ApiRouter.HEALTH_TIMEOUT_MS), openApi, limits);
+    return ApiRouter.create(vertx, cfg, verifier, Conversations.client(vertx),
+        Conversations.client(vertx, ApiRouter.HEALTH_TIMEOUT_MS), openApi, limits);
   }
 
   private Future<HttpServer> listen(Router router) {

@@ -8,8 +8,8 @@ import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.QueuePosition;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SendResult;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Conversations.SendResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -29,7 +29,7 @@ final class MessageHandlers {
   static final int MAX_LIMIT = 100;
 
   private final Vertx vertx;
-  private final ChatStore store;
+  private final Conversations store;
   /** How long a send waits for the dispatcher's receipt before answering 202 without a queue place. */
   static final long DISPATCH_ANSWER_TIMEOUT_MS = 2_000;
 
@@ -37,7 +37,7 @@ final class MessageHandlers {
   private final OverloadGuard overload;
   private final boolean awaitDispatch;
 
-  MessageHandlers(Vertx vertx, ChatStore store, AccessPolicy policy, OverloadGuard overload, boolean awaitDispatch) {
+  MessageHandlers(Vertx vertx, Conversations store, AccessPolicy policy, OverloadGuard overload, boolean awaitDispatch) {
     this.vertx = vertx;
     this.store = store;
     this.policy = policy;

@@ -4,7 +4,7 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.Page;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -78,7 +78,7 @@ final class SessionExport {
     }
   }
 
-  private final ChatStore store;
+  private final Conversations store;
   private final String userId;
   private final String sessionId;
   private final Format format;
@@ -88,7 +88,7 @@ final class SessionExport {
   private long aiErrors;
   private long pagesRead;
 
-  private SessionExport(RoutingContext ctx, ChatStore store, String userId, String sessionId, Format format,
+  private SessionExport(RoutingContext ctx, Conversations store, String userId, String sessionId, Format format,
       int pageSize) {
     this.store = store;
     this.userId = userId;
@@ -98,7 +98,7 @@ final class SessionExport {
     this.response = ctx.response();
   }
 
-  static void handle(RoutingContext ctx, ChatStore store, int pageSize) {
+  static void handle(RoutingContext ctx, Conversations store, int pageSize) {
     String sessionId = Params.pathId(ctx, "sessionId", "session");
     Format format = Format.of(Params.single(ctx, "format"));
     String userId = AuthHandler.user(ctx).userId();

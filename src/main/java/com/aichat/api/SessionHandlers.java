@@ -1,7 +1,7 @@
 package com.aichat.api;
 
 import com.aichat.contract.ChatSession;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
@@ -9,15 +9,15 @@ import java.util.Set;
 /** {@code /chats} and {@code /chats/:sessionId}: create, list, read, rename, delete. */
 final class SessionHandlers {
 
-  static final String DEFAULT_TITLE = ChatStore.DEFAULT_TITLE;
+  static final String DEFAULT_TITLE = Conversations.DEFAULT_TITLE;
   static final int MAX_TITLE = 200;
   static final int DEFAULT_LIMIT = 20;
   static final int MAX_LIMIT = 100;
 
-  private final ChatStore store;
+  private final Conversations store;
   private final String publicBaseUrl;
 
-  SessionHandlers(ChatStore store, String publicBaseUrl) {
+  SessionHandlers(Conversations store, String publicBaseUrl) {
     this.store = store;
     this.publicBaseUrl = publicBaseUrl;
   }

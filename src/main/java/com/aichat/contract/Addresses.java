@@ -13,13 +13,27 @@ public final class Addresses {
   private Addresses() {}
 
   /**
-   * Persistence requests. Header {@value #ACTION_HEADER} names the {@code ChatStore} method; the body
-   * holds its arguments by parameter name and the reply its result, in the JSON forms of the generic
-   * binding ({@code persistence.binding.BusCodec}).
+   * The store, split by who calls it (docs/architecture.md §2), one address per interface of
+   * {@code com.aichat.persistence}. Header {@value #ACTION_HEADER} names the interface's method; the
+   * body holds its arguments by parameter name and the reply its result, in the JSON forms of the
+   * generic binding ({@code persistence.binding.BusCodec}). {@code Conversations}: the API's (also
+   * the gateway's, readiness', and the worker's and title job's reads of a conversation).
    */
-  public static final String PERSISTENCE = "chat.persistence";
+  public static final String CONVERSATIONS = "chat.persistence.conversations";
 
-  /** Header carrying the operation name on {@link #PERSISTENCE} requests. */
+  /** The store's {@code Generations}: the worker's claim, checkpoints and final writes of a reply. */
+  public static final String GENERATIONS = "chat.persistence.generations";
+
+  /** The store's {@code Jobs}: the session-job runner's claim, renew and ends, and enqueueing. */
+  public static final String JOBS = "chat.persistence.jobs";
+
+  /** The store's {@code Recovery}: the sweep's stranded work, a lost node's leases, ledger repair. */
+  public static final String RECOVERY = "chat.persistence.recovery";
+
+  /** The prefix of every store address above. */
+  public static final String PERSISTENCE_PREFIX = "chat.persistence.";
+
+  /** Header carrying the operation name on the store's requests ({@link #CONVERSATIONS}, ...). */
   public static final String ACTION_HEADER = "action";
 
   /**

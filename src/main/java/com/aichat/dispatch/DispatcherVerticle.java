@@ -6,7 +6,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.LeaseOwners;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.metrics.Metrics;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Recovery;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>With {@code dispatch.release_on_node_loss} (default true) on a clustered node, every dispatcher
  * listens to Hazelcast's membership: when a node leaves the cluster (killed, crashed, or cut off long
  * enough for Hazelcast to remove it), the leases of the replies its workers hold (their worker ids start
- * with its node id, {@link LeaseOwners}) are ended ({@link ChatStore#expireLeasesOf}) and those replies
+ * with its node id, {@link LeaseOwners}) are ended ({@link Recovery#expireLeasesOf}) and those replies
  * dispatched again, {@value #MEMBERSHIP_SETTLE_MS} ms after the change instead of when
  * {@code worker.lease_ms} runs out; only while this node still sees a strict majority of the members it
  * saw before the change, so a node that was itself paused or cut off, and sees all others leave, takes
@@ -66,7 +66,7 @@ public final class DispatcherVerticle extends VerticleBase {
 
   private final DispatchSettings settings;
   private final CloudTasksSettings cloudTasks;
-  private ChatStore store;
+  private Recovery store;
   private Dispatch strategy;
   private long sweepTimer = -1;
   private boolean sweeping;
@@ -101,7 +101,7 @@ public final class DispatcherVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = ChatStore.client(vertx);
+    store = Recovery.client(vertx);
     return Dispatch.create(vertx, settings, cloudTasks)
         .compose(created -> {
           strategy = created;

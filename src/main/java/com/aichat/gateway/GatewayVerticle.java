@@ -11,7 +11,7 @@ import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.contract.SessionEvent;
 import com.aichat.metrics.Metrics;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import com.corundumstudio.socketio.AckRequest;
 import com.corundumstudio.socketio.SocketIOClient;
 import com.corundumstudio.socketio.SocketIOServer;
@@ -90,7 +90,7 @@ public final class GatewayVerticle extends VerticleBase {
     registry.clientLookup(server::getClient);
     Metrics metrics = Metrics.of(vertx);
     sender = new SocketSender(registry, settings.maxQueuedPackets(), metrics::slowDisconnect);
-    rooms = new SessionRooms(vertx, ChatStore.client(vertx), sender);
+    rooms = new SessionRooms(vertx, Conversations.client(vertx), sender);
     Namespace namespace = (Namespace) server.getNamespace(Namespace.DEFAULT_NAME);
     auth = new SocketAuth(vertx, verifier, namespace, sender, settings.authTimeoutMs(),
         settings.maxSocketsPerUser(), rooms::leaveAll);

@@ -9,7 +9,7 @@ import com.aichat.contract.Ids;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
 import com.aichat.metrics.Metrics;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import com.corundumstudio.socketio.SocketIOClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -101,7 +101,7 @@ final class SessionRooms {
   }
 
   private final Vertx vertx;
-  private final ChatStore store;
+  private final Conversations store;
   private final SocketSender sender;
   private final Map<String, Map<UUID, Member>> rooms = new HashMap<>();
   private final Map<UUID, Map<String, Member>> memberships = new HashMap<>();
@@ -113,7 +113,7 @@ final class SessionRooms {
     boolean left;
   }
 
-  SessionRooms(Vertx vertx, ChatStore store, SocketSender sender) {
+  SessionRooms(Vertx vertx, Conversations store, SocketSender sender) {
     this.vertx = vertx;
     this.store = store;
     this.sender = sender;

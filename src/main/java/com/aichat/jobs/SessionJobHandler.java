@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * The kind-specific part of a session job: one attempt of the work, run by the
  * {@link SessionJobRunner} after it claimed the job. The runner owns the lease, retries and the final
- * write ({@link com.aichat.persistence.ChatStore#completeSessionJob}); a handler only computes.
+ * write ({@link com.aichat.persistence.Jobs#completeSessionJob}); a handler only computes.
  */
 public interface SessionJobHandler {
 

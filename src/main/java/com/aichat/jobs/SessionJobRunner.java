@@ -6,9 +6,9 @@ import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ErrorCode;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SessionJobClaim;
-import com.aichat.persistence.ChatStore.SessionJobEnd;
+import com.aichat.persistence.Jobs;
+import com.aichat.persistence.Jobs.SessionJobClaim;
+import com.aichat.persistence.Jobs.SessionJobEnd;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -44,7 +44,7 @@ public final class SessionJobRunner {
   private static final Logger log = LoggerFactory.getLogger(SessionJobRunner.class);
 
   private final Vertx vertx;
-  private final ChatStore store;
+  private final Jobs store;
   private final String workerId;
   private final SessionJobSettings settings;
   private final Map<SessionJobKind, SessionJobHandler> handlers;
@@ -55,7 +55,7 @@ public final class SessionJobRunner {
 
   public SessionJobRunner(
       Vertx vertx,
-      ChatStore store,
+      Jobs store,
       String workerId,
       SessionJobSettings settings,
       Map<SessionJobKind, SessionJobHandler> handlers,

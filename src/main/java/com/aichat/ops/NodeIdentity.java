@@ -4,7 +4,7 @@ import com.aichat.config.ConfigException;
 import com.aichat.contract.Addresses;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.LeaseOwners;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Recovery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * clustered node (new on every start), and {@code <id>.<incarnation>} otherwise.
  *
  * <p><b>Taking back.</b> Once the node's verticles are deployed, {@link #reclaim} ends the leases whose
- * owner starts with an earlier name ({@link ChatStore#expireLeasesOf}) and dispatches those replies
+ * owner starts with an earlier name ({@link Recovery#expireLeasesOf}) and dispatches those replies
  * again; they start now, not when their 30 s lease runs out. A name is forgotten once its leases were
  * ended. Ending a lease is a conditional write: when a cluster's dispatchers end the same leases because
  * Hazelcast reported the earlier member gone, each reply is ended, and so dispatched again, by one of
@@ -204,7 +204,7 @@ public final class NodeIdentity {
    * those names. Never fails: what is not taken back now runs out with its lease and the recovery sweep
    * finds it.
    */
-  public Future<Integer> reclaim(Vertx vertx, ChatStore store) {
+  public Future<Integer> reclaim(Vertx vertx, Recovery store) {
     if (earlier.isEmpty()) {
       return Future.succeededFuture(0);
     }

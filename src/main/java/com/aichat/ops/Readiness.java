@@ -2,7 +2,7 @@ package com.aichat.ops;
 
 import com.aichat.ai.provider.ProviderSettings;
 import com.aichat.config.DeploymentSettings;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -31,9 +31,9 @@ public final class Readiness {
   private final Vertx vertx;
   private final DeploymentSettings deployment;
   private final ProviderSettings providers;
-  private final ChatStore store;
+  private final Conversations store;
 
-  public Readiness(Vertx vertx, DeploymentSettings deployment, ProviderSettings providers, ChatStore store) {
+  public Readiness(Vertx vertx, DeploymentSettings deployment, ProviderSettings providers, Conversations store) {
     this.vertx = vertx;
     this.deployment = deployment;
     this.providers = providers;

@@ -15,7 +15,7 @@ import com.aichat.contract.SessionJobState;
 import com.aichat.contract.SessionSummary;
 import com.aichat.jobs.SessionJobHandler.Attempt;
 import com.aichat.jobs.summary.SummaryJobHandler;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Generations.Completion;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

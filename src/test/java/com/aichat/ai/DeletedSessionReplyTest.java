@@ -6,7 +6,7 @@ import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStore.SendResult;
+import com.aichat.persistence.Conversations.SendResult;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Vertx;

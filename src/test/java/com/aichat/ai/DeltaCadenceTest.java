@@ -139,7 +139,7 @@ class DeltaCadenceTest {
     List<String> chunks = fiveCharChunks(30);
     AtomicInteger checkpoints = new AtomicInteger();
     vertx.eventBus().addOutboundInterceptor(dc -> {
-      if (Addresses.PERSISTENCE.equals(dc.message().address())
+      if (Addresses.GENERATIONS.equals(dc.message().address())
           && "checkpointGeneration".equals(dc.message().headers().get(Addresses.ACTION_HEADER))) {
         checkpoints.incrementAndGet();
       }

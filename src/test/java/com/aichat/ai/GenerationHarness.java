@@ -7,7 +7,7 @@ import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.DispatchRequest;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.QueuedEvent;
-import com.aichat.persistence.ChatStore.SendResult;
+import com.aichat.persistence.Conversations.SendResult;
 import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import io.vertx.core.Future;

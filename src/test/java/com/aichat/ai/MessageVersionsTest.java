@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aichat.ai.FakeAnthropicServer.Recorded;
 import com.aichat.contract.DeltaEvent;
 import com.aichat.contract.MessageStatus;
-import com.aichat.persistence.ChatStore.SendLimits;
+import com.aichat.persistence.Conversations.SendLimits;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

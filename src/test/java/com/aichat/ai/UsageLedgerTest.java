@@ -6,7 +6,7 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Generations.Completion;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

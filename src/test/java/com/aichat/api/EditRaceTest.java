@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Generations.Completion;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;

@@ -8,8 +8,9 @@ import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.Completion;
-import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Generations.Completion;
+import com.aichat.persistence.impl.MongoStores;
 import com.aichat.embedded.index.PlanLog;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
@@ -84,7 +85,7 @@ class HistoryApiTest {
   }
 
   /** Claims and completes a reply as a worker does. */
-  static void complete(ChatStore s, String replyId, String content, String model, Usage usage) {
+  static void complete(Generations s, String replyId, String content, String model, Usage usage) {
     assertThat(s.claimGeneration(replyId, "w-test", 30_000).await().claimed()).isTrue();
     s.completeGeneration(replyId, "w-test", new Completion(content, model, usage, "end_turn", new ContextInfo(0, 0))).await();
   }
@@ -208,7 +209,7 @@ class HistoryApiTest {
       LocalDate yesterday = today.minusDays(1);
       String sid = api.createSession(token, "usage").await().getString("id");
       // Yesterday's reply, completed by the store on a clock one day behind.
-      ChatStore behind = new MongoChatStore(vertx, direct, Clock.offset(Clock.systemUTC(), Duration.ofDays(-1)));
+      Generations behind = MongoStores.create(vertx, direct, Clock.offset(Clock.systemUTC(), Duration.ofDays(-1))).generations();
       complete(behind, api.send(token, sid, "y").await().getJsonObject("reply").getString("id"), "old", "m-1",
           new Usage(100, 10, 40, 5));
       complete(store, api.send(token, sid, "a").await().getJsonObject("reply").getString("id"), "a", "m-1",

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.Page;
 import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SearchBudget;
-import com.aichat.persistence.ChatStore.SearchHit;
+import com.aichat.persistence.Conversations.SearchBudget;
+import com.aichat.persistence.Conversations.SearchHit;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;
 import io.vertx.core.Future;

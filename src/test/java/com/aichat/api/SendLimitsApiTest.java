@@ -5,7 +5,7 @@ import static com.aichat.api.ApiClient.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ChatMessage.Usage;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Generations.Completion;
 import com.aichat.persistence.ChatStore;
 import com.aichat.testing.TestApp;
 import com.aichat.testing.TestTokens;

@@ -63,7 +63,7 @@ public final class GenerationBenchmark {
         deltaTimes.computeIfAbsent(m.body().getString("messageId"), k -> new CopyOnWriteArrayList<>())
             .add(System.nanoTime()));
     vertx.eventBus().addOutboundInterceptor(ctx -> {
-      if (Addresses.PERSISTENCE.equals(ctx.message().address()) && ctx.body() instanceof JsonObject body) {
+      if (ctx.message().address().startsWith(Addresses.PERSISTENCE_PREFIX) && ctx.body() instanceof JsonObject body) {
         String action = ctx.message().headers().get(Addresses.ACTION_HEADER);
         String messageId = body.getString("messageId");
         if (messageId != null) {

@@ -61,7 +61,7 @@ public final class OverloadBenchmark {
   private static Future<Boolean> run(Vertx vertx, String backend, List<Integer> rates) {
     vertx.eventBus().addOutboundInterceptor(ctx -> {
       String address = ctx.message().address();
-      String key = Addresses.PERSISTENCE.equals(address)
+      String key = address.startsWith(Addresses.PERSISTENCE_PREFIX)
           ? "store." + ctx.message().headers().get(Addresses.ACTION_HEADER)
           : address.startsWith(Addresses.AI_OUTCOME_PREFIX) || address.startsWith("__vertx.reply") ? null : address;
       if (key != null && (key.startsWith("store.") || key.startsWith("chat.ai") || key.startsWith("chat.dispatch"))) {

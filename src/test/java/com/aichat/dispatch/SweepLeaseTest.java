@@ -79,7 +79,7 @@ class SweepLeaseTest {
 
   private void record(String node, DeliveryContext<Object> ctx) {
     String address = ctx.message().address();
-    if (Addresses.PERSISTENCE.equals(address)
+    if (Addresses.RECOVERY.equals(address)
         && "findStrandedReplies".equals(ctx.message().headers().get(Addresses.ACTION_HEADER))) {
       sweepQueries.add(node);
     } else if ((address.equals(Addresses.AI_GENERATE) || address.startsWith(Addresses.aiWorker("")))

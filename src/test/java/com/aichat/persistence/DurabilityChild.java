@@ -30,7 +30,7 @@ public final class DurabilityChild {
     AtomicInteger counter = new AtomicInteger();
     PersistenceTestSupport.deploy(vertx, PersistenceTestSupport.embedded("h2", 0), dataDir)
         .onSuccess(id -> {
-          out.println("READY " + Addresses.PERSISTENCE);
+          out.println("READY " + Addresses.CONVERSATIONS);
           for (int i = 0; i < inFlight; i++) {
             writeForever(store, userId, counter, out);
           }

@@ -5,7 +5,7 @@ import static com.aichat.persistence.PersistenceTestSupport.errorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStore.SendResult;
+import com.aichat.persistence.Conversations.SendResult;
 import com.aichat.embedded.EmbeddedMongo;
 import com.aichat.testing.TestApp;
 import de.bwaldvogel.mongo.MongoServer;

@@ -13,7 +13,7 @@ import com.aichat.contract.SessionJobState;
 import com.aichat.contract.SessionSummary;
 import com.aichat.jobs.ModelAttempt;
 import com.aichat.jobs.SessionJobHandler;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -39,11 +39,11 @@ import java.util.List;
  */
 public final class SummaryJobHandler implements SessionJobHandler {
 
-  private final ChatStore store;
+  private final Jobs store;
   private final ModelProvider provider;
   private final ContextBuilder builder;
 
-  public SummaryJobHandler(ChatStore store, ModelProvider provider, ContextBuilder builder) {
+  public SummaryJobHandler(Jobs store, ModelProvider provider, ContextBuilder builder) {
     this.store = store;
     this.provider = provider;
     this.builder = builder;

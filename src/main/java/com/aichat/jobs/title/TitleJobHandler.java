@@ -11,7 +11,7 @@ import com.aichat.contract.MessageType;
 import com.aichat.contract.SessionJobState;
 import com.aichat.jobs.ModelAttempt;
 import com.aichat.jobs.SessionJobHandler;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -32,11 +32,11 @@ public final class TitleJobHandler implements SessionJobHandler {
   /** Messages read from the start of the session to find its first exchange. */
   private static final int FIRST_MESSAGES = 6;
 
-  private final ChatStore store;
+  private final Conversations store;
   private final ModelProvider provider;
   private final TitleSettings settings;
 
-  public TitleJobHandler(ChatStore store, ModelProvider provider, TitleSettings settings) {
+  public TitleJobHandler(Conversations store, ModelProvider provider, TitleSettings settings) {
     this.store = store;
     this.provider = provider;
     this.settings = settings;

@@ -13,7 +13,7 @@ import com.aichat.contract.Page;
 import com.aichat.contract.SessionEvent;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import com.aichat.persistence.StoreChanges;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
@@ -34,9 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ChatStore} on MongoDB through vertx-mongo-client: collections {@value #SESSIONS} and
+ * {@link Conversations} on MongoDB through vertx-mongo-client: collections {@value #SESSIONS} and
  * {@value #MESSAGES} with the seed's field names and real BSON types. Each method's semantics are
- * those documented on {@link ChatStore}; each committed write is reported to {@link StoreChanges}
+ * those documented on {@link Conversations}; each committed write is reported to {@link StoreChanges}
  * (never to the event bus: docs/architecture.md §8).
  *
  * <p>Idempotent sends use the unique sparse index on {@code clientMessageKey}
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * only documents missing all of its fields), so the second message without a client id would
  * collide.
  */
-public final class MongoChatStore extends MongoStoreSupport implements ChatStore {
+public final class MongoChatStore extends MongoStoreSupport implements Conversations {
 
   private static final Logger log = LoggerFactory.getLogger(MongoChatStore.class);
 
@@ -76,25 +76,13 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   private static final java.util.Set<String> INTERNAL_FIELDS = java.util.Set.of(
       "_id", "chatSessionId", "leaseOwner", "leaseUntil", "notBefore", "cancelRequested", "lastError",
       "clientMessageKey", MongoSendAdmission.PENDING_SLOT, MongoUsageLedger.MARKER);
-  private final MongoSessionJobStore sessionJobs;
 
-  /** With every session job kind enqueued automatically (titles on). */
-  /** Reporting nothing, with every session job kind (for tools and tests writing without a service). */
-  public MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock) {
-    this(vertx, mongo, clock, java.util.EnumSet.allOf(SessionJobKind.class), StoreChanges.NONE);
-  }
-
-  /**
-   * @param autoJobs the session job kinds the store enqueues itself when a reply completes (e.g.
-   *     {@code title} unless {@code titles.enabled} is false)
-   * @param changes where committed changes are reported (the service layer publishes them)
-   */
-  public MongoChatStore(
-      Vertx vertx, MongoClient mongo, Clock clock, java.util.Set<SessionJobKind> autoJobs, StoreChanges changes) {
+  /** Built with the rest of the store by {@link MongoStores}. */
+  MongoChatStore(Vertx vertx, MongoClient mongo, Clock clock, MongoUsageLedger ledger, MongoGenerationStore generations,
+      StoreChanges changes) {
     super(vertx, mongo, clock, changes);
-    this.ledger = new MongoUsageLedger(mongo, clock);
-    this.sessionJobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs, changes);
-    this.generations = new MongoGenerationStore(vertx, mongo, clock, ledger, sessionJobs, changes);
+    this.ledger = ledger;
+    this.generations = generations;
     this.admission = new MongoSendAdmission(mongo, clock);
     this.search = new MongoSearch(vertx, mongo);
     this.controls = new MongoMessageControls(vertx, mongo, clock, admission, changes);
@@ -576,16 +564,11 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   @Override
-  public Future<Integer> recoverUsageLedger(Instant completedBefore, int limit) {
-    return ledger.recover(completedBefore, limit).recover(err -> MongoFailures.classify("recoverUsageLedger", err));
-  }
-
-  @Override
   public Future<Page<SearchHit>> search(String userId, String query, int limit, String cursor, SearchBudget budget) {
     return search.search(userId, query, limit, cursor, budget).recover(err -> MongoFailures.classify("search", err));
   }
 
-  // ---- generation (MongoGenerationStore) ------------------------------------------------------
+  // ---- versions, feedback, cancel (MongoMessageControls, MongoGenerationStore) ------------------
 
   @Override
   public Future<SendResult> regenerateReply(
@@ -619,61 +602,6 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
   }
 
   @Override
-  public Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
-    return generations.claimGeneration(messageId, workerId, leaseMillis);
-  }
-
-  @Override
-  public Future<List<ChatMessage>> loadHistoryRange(
-      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
-      int limit, boolean newestFirst) {
-    return generations.loadHistoryRange(sessionId, afterCreatedAt, afterId, beforeCreatedAt, beforeId, limit, newestFirst);
-  }
-
-  @Override
-  public Future<List<ChatMessage>> loadHistory(
-      String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
-    return generations.loadHistory(sessionId, beforeCreatedAt, beforeId, limit);
-  }
-
-  @Override
-  public Future<CheckpointResult> checkpointGeneration(
-      String messageId, String workerId, String partialContent, long leaseMillis) {
-    return generations.checkpointGeneration(messageId, workerId, partialContent, leaseMillis);
-  }
-
-  @Override
-  public Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
-    return generations.completeGeneration(messageId, workerId, completion);
-  }
-
-  @Override
-  public Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
-    return generations.failGeneration(messageId, workerId, error);
-  }
-
-  @Override
-  public Future<ChatMessage> releaseForRetry(
-      String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
-    return generations.releaseForRetry(messageId, workerId, notBefore, lastError);
-  }
-
-  @Override
-  public Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
-    return generations.cancelGeneration(messageId, workerId, partialContent);
-  }
-
-  @Override
-  public Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
-    return generations.findStrandedReplies(now, pendingBefore, limit);
-  }
-
-  @Override
-  public Future<List<String>> expireLeasesOf(String ownerPrefix) {
-    return generations.expireLeasesOf(ownerPrefix);
-  }
-
-  @Override
   public Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId) {
     return ownedSession(userId, sessionId)
         .compose(s -> mongo.findWithOptions(
@@ -686,45 +614,5 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
             new FindOptions().setSort(new JsonObject().put("createdAt", 1).put("_id", 1))))
         .map(docs -> docs.stream().map(MongoDocs::message).toList())
         .recover(err -> MongoFailures.classify("findActiveReplies", err));
-  }
-
-  // ---- session jobs (MongoSessionJobStore) ---------------------------------------------------
-
-  @Override
-  public Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind) {
-    return sessionJobs.enqueue(sessionId, kind);
-  }
-
-  @Override
-  public Future<SessionJobClaim> claimSessionJob(
-      String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
-    return sessionJobs.claim(sessionId, kind, workerId, leaseMillis);
-  }
-
-  @Override
-  public Future<Boolean> renewSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
-    return sessionJobs.renew(sessionId, kind, workerId, leaseMillis);
-  }
-
-  @Override
-  public Future<SessionJobEnd> completeSessionJob(
-      String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
-    return sessionJobs.complete(sessionId, kind, workerId, result);
-  }
-
-  @Override
-  public Future<Void> releaseSessionJob(
-      String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
-    return sessionJobs.release(sessionId, kind, workerId, notBefore, lastError);
-  }
-
-  @Override
-  public Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
-    return sessionJobs.fail(sessionId, kind, workerId, error);
-  }
-
-  @Override
-  public Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit) {
-    return sessionJobs.findStranded(now, pendingBefore, limit);
   }
 }

@@ -13,9 +13,10 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.MessageEvent;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
-import com.aichat.persistence.ChatStore.CheckpointResult;
-import com.aichat.persistence.ChatStore.ClaimResult;
-import com.aichat.persistence.ChatStore.Completion;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Generations.CheckpointResult;
+import com.aichat.persistence.Generations.ClaimResult;
+import com.aichat.persistence.Generations.Completion;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,9 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The generation half of {@link MongoChatStore} (docs/architecture.md §4): the atomic claim, lease-guarded
  * writes, cancel, the history window and the sweep's query. Semantics are documented on
- * {@link com.aichat.persistence.ChatStore}.
+ * {@link com.aichat.persistence.Generations}.
  */
-final class MongoGenerationStore extends MongoStoreSupport {
+public final class MongoGenerationStore extends MongoStoreSupport implements Generations {
 
   private static final Logger log = LoggerFactory.getLogger(MongoGenerationStore.class);
 
@@ -101,7 +102,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
     });
   }
 
-  Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
+  @Override
+  public Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis) {
     if (!isId(messageId)) {
       return notFound("message not found");
     }
@@ -176,7 +178,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .map(m -> new ClaimResult(false, m));
   }
 
-  Future<List<ChatMessage>> loadHistory(
+  @Override
+  public Future<List<ChatMessage>> loadHistory(
       String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
     if (!isId(sessionId)) {
       return notFound("session not found");
@@ -201,31 +204,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("loadHistory", err));
   }
 
-  Future<List<ChatMessage>> loadHistoryRange(
-      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
-      int limit, boolean newestFirst) {
-    if (!isId(sessionId)) {
-      return notFound("session not found");
-    }
-    if ((afterId != null && !isId(afterId)) || (beforeId != null && !isId(beforeId))
-        || (afterId == null) != (afterCreatedAt == null) || (beforeId == null) != (beforeCreatedAt == null)) {
-      return invalid("a range bound is a createdAt with a 24-hex id");
-    }
-    JsonObject query =
-        new JsonObject()
-            .put("chatSessionId", oid(sessionId))
-            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
-            .put("status", COMPLETED);
-    SortKey after = afterId == null ? null : new SortKey(afterCreatedAt, afterId);
-    SortKey before = beforeId == null ? null : new SortKey(beforeCreatedAt, beforeId);
-    // walk from the bound the order starts at, with the other one as the far bound (SortedWalk)
-    return SortedWalk.beyond(mongo, MESSAGES, query, newestFirst ? before : after, newestFirst ? after : before,
-            !newestFirst, limit)
-        .map(docs -> docs.stream().map(MongoDocs::message).toList())
-        .recover(err -> MongoFailures.classify("loadHistoryRange", err));
-  }
-
-  Future<CheckpointResult> checkpointGeneration(
+  @Override
+  public Future<CheckpointResult> checkpointGeneration(
       String messageId, String workerId, String partialContent, long leaseMillis) {
     if (!isId(messageId)) {
       return notFound("message not found");
@@ -244,7 +224,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("checkpointGeneration", err));
   }
 
-  Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
+  @Override
+  public Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion) {
     if (completion == null) {
       return invalid("completion is required");
     }
@@ -278,7 +259,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("completeGeneration", err));
   }
 
-  Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
+  @Override
+  public Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error) {
     if (error == null) {
       return invalid("error is required");
     }
@@ -290,7 +272,8 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("failGeneration", err));
   }
 
-  Future<ChatMessage> releaseForRetry(
+  @Override
+  public Future<ChatMessage> releaseForRetry(
       String messageId, String workerId, Instant notBefore, ErrorInfo lastError) {
     Instant now = now();
     JsonObject set = new JsonObject().put("status", PENDING).put("updatedAt", date(now));
@@ -306,67 +289,13 @@ final class MongoGenerationStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("releaseForRetry", err));
   }
 
-  Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
+  @Override
+  public Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent) {
     JsonObject set = new JsonObject();
     putIfPresent(set, "content", partialContent);
     return endLeased(messageId, workerId, finalUpdate(CANCELLED, set), CONTINUE_CANCELLED, "cancelled")
         .onSuccess(m -> publishMessage(MessageEvent.CANCELLED, m))
         .recover(err -> MongoFailures.classify("cancelGeneration", err));
-  }
-
-  Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit) {
-    if (now == null || pendingBefore == null) {
-      return invalid("now and pendingBefore are required");
-    }
-    JsonObject stalePending = new JsonObject().put("$lt", date(pendingBefore));
-    JsonObject query =
-        new JsonObject()
-            .put("messageType", AI_REPORT)
-            .put("$or", new JsonArray()
-                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
-                    .put("notBefore", new JsonObject().put("$exists", false)))
-                .add(new JsonObject().put("status", PENDING).put("updatedAt", stalePending)
-                    .put("notBefore", new JsonObject().put("$lte", date(now))))
-                .add(new JsonObject().put("status", PROCESSING)
-                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
-    FindOptions opts =
-        new FindOptions()
-            .setSort(new JsonObject().put("updatedAt", 1).put("_id", 1))
-            .setFields(new JsonObject().put("_id", 1))
-            .setLimit(Math.max(1, limit));
-    return mongo
-        .findWithOptions(MESSAGES, query, opts)
-        .map(docs -> docs.stream().map(d -> MongoDocs.id(d.getValue("_id"))).toList())
-        .recover(err -> MongoFailures.classify("findStrandedReplies", err));
-  }
-
-  Future<List<String>> expireLeasesOf(String ownerPrefix) {
-    if (ownerPrefix == null || ownerPrefix.isBlank()) {
-      return invalid("ownerPrefix is required");
-    }
-    // Processing replies are bounded by the workers' slots, so reading their owners is cheap; the
-    // prefix is compared here rather than with $regex, which not every backend indexes.
-    FindOptions opts = new FindOptions().setFields(new JsonObject().put("_id", 1).put("leaseOwner", 1));
-    return mongo
-        .findWithOptions(MESSAGES, new JsonObject().put("status", PROCESSING).put("messageType", AI_REPORT), opts)
-        .compose(docs -> {
-          Instant now = now();
-          List<Future<String>> ends = docs.stream()
-              .filter(d -> d.getString("leaseOwner", "").startsWith(ownerPrefix))
-              .map(d -> expireLease(MongoDocs.id(d.getValue("_id")), d.getString("leaseOwner"), now))
-              .toList();
-          return Future.all(ends).map(all -> all.<String>list().stream().filter(id -> id != null).toList());
-        })
-        .recover(err -> MongoFailures.classify("expireLeasesOf", err));
-  }
-
-  /** The id when this call ended the lease {@code owner} held, else null. */
-  private Future<String> expireLease(String messageId, String owner, Instant now) {
-    JsonObject query = leaseFilter(messageId, owner).put("leaseUntil", new JsonObject().put("$gte", date(now)));
-    JsonObject update = new JsonObject().put("$set", new JsonObject()
-        .put("leaseUntil", date(now.minusMillis(1)))
-        .put("updatedAt", date(now)));
-    return findAndUpdate(MESSAGES, query, update).map(doc -> doc == null ? null : messageId);
   }
 
   // ---- a continue that ends without completing ---------------------------------------------------
@@ -437,7 +366,7 @@ final class MongoGenerationStore extends MongoStoreSupport {
             : Future.succeededFuture(MongoDocs.message(doc)));
   }
 
-  private static JsonObject leaseFilter(String messageId, String workerId) {
+  static JsonObject leaseFilter(String messageId, String workerId) {
     return new JsonObject()
         .put("_id", oid(messageId))
         .put("status", PROCESSING)

@@ -5,7 +5,7 @@ import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.oid;
 
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStore.SendLimits;
+import com.aichat.persistence.Conversations.SendLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,7 @@
 package com.aichat.persistence.impl;
 
 import com.aichat.persistence.StoreChanges;
+import static com.aichat.persistence.impl.MongoChatStore.MESSAGES;
 import static com.aichat.persistence.impl.MongoChatStore.SESSIONS;
 import static com.aichat.persistence.impl.MongoDocs.date;
 import static com.aichat.persistence.impl.MongoDocs.isId;
@@ -14,8 +15,11 @@ import com.aichat.contract.SessionJobKind;
 import com.aichat.contract.SessionJobRequest;
 import com.aichat.contract.SessionJobState;
 import com.aichat.contract.SessionSummary;
-import com.aichat.persistence.ChatStore.SessionJobClaim;
-import com.aichat.persistence.ChatStore.SessionJobEnd;
+import com.aichat.contract.ChatMessage;
+import com.aichat.persistence.Jobs;
+import com.aichat.persistence.Jobs.SessionJobClaim;
+import com.aichat.persistence.Jobs.SessionJobEnd;
+import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -36,9 +40,9 @@ import org.slf4j.LoggerFactory;
  * claimed with one atomic {@code findOneAndUpdate} on the session's {@code _id}, written only while the
  * lease is held, and found by the sweep through the sparse index {@code <kind>Job_status_dueAt}. What a
  * completed job changes on the session is decided here, per kind, inside the same conditional write.
- * Semantics are documented on {@link com.aichat.persistence.ChatStore}.
+ * Semantics are documented on {@link com.aichat.persistence.Jobs}.
  */
-final class MongoSessionJobStore extends MongoStoreSupport {
+public final class MongoSessionJobStore extends MongoStoreSupport implements Jobs {
 
   private static final Logger log = LoggerFactory.getLogger(MongoSessionJobStore.class);
 
@@ -109,7 +113,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
 
   // ---- the job's life ---------------------------------------------------------------------------
 
-  Future<Boolean> enqueue(String sessionId, SessionJobKind kind) {
+  @Override
+  public Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind) {
     if (kind == null) {
       return invalid("kind is required");
     }
@@ -142,7 +147,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .map(r -> r.getDocModified() > 0);
   }
 
-  Future<SessionJobClaim> claim(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+  @Override
+  public Future<SessionJobClaim> claimSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
     if (kind == null) {
       return invalid("kind is required");
     }
@@ -178,7 +184,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("claimSessionJob", err));
   }
 
-  Future<Boolean> renew(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
+  @Override
+  public Future<Boolean> renewSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis) {
     if (kind == null || workerId == null || leaseMillis <= 0) {
       return invalid("kind, workerId and a positive leaseMillis are required");
     }
@@ -197,7 +204,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("renewSessionJob", err));
   }
 
-  Future<SessionJobEnd> complete(String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
+  @Override
+  public Future<SessionJobEnd> completeSessionJob(String sessionId, SessionJobKind kind, String workerId, JsonObject result) {
     if (kind == null || workerId == null) {
       return invalid("kind and workerId are required");
     }
@@ -289,7 +297,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .put("$unset", new JsonObject().put(f + ".leaseOwner", "").put(f + ".leaseUntil", "").put(f + ".lastError", ""));
   }
 
-  Future<Void> release(String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
+  @Override
+  public Future<Void> releaseSessionJob(String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError) {
     if (kind == null || workerId == null) {
       return invalid("kind and workerId are required");
     }
@@ -310,7 +319,8 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("releaseSessionJob", err));
   }
 
-  Future<Void> fail(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
+  @Override
+  public Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error) {
     if (kind == null || workerId == null || error == null) {
       return invalid("kind, workerId and error are required");
     }
@@ -320,28 +330,31 @@ final class MongoSessionJobStore extends MongoStoreSupport {
         .recover(err -> MongoFailures.classify("failSessionJob", err));
   }
 
-  Future<List<SessionJobRequest>> findStranded(Instant now, Instant pendingBefore, int limit) {
-    if (now == null || pendingBefore == null) {
-      return invalid("now and pendingBefore are required");
+  // ---- compaction (docs/context.md) --------------------------------------------------------------
+
+  @Override
+  public Future<List<ChatMessage>> loadHistoryRange(
+      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
+      int limit, boolean newestFirst) {
+    if (!isId(sessionId)) {
+      return notFound("session not found");
     }
-    List<Future<List<SessionJobRequest>>> perKind = new ArrayList<>();
-    for (SessionJobKind kind : SessionJobKind.values()) {
-      String f = kind.field();
-      JsonObject query = new JsonObject().put("$or", new JsonArray()
-          .add(new JsonObject().put(f + ".status", SessionJobState.PENDING)
-              .put(f + ".dueAt", new JsonObject().put("$lt", date(pendingBefore))))
-          .add(new JsonObject().put(f + ".status", SessionJobState.PROCESSING)
-              .put(f + ".dueAt", new JsonObject().put("$lt", date(now)))));
-      FindOptions opts = new FindOptions()
-          .setSort(new JsonObject().put(f + ".dueAt", 1))
-          .setFields(new JsonObject().put("_id", 1))
-          .setLimit(Math.max(1, limit));
-      perKind.add(mongo.findWithOptions(SESSIONS, query, opts)
-          .map(docs -> docs.stream().map(d -> new SessionJobRequest(MongoDocs.id(d.getValue("_id")), kind)).toList()));
+    if ((afterId != null && !isId(afterId)) || (beforeId != null && !isId(beforeId))
+        || (afterId == null) != (afterCreatedAt == null) || (beforeId == null) != (beforeCreatedAt == null)) {
+      return invalid("a range bound is a createdAt with a 24-hex id");
     }
-    return Future.all(perKind)
-        .map(cf -> perKind.stream().flatMap(p -> p.result().stream()).toList())
-        .recover(err -> MongoFailures.classify("findStrandedSessionJobs", err));
+    JsonObject query =
+        new JsonObject()
+            .put("chatSessionId", oid(sessionId))
+            .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
+            .put("status", COMPLETED);
+    SortKey after = afterId == null ? null : new SortKey(afterCreatedAt, afterId);
+    SortKey before = beforeId == null ? null : new SortKey(beforeCreatedAt, beforeId);
+    // walk from the bound the order starts at, with the other one as the far bound (SortedWalk)
+    return SortedWalk.beyond(mongo, MESSAGES, query, newestFirst ? before : after, newestFirst ? after : before,
+            !newestFirst, limit)
+        .map(docs -> docs.stream().map(MongoDocs::message).toList())
+        .recover(err -> MongoFailures.classify("loadHistoryRange", err));
   }
 
   // ---- helpers ----------------------------------------------------------------------------------

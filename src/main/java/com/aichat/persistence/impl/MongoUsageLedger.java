@@ -7,7 +7,7 @@ import static com.aichat.persistence.impl.MongoDocs.oid;
 import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ErrorCode;
-import com.aichat.persistence.ChatStore.UsageEntry;
+import com.aichat.persistence.Conversations.UsageEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -9,13 +9,17 @@ import com.mongodb.MongoClientSettings;
 import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
 import io.vertx.ext.mongo.impl.config.MongoClientOptionsParser;
 import java.util.UUID;
-import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Jobs;
+import com.aichat.persistence.Recovery;
 import com.aichat.persistence.binding.BusService;
-import com.aichat.persistence.impl.MongoChatStore;
+import com.aichat.persistence.impl.MongoStores;
 import com.aichat.persistence.impl.MongoSchema;
 import com.aichat.persistence.MongoSettings;
 import com.aichat.contract.SessionJobKind;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -27,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the database: the single vertx-mongo-client {@link MongoClient}, the schema, and the
- * {@link ChatStore} served on {@link Addresses#PERSISTENCE}.
+ * store's four interfaces ({@link Conversations}, {@link Generations}, {@link Jobs}, {@link Recovery}),
+ * each served on its own address ({@link Addresses}) by the generic binding ({@link BusService}).
  *
  * <p>Without {@code mongo.connection_string} it first starts the embedded MongoDB-wire server
  * ({@link EmbeddedMongo}) on {@code node.data_dir}; only one instance per node may do that
@@ -45,7 +50,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private EmbeddedDatabase embedded;
   private MongoClient client;
-  private MessageConsumer<Object> consumer;
+  private List<MessageConsumer<Object>> consumers = List.of();
 
   /** With every session job kind enqueued automatically. */
   public PersistenceVerticle(MongoSettings settings, NodeSettings node) {
@@ -77,8 +82,8 @@ public final class PersistenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregister.transform(x -> releaseResources());
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
+        .transform(x -> releaseResources());
   }
 
   private Future<String> startEmbeddedServer() {
@@ -115,10 +120,16 @@ public final class PersistenceVerticle extends VerticleBase {
   }
 
   private Future<Void> registerStore() {
-    ChatStore store = new MongoChatStore(
+    MongoStores stores = MongoStores.create(
         vertx, client, java.time.Clock.systemUTC(), autoJobs, new BusChanges(vertx.eventBus()));
-    consumer = BusService.serve(vertx, ChatStore.class, store);
-    return consumer.completion().onSuccess(v -> scheduleLedgerRecovery(store));
+    consumers = List.of(
+        BusService.serve(vertx, Conversations.class, stores.conversations()),
+        BusService.serve(vertx, Generations.class, stores.generations()),
+        BusService.serve(vertx, Jobs.class, stores.jobs()),
+        BusService.serve(vertx, Recovery.class, stores.recovery()));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .onSuccess(v -> scheduleLedgerRecovery(stores.recovery()))
+        .mapEmpty();
   }
 
   /** How often unfinished usage-ledger increments are looked for, and how old they must be. */
@@ -128,10 +139,10 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /**
    * A crash between a reply's completion and its usage-ledger increment leaves the reply marked;
-   * this applies such replies (once: {@link ChatStore#recoverUsageLedger} is idempotent). Runs at
+   * this applies such replies (once: {@link Recovery#recoverUsageLedger} is idempotent). Runs at
    * start and then every {@value #LEDGER_RECOVERY_INTERVAL_MS} ms.
    */
-  private void scheduleLedgerRecovery(ChatStore store) {
+  private void scheduleLedgerRecovery(Recovery store) {
     Runnable run = () -> store
         .recoverUsageLedger(java.time.Instant.now().minusMillis(LEDGER_RECOVERY_AGE_MS), LEDGER_RECOVERY_BATCH)
         .onFailure(err -> log.warn("usage ledger recovery failed: {}", err.toString()));

@@ -8,6 +8,7 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.Page;
 import com.aichat.contract.SessionJobKind;
 import com.aichat.persistence.ChatStore;
+import com.aichat.persistence.Conversations;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -268,7 +269,22 @@ class BusBindingTest {
           .filter(m -> !m.isDefault() && !java.lang.reflect.Modifier.isStatic(m.getModifiers())).count();
       assertThat(Operation.of(iface)).hasSize((int) abstractMethods);
     }
-    assertThat(Operation.of(ChatStore.class)).containsKeys("sendMessage", "search", "claimGeneration");
+    assertThat(Operation.of(Conversations.class)).containsKeys("sendMessage", "search");
+  }
+
+  @Test
+  @DisplayName("a client of an interface extending several sends each method to the address of the one declaring it")
+  void routesByDeclaringInterface() {
+    var ops = Operation.of(ChatStore.class);
+    assertThat(ops.get("sendMessage").address()).isEqualTo(Addresses.CONVERSATIONS);
+    assertThat(ops.get("claimGeneration").address()).isEqualTo(Addresses.GENERATIONS);
+    assertThat(ops.get("claimSessionJob").address()).isEqualTo(Addresses.JOBS);
+    assertThat(ops.get("findStrandedReplies").address()).isEqualTo(Addresses.RECOVERY);
+    int total = 0;
+    for (Class<?> iface : BusCodecTest.BOUND) {
+      total += Operation.of(iface).size();
+    }
+    assertThat(ops).hasSize(total);
   }
 
   private static Future<Object> raw(Vertx vertx, String action, Object body) {

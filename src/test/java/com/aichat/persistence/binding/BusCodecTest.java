@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.Page;
 import com.aichat.contract.SessionJobKind;
-import com.aichat.persistence.ChatStore;
-import com.aichat.persistence.ChatStore.SearchBudget;
+import com.aichat.persistence.Conversations;
+import com.aichat.persistence.Conversations.SearchBudget;
+import com.aichat.persistence.Generations;
+import com.aichat.persistence.Jobs;
+import com.aichat.persistence.Recovery;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.TestFactory;
 class BusCodecTest {
 
   /** The interfaces served with the binding. */
-  static final List<Class<?>> BOUND = List.of(ChatStore.class);
+  static final List<Class<?>> BOUND = List.of(Conversations.class, Generations.class, Jobs.class, Recovery.class);
 
   /** A record without JSON methods of its own, generic and nested, like {@code Page}. */
   record Box<T>(List<T> items, Instant at, SessionJobKind kind, Inner inner) {}

@@ -1,15 +1,9 @@
 package com.aichat.persistence;
 
+import com.aichat.contract.Addresses;
 import com.aichat.contract.ChatMessage;
-import com.aichat.contract.ChatMessage.ContextInfo;
-import com.aichat.contract.ChatMessage.ErrorInfo;
-import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ChatSession;
 import com.aichat.contract.Page;
-import com.aichat.contract.SessionJobKind;
-import com.aichat.contract.SessionJobRequest;
-import com.aichat.contract.SessionJobState;
-import com.aichat.contract.Addresses;
 import com.aichat.persistence.binding.BusAddress;
 import com.aichat.persistence.binding.BusProxy;
 import io.vertx.core.Future;
@@ -19,37 +13,37 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Everything the service stores, as one contract. Other verticles reach it only through
- * {@link #client} (the event-bus proxy on {@link Addresses#PERSISTENCE}, made by {@link BusProxy} from
- * this interface); {@code PersistenceVerticle} serves it with
- * {@link com.aichat.persistence.impl.MongoChatStore} through {@link com.aichat.persistence.binding.BusService}.
- * A method's name is its bus action, its parameters travel by name and its result by its declared
- * type ({@link com.aichat.persistence.binding.BusCodec}), so adding an operation is adding it here
- * (and implementing it).
+ * The store as the user sees it: sessions, messages, versions and feedback, a user's cancel, the
+ * active replies of a session, export, usage and search. The API's interface; the gateway (ownership
+ * and active replies on join), readiness (the health count), the worker (the question and the session
+ * of a reply) and the title job (the first exchange) read through it too, because these reads are
+ * about a user's conversation, not about running a job.
  *
- * <p>Ids are 24-hex strings. Every user-facing operation is scoped by {@code userId}: a session or
- * message of another user, and a malformed id, fail with {@code NOT_FOUND}. Failures are
- * {@link com.aichat.contract.ServiceFailure}s carrying an {@link com.aichat.contract.ErrorCode}; an
- * unreachable database is {@code UNAVAILABLE}. Domain events are published after each committed write
- * by the persistence service layer (see {@link StoreChanges} and {@link com.aichat.contract.Addresses}).
+ * <p>Every operation taking a {@code userId} is scoped by it: a session or message of another user,
+ * and a malformed id, fail with {@code NOT_FOUND}.
+ *
+ * <p>Ids are 24-hex strings. Failures are {@link com.aichat.contract.ServiceFailure}s carrying an
+ * {@link com.aichat.contract.ErrorCode}; an unreachable database is {@code UNAVAILABLE}. Domain events are
+ * published after each committed write by the persistence service layer (see {@link StoreChanges} and
+ * {@link Addresses}). Served on the bus by the generic binding ({@link BusAddress}): a method's name is
+ * its action, its parameters travel by name, its result by its declared type; adding an operation is
+ * declaring it here and implementing it (docs/architecture.md §8).
  */
-@BusAddress(Addresses.PERSISTENCE)
-public interface ChatStore {
+@BusAddress(Addresses.CONVERSATIONS)
+public interface Conversations {
+
+  /** The Conversations of the store over the event bus, requests timing out after {@link BusProxy#DEFAULT_TIMEOUT_MS}. */
+  static Conversations client(Vertx vertx) {
+    return BusProxy.create(vertx, Conversations.class);
+  }
+
+  /** The {@code Conversations} of the store over the event bus, requests timing out after {@code timeoutMs}. */
+  static Conversations client(Vertx vertx, long timeoutMs) {
+    return BusProxy.create(vertx, Conversations.class, timeoutMs);
+  }
 
   /** The title of a session created without one. */
   String DEFAULT_TITLE = "New chat";
-
-  /** The store over the event bus, with requests timing out after {@link BusProxy#DEFAULT_TIMEOUT_MS}. */
-  static ChatStore client(Vertx vertx) {
-    return BusProxy.create(vertx, ChatStore.class);
-  }
-
-  /** The store over the event bus, with requests timing out after {@code timeoutMs}. */
-  static ChatStore client(Vertx vertx, long timeoutMs) {
-    return BusProxy.create(vertx, ChatStore.class, timeoutMs);
-  }
-
-  // ---- sessions -------------------------------------------------------------------------------
 
   /**
    * Creates a session; {@code teamId} may be null. A null {@code title} stores the default title
@@ -75,8 +69,6 @@ public interface ChatStore {
 
   /** Deletes the session and all of its messages. Publishes {@code session.deleted}. */
   Future<Void> deleteSession(String userId, String sessionId);
-
-  // ---- messages -------------------------------------------------------------------------------
 
   /**
    * Stores a user message (status {@code completed}) and its {@code ai_report} placeholder (status
@@ -144,8 +136,6 @@ public interface ChatStore {
    */
   Future<JsonObject> lookupUserField(String collection, String idField, String userId, String fieldPath);
 
-  // ---- versions, continue, feedback (docs/versions.md) ------------------------------------------
-
   /**
    * Starts a new version of a final reply ({@code ai_report} or {@code ai_error}): the current one is
    * pushed onto {@code versions}, {@code version} grows by one, the reply becomes a {@code pending}
@@ -188,8 +178,6 @@ public interface ChatStore {
   Future<ChatMessage> setFeedback(
       String userId, String sessionId, String messageId, String rating, String comment);
 
-  // ---- generation (docs/architecture.md §4) ----------------------------------------------------
-
   /**
    * Cancels a reply on the user's behalf. A pending reply becomes {@code cancelled} at once. A
    * processing reply gets {@code cancelRequested} set; the worker holding its lease then stops and
@@ -199,84 +187,8 @@ public interface ChatStore {
    */
   Future<ChatMessage> requestCancel(String userId, String sessionId, String messageId);
 
-  /**
-   * Atomically claims a reply for {@code workerId} with a lease of {@code leaseMillis}: one
-   * {@code findOneAndUpdate} matching a {@code pending} reply whose {@code notBefore} has passed, or a
-   * {@code processing} reply whose lease expired. It sets {@code processing}, {@code leaseOwner},
-   * {@code leaseUntil} and increments {@code attempts}, and publishes {@code message.processing}.
-   * When nothing matched, {@code claimed} is false and {@code message} is the current state (null if
-   * the message no longer exists).
-   *
-   * <p>A reply whose session no longer exists (its send raced the session's delete, which had already
-   * removed the session's messages) is never generated: the claim deletes it and every other message
-   * left under that session, and answers {@code claimed = false} with a null {@code message}.
-   */
-  Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis);
-
-  /**
-   * The history window for a reply, newest first: the session's {@code user} and completed
-   * {@code ai_report} messages strictly before {@code (beforeCreatedAt, beforeId)} in
-   * {@code (createdAt, _id)} order, at most {@code limit} of them, read with one index-bounded query.
-   */
-  Future<List<ChatMessage>> loadHistory(
-      String sessionId, Instant beforeCreatedAt, String beforeId, int limit);
-
-  /**
-   * Saves the partial text and extends the lease, only while {@code workerId} holds it. Replies
-   * whether the lease is still held and whether a cancel was requested.
-   */
-  Future<CheckpointResult> checkpointGeneration(
-      String messageId, String workerId, String partialContent, long leaseMillis);
-
-  /**
-   * Writes the final reply ({@code completed}) only while {@code workerId} holds the lease; otherwise
-   * fails with {@code CONFLICT} and changes nothing. The write that wins adds the reply's usage to the
-   * user's daily ledger ({@link #readUsage}) exactly once, before {@code message.completed} is
-   * published; a crash in between is repaired by {@link #recoverUsageLedger}.
-   */
-  Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion);
-
-  /**
-   * Ends the reply for good: {@code messageType} becomes {@code ai_error}, status {@code failed},
-   * with the error (and any partial text). Only while {@code workerId} holds the lease, else
-   * {@code CONFLICT}. Publishes {@code message.failed}.
-   */
-  Future<ChatMessage> failGeneration(String messageId, String workerId, ErrorInfo error);
-
-  /**
-   * Gives a claimed reply back for a later attempt: status {@code pending}, lease cleared,
-   * {@code notBefore} set, {@code lastError} recorded. Only while {@code workerId} holds the lease,
-   * else {@code CONFLICT}.
-   */
-  Future<ChatMessage> releaseForRetry(
-      String messageId, String workerId, Instant notBefore, ErrorInfo lastError);
-
-  /**
-   * Ends a claimed reply as {@code cancelled}, keeping {@code partialContent}. Only while
-   * {@code workerId} holds the lease, else {@code CONFLICT}. Publishes {@code message.cancelled}.
-   */
-  Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent);
-
-  /**
-   * Ids of replies the sweep must dispatch again, oldest first, at most {@code limit}:
-   * {@code pending} ones last updated before {@code pendingBefore} whose {@code notBefore} has passed,
-   * and {@code processing} ones whose lease expired before {@code now}.
-   */
-  Future<List<String>> findStrandedReplies(Instant now, Instant pendingBefore, int limit);
-
-  /**
-   * Ends, now, the leases of {@code processing} replies whose lease owner starts with
-   * {@code ownerPrefix} (the workers of a cluster node that left: their ids start with its node id),
-   * so a claim may take them at once. Each is a write conditional on the reply still being
-   * {@code processing} under the same owner with its lease running, so a reply another worker claimed
-   * meanwhile is untouched, and of several callers only one gets each id. The ids whose lease ended.
-   */
-  Future<List<String>> expireLeasesOf(String ownerPrefix);
-
   /** Pending and processing {@code ai_report} messages of the user's session (for Socket.IO resume). */
   Future<List<ChatMessage>> findActiveReplies(String userId, String sessionId);
-
-  // ---- history: export, usage ledger, search (issue 12) ----------------------------------------
 
   /**
    * {@link #listMessages} forwards from {@code after} (a cursor or null), each message as its REST
@@ -296,14 +208,6 @@ public interface ChatStore {
    * ordered by day, then model. The worker's completion adds to it (see {@link #completeGeneration}).
    */
   Future<List<UsageEntry>> readUsage(String userId, String from, String to);
-
-  /**
-   * Adds to the ledger what completed replies whose ledger write was interrupted (a crash between
-   * the completion and the ledger increment) still owe, for replies completed before
-   * {@code completedBefore}, at most {@code limit}. Idempotent: a reply is counted once however often
-   * this runs. Returns how many replies it looked at.
-   */
-  Future<Integer> recoverUsageLedger(Instant completedBefore, int limit);
 
   /**
    * The user's sessions whose title, and messages whose content, contain {@code query}
@@ -333,75 +237,6 @@ public interface ChatStore {
   record SearchBudget(long maxScanBytes, long maxTimeMs) {
     public static final SearchBudget DEFAULT = new SearchBudget(4L << 20, 2_000);
   }
-  // ---- session jobs (docs/generation.md, "Session jobs") ---------------------------------------
-
-  /**
-   * Creates a {@code pending} job of {@code kind} on the session, due now, unless the session already
-   * has one of that kind (in any state) or the kind's precondition fails ({@code title}: the title is
-   * still the default one). When it was created, a {@link SessionJobRequest} is sent on
-   * {@link com.aichat.contract.Addresses#SESSION_JOBS}. Replies whether it was created; an unknown
-   * session is {@code NOT_FOUND}.
-   */
-  Future<Boolean> enqueueSessionJob(String sessionId, SessionJobKind kind);
-
-  /**
-   * Atomically claims the session's job of {@code kind} for {@code workerId} with a lease of
-   * {@code leaseMillis}: one {@code findOneAndUpdate} matching a {@code pending} job whose
-   * {@code dueAt} has passed, or a {@code processing} one whose lease expired. It sets
-   * {@code processing}, {@code leaseOwner}, {@code leaseUntil} (= {@code dueAt}) and increments
-   * {@code attempts}. When nothing matched, {@code claimed} is false, with the current state (a null
-   * session when it no longer exists).
-   */
-  Future<SessionJobClaim> claimSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis);
-
-  /** Extends the lease by {@code leaseMillis} from now, only while {@code workerId} holds it. Replies whether it does. */
-  Future<Boolean> renewSessionJob(String sessionId, SessionJobKind kind, String workerId, long leaseMillis);
-
-  /**
-   * Ends the job with its {@code result}, only while {@code workerId} holds the lease (else
-   * {@code CONFLICT}, nothing changed). What the result changes is the kind's: {@code title} takes
-   * {@code {title}} and writes it with {@code titleSource: auto} only while the title is still the
-   * default one, in the same conditional write, so a user's rename always wins. Applied, the job is
-   * {@code completed} and {@code session.updated} is published; not applicable (a null result, or the
-   * user titled the session meanwhile), it is {@code skipped} and the session is left as it is.
-   */
-  Future<SessionJobEnd> completeSessionJob(String sessionId, SessionJobKind kind, String workerId, JsonObject result);
-
-  /**
-   * Gives a claimed job back for a later attempt: {@code pending}, lease cleared, {@code dueAt} =
-   * {@code notBefore} (now when null), {@code lastError} recorded. Only while {@code workerId} holds
-   * the lease, else {@code CONFLICT}.
-   */
-  Future<Void> releaseSessionJob(
-      String sessionId, SessionJobKind kind, String workerId, Instant notBefore, ErrorInfo lastError);
-
-  /**
-   * Ends the job for good as {@code failed} with {@code error}; the session is otherwise unchanged.
-   * Only while {@code workerId} holds the lease, else {@code CONFLICT}.
-   */
-  Future<Void> failSessionJob(String sessionId, SessionJobKind kind, String workerId, ErrorInfo error);
-
-  /**
-   * Session jobs the sweep must send again, at most {@code limit} per kind: {@code pending} ones due
-   * before {@code pendingBefore} (never delivered, or their worker died while waiting to retry) and
-   * {@code processing} ones whose lease expired before {@code now}. One index-bounded query per kind.
-   */
-  Future<List<SessionJobRequest>> findStrandedSessionJobs(Instant now, Instant pendingBefore, int limit);
-
-  // ---- compaction (docs/context.md) -----------------------------------------------------------
-
-  /**
-   * History between two positions for the summary job: the session's {@code user} and completed
-   * {@code ai_report} messages strictly after {@code (afterCreatedAt, afterId)} (from the start when
-   * null) and strictly before {@code (beforeCreatedAt, beforeId)} (to the end when null), in
-   * {@code (createdAt, _id)} order ({@code newestFirst} reverses it), at most {@code limit}, read with
-   * one index-bounded query.
-   */
-  Future<List<ChatMessage>> loadHistoryRange(
-      String sessionId, Instant afterCreatedAt, String afterId, Instant beforeCreatedAt, String beforeId,
-      int limit, boolean newestFirst);
-
-  // ---- value types ----------------------------------------------------------------------------
 
   /** Result of {@link #sendMessage}: the stored pair, and whether this call created it. */
   record SendResult(ChatMessage userMessage, ChatMessage reply, boolean created) {
@@ -458,56 +293,6 @@ public interface ChatStore {
     }
   }
 
-  /** Result of {@link #claimGeneration}. */
-  record ClaimResult(boolean claimed, ChatMessage message) {
-    public JsonObject toJson() {
-      return new JsonObject()
-          .put("claimed", claimed)
-          .put("message", message == null ? null : message.toJson());
-    }
-
-    public static ClaimResult fromJson(JsonObject o) {
-      JsonObject m = o.getJsonObject("message");
-      return new ClaimResult(o.getBoolean("claimed"), m == null ? null : ChatMessage.fromJson(m));
-    }
-  }
-
-  /** Result of {@link #checkpointGeneration}. */
-  record CheckpointResult(boolean leaseHeld, boolean cancelRequested) {
-    public JsonObject toJson() {
-      return new JsonObject().put("leaseHeld", leaseHeld).put("cancelRequested", cancelRequested);
-    }
-
-    public static CheckpointResult fromJson(JsonObject o) {
-      return new CheckpointResult(o.getBoolean("leaseHeld"), o.getBoolean("cancelRequested"));
-    }
-  }
-
-  /** The final state of a completed reply. */
-  record Completion(
-      String content, String model, Usage usage, String stopReason, ContextInfo context) {
-    public JsonObject toJson() {
-      JsonObject o = new JsonObject().put("content", content).put("model", model);
-      if (usage != null) {
-        o.put("usage", usage.toJson());
-      }
-      o.put("stopReason", stopReason);
-      if (context != null) {
-        o.put("context", context.toJson());
-      }
-      return o;
-    }
-
-    public static Completion fromJson(JsonObject o) {
-      return new Completion(
-          o.getString("content"),
-          o.getString("model"),
-          Usage.fromJson(o.getJsonObject("usage")),
-          o.getString("stopReason"),
-          ContextInfo.fromJson(o.getJsonObject("context")));
-    }
-  }
-
   /**
    * One (day, model) row of the usage ledger. {@code day} is {@code yyyy-MM-dd} (UTC); token counts
    * are the provider's; {@code replies} counts completed replies.
@@ -558,34 +343,6 @@ public interface ChatStore {
           .map(x -> new int[] {((JsonObject) x).getInteger("start"), ((JsonObject) x).getInteger("end")})
           .toList();
       return new SearchHit(type, o.getJsonObject(type), o.getString("snippet"), hl);
-    }
-  }
-
-  /** Result of {@link #claimSessionJob}: the session and its job's state after the claim (or as found). */
-  record SessionJobClaim(boolean claimed, ChatSession session, SessionJobState job) {
-    public JsonObject toJson() {
-      return new JsonObject()
-          .put("claimed", claimed)
-          .put("session", session == null ? null : session.toJson())
-          .put("job", job == null ? null : job.toJson());
-    }
-
-    public static SessionJobClaim fromJson(JsonObject o) {
-      JsonObject s = o.getJsonObject("session");
-      return new SessionJobClaim(
-          o.getBoolean("claimed"), s == null ? null : ChatSession.fromJson(s), SessionJobState.fromJson(o.getJsonObject("job")));
-    }
-  }
-
-  /** Result of {@link #completeSessionJob}: whether the result was applied, and the session after it. */
-  record SessionJobEnd(boolean applied, ChatSession session) {
-    public JsonObject toJson() {
-      return new JsonObject().put("applied", applied).put("session", session == null ? null : session.toJson());
-    }
-
-    public static SessionJobEnd fromJson(JsonObject o) {
-      JsonObject s = o.getJsonObject("session");
-      return new SessionJobEnd(o.getBoolean("applied"), s == null ? null : ChatSession.fromJson(s));
     }
   }
 }
