@@ -93,7 +93,7 @@ public final class ClusterSetup {
     }
     if (c.tls() == null) {
       out.add("cluster.tls.enabled is false: event-bus traffic between nodes is plaintext and unauthenticated,"
-          + " so any host that can join the cluster can call chat.persistence for any user;"
+          + " so any host that can join the cluster can call the store (chat.persistence.*) for any user;"
           + " set cluster.tls.* (see conf/cluster-tcp.example.json)");
     }
     if (c.members().isEmpty()) {
