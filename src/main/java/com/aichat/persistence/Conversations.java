@@ -205,7 +205,7 @@ public interface Conversations {
   /**
    * The user's usage ledger (collection {@code usage_ledger}) for the UTC days {@code from} to
    * {@code to} inclusive ({@code yyyy-MM-dd}), one entry per (day, model) with anything recorded,
-   * ordered by day, then model. The worker's completion adds to it (see {@link #completeGeneration}).
+   * ordered by day, then model. The worker's completion adds to it (see {@link Generations#completeGeneration}).
    */
   Future<List<UsageEntry>> readUsage(String userId, String from, String to);
 

@@ -64,8 +64,8 @@ public interface Generations {
   /**
    * Writes the final reply ({@code completed}) only while {@code workerId} holds the lease; otherwise
    * fails with {@code CONFLICT} and changes nothing. The write that wins adds the reply's usage to the
-   * user's daily ledger ({@link #readUsage}) exactly once, before {@code message.completed} is
-   * published; a crash in between is repaired by {@link #recoverUsageLedger}.
+   * user's daily ledger ({@link Conversations#readUsage}) exactly once, before {@code message.completed} is
+   * published; a crash in between is repaired by {@link Recovery#recoverUsageLedger}.
    */
   Future<ChatMessage> completeGeneration(String messageId, String workerId, Completion completion);
 
