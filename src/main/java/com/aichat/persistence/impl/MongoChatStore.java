@@ -307,25 +307,43 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
         .put("$set", new JsonObject().put("lastMessageAt", date(now)).put("updatedAt", date(now)))
         .put("$inc", new JsonObject().put("messageCount", 2));
     // the session as it was (to take the change back exactly); the event gets it as it is now
-    return mongo.findOneAndUpdateWithOptions(SESSIONS, owned(sessionId, userId), touch, new FindOptions(),
-            new io.vertx.ext.mongo.UpdateOptions().setReturningNewDocument(false))
-        .compose(before -> before == null
-            ? sessionNotFound()
-            : insertBoth(user, reply, userId, sessionId, clientMessageId, cap)
-                .recover(err -> untouch(before, now).compose(v -> Future.<ChatMessage>failedFuture(err)))
-                .map(stored -> {
-                  ChatMessage question = MongoDocs.message(user);
-                  publishMessage(MessageEvent.CREATED, question);
-                  publishMessage(MessageEvent.CREATED, stored);
-                  JsonObject after = before.copy()
-                      .put("lastMessageAt", date(now)).put("updatedAt", date(now))
-                      .put("messageCount", before.getLong("messageCount", 0L) + 2);
-                  publishSession(SessionEvent.UPDATED, MongoDocs.session(after));
-                  return new SendResult(question, stored, true);
-                }))
+    java.util.function.Supplier<Future<JsonObject>> touchSession = () -> mongo.findOneAndUpdateWithOptions(
+        SESSIONS, owned(sessionId, userId), touch, new FindOptions(),
+        new io.vertx.ext.mongo.UpdateOptions().setReturningNewDocument(false));
+    Future<SendResult> stored;
+    if (clientMessageId == null) {
+      // the session's write is the ownership check, so it goes first
+      stored = touchSession.get().compose(before -> before == null
+          ? sessionNotFound()
+          : insertBoth(user, reply, userId, sessionId, null, cap)
+              .recover(err -> untouch(before, now).compose(v -> Future.<ChatMessage>failedFuture(err)))
+              .map(m -> created(user, m, before, now)));
+    } else {
+      // ownership was checked with the retry look-up; the pair goes first, so that identical sends
+      // refused by a limit meanwhile find it as soon as possible (refusedUnlessStored)
+      stored = insertBoth(user, reply, userId, sessionId, clientMessageId, cap)
+          .compose(m -> touchSession.get().compose(before -> before != null
+              ? Future.succeededFuture(created(user, m, before, now))
+              : mongo.removeDocuments(MESSAGES, new JsonObject().put("_id", new JsonObject().put("$in",
+                      new JsonArray().add(user.getValue("_id")).add(oid(m.id())))))
+                  .compose(r -> sessionNotFound())));
+    }
+    return stored
         .recover(err -> clientMessageId != null && MongoFailures.isDuplicateKey(err)
             ? findPair(userId, sessionId, clientMessageId).compose(this::requirePair)
             : Future.failedFuture(err));
+  }
+
+  /** Publishes a stored send: the question, its reply, then the session as the send left it. */
+  private SendResult created(JsonObject user, ChatMessage stored, JsonObject before, Instant now) {
+    ChatMessage question = MongoDocs.message(user);
+    publishMessage(MessageEvent.CREATED, question);
+    publishMessage(MessageEvent.CREATED, stored);
+    JsonObject after = before.copy()
+        .put("lastMessageAt", date(now)).put("updatedAt", date(now))
+        .put("messageCount", before.getLong("messageCount", 0L) + 2);
+    publishSession(SessionEvent.UPDATED, MongoDocs.session(after));
+    return new SendResult(question, stored, true);
   }
 
   /**
