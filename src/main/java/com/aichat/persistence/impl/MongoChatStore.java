@@ -255,11 +255,16 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     Future<List<String>> capFirst = limits.hasQuota() && limits.maxPendingReplies() > 0
         ? admission.freeSlots(userId, limits) : Future.succeededFuture(null);
     return capFirst
-        .compose(free -> admission.reserveQuota(userId, limits))
-        .compose(unit -> insertPair(userId, sessionId, content, clientMessageId, limits.maxPendingReplies())
-            .compose(r -> r.created() ? Future.succeededFuture(r) : refundQuietly(unit).map(r))
-            .recover(err -> refundQuietly(unit).compose(v -> Future.<SendResult>failedFuture(err))));
+        .compose(free -> admission.reserveQuota(userId, limits)
+            .map(unit -> new Admitted(unit, free == null || free.isEmpty() ? null : free.get(0))))
+        .compose(admitted -> insertPair(userId, sessionId, content, clientMessageId, limits.maxPendingReplies(),
+                admitted.freeSlot())
+            .compose(r -> r.created() ? Future.succeededFuture(r) : refundQuietly(admitted.unit()).map(r))
+            .recover(err -> refundQuietly(admitted.unit()).compose(v -> Future.<SendResult>failedFuture(err))));
   }
+
+  /** A send's unit of the quota, and the first pending slot seen free when it was read first (else null). */
+  private record Admitted(MongoSendAdmission.QuotaUnit unit, String freeSlot) {}
 
   private Future<Void> refundQuietly(MongoSendAdmission.QuotaUnit unit) {
     return admission.refund(unit).recover(err -> {
@@ -293,7 +298,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
    * {@code session.updated}, once all is stored.
    */
   private Future<SendResult> insertPair(
-      String userId, String sessionId, String content, String clientMessageId, int cap) {
+      String userId, String sessionId, String content, String clientMessageId, int cap, String freeSlot) {
     Instant now = now();
     JsonObject user = messageDoc(newId(), userId, sessionId, USER, COMPLETED, content, now);
     if (clientMessageId != null) {
@@ -302,7 +307,7 @@ public final class MongoChatStore extends MongoStoreSupport implements ChatStore
     }
     String userMessageId = MongoDocs.id(user.getValue("_id"));
     JsonObject reply = replyDoc(userId, sessionId, userMessageId, now, clientMessageId,
-        cap > 0 ? MongoSendAdmission.slot(userId, 0) : null);
+        cap <= 0 ? null : freeSlot != null ? freeSlot : MongoSendAdmission.slot(userId, 0));
     JsonObject touch = new JsonObject()
         .put("$set", new JsonObject().put("lastMessageAt", date(now)).put("updatedAt", date(now)))
         .put("$inc", new JsonObject().put("messageCount", 2));
