@@ -195,6 +195,28 @@ public interface ChatStore {
   Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis);
 
   /**
+   * {@link #claimGeneration} that also returns what the worker needs to build the reply's context
+   * (docs/architecture.md §5): the question ({@code replyTo}), the history window before it as
+   * {@link #loadHistory} reads it ({@code historyLimit} at most, newest first) and the session (its
+   * summary). {@code sessionId}, when the caller knows it (a dispatch carries it), lets the store read
+   * the session and the newest history beside the claim rather than after it; null otherwise. When
+   * nothing was claimed (or the claim ended the reply, as {@link #claimGeneration} describes) the
+   * context fields are null.
+   */
+  default Future<ReplyClaim> claimReply(
+      String messageId, String sessionId, String workerId, long leaseMillis, int historyLimit) {
+    return claimGeneration(messageId, workerId, leaseMillis).compose(c -> {
+      ChatMessage r = c.message();
+      if (!c.claimed()) {
+        return Future.succeededFuture(new ReplyClaim(false, r, null, null, null));
+      }
+      return getMessage(r.userId(), r.sessionId(), r.replyTo()).compose(q -> Future.all(
+              loadHistory(r.sessionId(), q.createdAt(), q.id(), historyLimit), getSession(r.userId(), r.sessionId()))
+          .map(both -> new ReplyClaim(true, r, q, both.resultAt(0), both.resultAt(1))));
+    });
+  }
+
+  /**
    * The history window for a reply, newest first: the session's {@code user} and completed
    * {@code ai_report} messages strictly before {@code (beforeCreatedAt, beforeId)} in
    * {@code (createdAt, _id)} order, at most {@code limit} of them, read with one index-bounded query.
@@ -450,6 +472,40 @@ public interface ChatStore {
     public static ClaimResult fromJson(JsonObject o) {
       JsonObject m = o.getJsonObject("message");
       return new ClaimResult(o.getBoolean("claimed"), m == null ? null : ChatMessage.fromJson(m));
+    }
+  }
+
+  /**
+   * Result of {@link #claimReply}: the claim as {@link ClaimResult}, and when claimed the reply's
+   * question, its history window (newest first) and its session.
+   */
+  record ReplyClaim(
+      boolean claimed, ChatMessage message, ChatMessage question, List<ChatMessage> history, ChatSession session) {
+    public JsonObject toJson() {
+      io.vertx.core.json.JsonArray h = null;
+      if (history != null) {
+        h = new io.vertx.core.json.JsonArray();
+        for (ChatMessage m : history) {
+          h.add(m.toJson());
+        }
+      }
+      return new JsonObject()
+          .put("claimed", claimed)
+          .put("message", message == null ? null : message.toJson())
+          .put("question", question == null ? null : question.toJson())
+          .put("history", h)
+          .put("session", session == null ? null : session.toJson());
+    }
+
+    public static ReplyClaim fromJson(JsonObject o) {
+      JsonObject m = o.getJsonObject("message");
+      JsonObject q = o.getJsonObject("question");
+      JsonObject s = o.getJsonObject("session");
+      io.vertx.core.json.JsonArray h = o.getJsonArray("history");
+      return new ReplyClaim(o.getBoolean("claimed"), m == null ? null : ChatMessage.fromJson(m),
+          q == null ? null : ChatMessage.fromJson(q),
+          h == null ? null : h.stream().map(x -> ChatMessage.fromJson((JsonObject) x)).toList(),
+          s == null ? null : ChatSession.fromJson(s));
     }
   }
 

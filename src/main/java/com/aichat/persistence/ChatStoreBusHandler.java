@@ -157,6 +157,10 @@ public final class ChatStoreBusHandler implements Handler<Message<JsonObject>> {
           case "claimGeneration" -> store
               .claimGeneration(a.getString("messageId"), a.getString("workerId"), a.getLong("leaseMillis"))
               .map(r -> r.toJson());
+          case "claimReply" -> store
+              .claimReply(a.getString("messageId"), a.getString("sessionId"), a.getString("workerId"),
+                  a.getLong("leaseMillis"), a.getInteger("historyLimit"))
+              .map(r -> r.toJson());
           case "loadHistory" -> store
               .loadHistory(
                   a.getString("sessionId"),

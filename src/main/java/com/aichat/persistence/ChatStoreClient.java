@@ -223,6 +223,20 @@ public final class ChatStoreClient implements ChatStore {
   }
 
   @Override
+  public Future<ReplyClaim> claimReply(
+      String messageId, String sessionId, String workerId, long leaseMillis, int historyLimit) {
+    return request(
+            "claimReply",
+            new JsonObject()
+                .put("messageId", messageId)
+                .put("sessionId", sessionId)
+                .put("workerId", workerId)
+                .put("leaseMillis", leaseMillis)
+                .put("historyLimit", historyLimit))
+        .map(ReplyClaim::fromJson);
+  }
+
+  @Override
   public Future<List<ChatMessage>> loadHistory(
       String sessionId, Instant beforeCreatedAt, String beforeId, int limit) {
     return request(
