@@ -32,22 +32,7 @@ class RestartRecoveryTest {
     try (RestartScenario run = new RestartScenario(new RestartScenario.Options(5, 20, 50, true))) {
       run.start();
       run.sendAll();
-      RestartScenario.Result result = run.killAndRestart(Duration.ofSeconds(90));
-
-      List<Long> ms = result.completionMs();
-      log.info("restart: node answering -> interrupted replies completed: {}", WorkerFailoverTest.summary(ms));
-      for (int k = 0; k < run.sent().size(); k++) {
-        RestartScenario.Sent s = run.sent().get(k);
-        JsonObject stored = result.finals().get(k);
-        assertThat(stored.getString("status")).as("reply %d", s.index()).isEqualTo("completed");
-        assertThat(stored.getString("content")).as("reply %d holds the retry's text only", s.index())
-            .isEqualTo(run.retry(s.index()));
-        assertThat(stored.getInteger("attempts")).as("attempts of reply %d", s.index()).isEqualTo(2);
-        assertThat(run.requestsFor(s.index())).as("provider requests of reply %d", s.index()).isEqualTo(2);
-      }
-      assertThat(ms).as("ms from the restarted node answering to each reply's completion").allSatisfy(
-          t -> assertThat(t).isLessThan(5000));
-      assertThat(run.node.logText()).contains("took back 5 replies that earlier incarnations");
+      assertTakenBackOnce(run, run.killAndRestart(Duration.ofSeconds(90)), "restart");
 
       // a second process on the same data directory while the node runs
       JsonObject intruderConfig = run.node.config().copy();
@@ -75,21 +60,28 @@ class RestartRecoveryTest {
     try (RestartScenario run = new RestartScenario(new RestartScenario.Options(3, 20, 50, true, true))) {
       run.start();
       run.sendAll();
-      RestartScenario.Result result = run.killAndRestart(Duration.ofSeconds(90));
-
-      List<Long> ms = result.completionMs();
-      log.info("clustered restart: node answering -> interrupted replies completed: {}", WorkerFailoverTest.summary(ms));
-      for (int k = 0; k < run.sent().size(); k++) {
-        RestartScenario.Sent s = run.sent().get(k);
-        JsonObject stored = result.finals().get(k);
-        assertThat(stored.getString("status")).as("reply %d", s.index()).isEqualTo("completed");
-        assertThat(stored.getString("content")).as("reply %d", s.index()).isEqualTo(run.retry(s.index()));
-        assertThat(stored.getInteger("attempts")).as("attempts of reply %d", s.index()).isEqualTo(2);
-        assertThat(run.requestsFor(s.index())).as("provider requests of reply %d", s.index()).isEqualTo(2);
-      }
-      assertThat(ms).as("ms from the restarted node answering to each reply's completion").allSatisfy(
-          t -> assertThat(t).isLessThan(5000));
-      assertThat(run.node.logText()).contains("took back 3 replies that earlier incarnations");
+      assertTakenBackOnce(run, run.killAndRestart(Duration.ofSeconds(90)), "clustered restart");
     }
+  }
+
+  /**
+   * Every interrupted reply completed once, with the retry's text only (two attempts, two provider
+   * requests), within 5 s of the restarted node answering, and the node says it took them back.
+   */
+  private static void assertTakenBackOnce(RestartScenario run, RestartScenario.Result result, String what) {
+    List<Long> ms = result.completionMs();
+    log.info("{}: node answering -> interrupted replies completed: {}", what, WorkerFailoverTest.summary(ms));
+    for (int k = 0; k < run.sent().size(); k++) {
+      RestartScenario.Sent s = run.sent().get(k);
+      JsonObject stored = result.finals().get(k);
+      assertThat(stored.getString("status")).as("reply %d", s.index()).isEqualTo("completed");
+      assertThat(stored.getString("content")).as("reply %d holds the retry's text only", s.index())
+          .isEqualTo(run.retry(s.index()));
+      assertThat(stored.getInteger("attempts")).as("attempts of reply %d", s.index()).isEqualTo(2);
+      assertThat(run.requestsFor(s.index())).as("provider requests of reply %d", s.index()).isEqualTo(2);
+    }
+    assertThat(ms).as("ms from the restarted node answering to each reply's completion").allSatisfy(
+        t -> assertThat(t).isLessThan(5000));
+    assertThat(run.node.logText()).contains("took back " + run.sent().size() + " replies that earlier incarnations");
   }
 }
