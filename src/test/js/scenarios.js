@@ -324,6 +324,7 @@ const scenarios = {
       const ack = await withTimeout(join(socket, args.sessionId, state), 10000, 'join');
       if (!ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
       const snapshotLength = (ack.replies.find((r) => r.messageId === args.messageId) || { text: '' }).text.length;
+      out('READY', { joined: i }); // the Java side completes the reply only once every client has joined
       await withTimeout(new Promise((resolve) => {
         const check = () => { if (state.completed[args.messageId]) resolve(); };
         socket.on('message.completed', check);

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import io.vertx.junit5.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +45,7 @@ class ClusterDeploymentTest {
   private static int apiPort;
 
   @BeforeAll
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
   static void startCluster(VertxTestContext ctx) {
     String cluster = "chat-test-" + UUID.randomUUID();
     JsonObject backOnly =
@@ -100,7 +100,7 @@ class ClusterDeploymentTest {
   }
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("A message sent to the API on one node is stored and answered by verticles on another node")
   void replyCrossesNodes(VertxTestContext ctx) {
     WebClient http = WebClient.create(nodeB);
@@ -125,7 +125,7 @@ class ClusterDeploymentTest {
   }
 
   @Test
-  @Timeout(value = 30, unit = TimeUnit.SECONDS)
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName("/health/ready on a clustered node checks its membership: ok with both nodes counted")
   void readinessSeesClusterMembership(VertxTestContext ctx) {
     WebClient http = WebClient.create(nodeB);

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import io.vertx.junit5.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +72,7 @@ class ClusterTlsTest {
   }
 
   @BeforeAll
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  @Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
   static void startCluster(VertxTestContext ctx) {
     TestCerts certs = TestCerts.create(dir);
     String name = "chat-tls-test-" + UUID.randomUUID();
@@ -119,7 +119,7 @@ class ClusterTlsTest {
   }
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("Over event-bus TLS, a message sent to the API on node B is stored and answered by node A")
   void replyCrossesNodesOverTls(VertxTestContext ctx) {
     WebClient http = WebClient.create(nodeB);
@@ -144,7 +144,7 @@ class ClusterTlsTest {
   }
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("A node whose certificate the CA did not sign joins Hazelcast but cannot use the bus: A never serves it")
   void rogueCertificateCannotTakePart(VertxTestContext ctx) {
     String victim = TestTokens.newUserId();
@@ -171,7 +171,7 @@ class ClusterTlsTest {
   }
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("A trusted node does not deliver to a consumer on the rogue node (its server certificate is not trusted)")
   void trustedNodesDoNotSendToRogue(VertxTestContext ctx) {
     nodeB.eventBus().<String>request(ROGUE_SINK, "user data", new DeliveryOptions().setSendTimeout(5_000))

@@ -10,8 +10,6 @@ import com.aichat.contract.ErrorCode;
 import com.aichat.contract.GenerateRequest;
 import com.aichat.contract.GenerationOutcome;
 import com.aichat.contract.LeaseOwners;
-import com.aichat.contract.MessageEvent;
-import com.aichat.contract.MessageType;
 import com.aichat.limits.ClusterLimits;
 import com.aichat.limits.LimitsSettings;
 import com.aichat.contract.SessionJobKind;
@@ -37,7 +35,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,11 +51,11 @@ import org.slf4j.LoggerFactory;
  * <p>Limits per instance: {@code worker.max_concurrent} jobs (as {@link WorkerSettings} resolves it: by
  * default the heap-derived node limit split across the instances), {@code worker.max_per_user} per user. A
  * job over a limit is answered {@code busy} (or {@code user_busy}) and nothing is written, so the reply
- * stays {@code pending} and the dispatcher keeps it queued. The worker takes a reply's user from the
- * request ({@code userId}, which the local dispatcher sends) or else from the {@code message.created}
- * event of its placeholder, so the per-user cap is checked before the claim; for a reply whose user it
- * does not know (e.g. a Cloud Tasks job created before this instance started) it checks after the claim
- * and, over the cap, releases it back to {@code pending}.
+ * stays {@code pending} and the dispatcher keeps it queued. The reply's user travels with the job
+ * (the request's {@code userId}, which the local dispatcher sends from the send's dispatch request), so
+ * the per-user cap is checked before the claim; for a job without it (the recovery sweep's, a Cloud
+ * Tasks task) it checks after the claim and, over the cap, releases the reply back to {@code pending}.
+ * The worker does not listen to {@code chat.events.message}.
  *
  * <p>Besides {@link Addresses#AI_GENERATE} it consumes its own {@link Addresses#aiWorker} address, and
  * it publishes its free slots (that resolved limit minus the jobs it holds, whether streaming or still
@@ -80,9 +77,6 @@ import org.slf4j.LoggerFactory;
 public final class AiWorkerVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(AiWorkerVerticle.class);
-
-  /** Replies whose user is remembered from {@code message.created} events, newest kept. */
-  private static final int MAX_KNOWN_OWNERS = 10_000;
 
   /** How long {@link #stop()} waits for running jobs to hand their replies back. */
   private static final long STOP_GRACE_MS = 3000;
@@ -112,14 +106,6 @@ public final class AiWorkerVerticle extends VerticleBase {
   private final Map<String, Future<GenerationOutcome>> running = new HashMap<>();
   private final Map<String, String> userOfJob = new HashMap<>();
   private final Map<String, Integer> jobsPerUser = new HashMap<>();
-  private final Map<String, String> knownOwners =
-      new LinkedHashMap<>(256, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-          return size() > MAX_KNOWN_OWNERS;
-        }
-      };
-
   /** With the default {@code session_jobs.*} and {@code titles.*}. */
   public AiWorkerVerticle(WorkerSettings settings, ProviderSettings providers) {
     this(settings, providers, LimitsSettings.defaults(), SessionJobSettings.from(new ConfigReader(null, "session_jobs")),
@@ -191,7 +177,6 @@ public final class AiWorkerVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Addresses.aiWorker(workerId), this::handleGenerate).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CAPACITY_QUERY, m -> announceCapacity(null)).completion(),
             vertx.eventBus().<JsonObject>consumer(Addresses.AI_CANCEL, this::handleCancel).completion(),
-            vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS_MESSAGE, this::rememberOwner).completion(),
             vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_DRAINING, m -> onDraining()).completion())
         .compose(v -> jobRunner.start());
   }
@@ -254,7 +239,7 @@ public final class AiWorkerVerticle extends VerticleBase {
       sendOutcome(request, new GenerationOutcome(id, GenerationOutcome.NOT_CLAIMED, "processing", null));
       return;
     }
-    String owner = request.userId() != null ? request.userId() : knownOwners.get(id);
+    String owner = request.userId();
     String refusal = jobs.size() + starting.size() >= settings.maxConcurrent() || life.draining()
         ? GenerateRequest.Answer.BUSY
         : owner != null && !acquireUserSlot(id, owner) ? GenerateRequest.Answer.USER_BUSY : null;
@@ -324,16 +309,6 @@ public final class AiWorkerVerticle extends VerticleBase {
     GenerationJob job = id == null ? null : jobs.get(id);
     if (job != null) {
       job.requestStop(GenerationJob.StopReason.CANCEL);
-    }
-  }
-
-  private void rememberOwner(Message<JsonObject> msg) {
-    JsonObject event = msg.body();
-    JsonObject message = event == null ? null : event.getJsonObject("message");
-    if (message != null
-        && MessageEvent.CREATED.equals(event.getString("type"))
-        && MessageType.AI_REPORT.wire().equals(message.getString("messageType"))) {
-      knownOwners.put(message.getString("id"), message.getString("userId"));
     }
   }
 

@@ -27,6 +27,7 @@ import com.aichat.persistence.Conversations;
 import com.aichat.persistence.Generations;
 import com.aichat.persistence.Generations.ClaimResult;
 import com.aichat.persistence.Generations.Completion;
+import com.aichat.persistence.Generations.ReplyClaim;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -99,6 +100,9 @@ final class GenerationJob {
 
   private ChatMessage reply;
   private ChatMessage question;
+  /** The history window before the question (newest first) and the session, as the claim returned them. */
+  private java.util.List<ChatMessage> history;
+  private ChatSession session;
   private BuiltContext context;
   private ModelRequest modelRequest;
   /** The input tokens counted before the request, and how ({@code estimate} or {@code api}). */
@@ -158,7 +162,7 @@ final class GenerationJob {
   /** Runs the job to its end; never fails (unexpected errors end as outcome {@code retry}). */
   Future<GenerationOutcome> run() {
     return claimGeneration()
-        .compose(claim -> claim.claimed() ? generate(claim.message()) : notClaimed(claim.message()))
+        .compose(claim -> claim.claimed() ? generate(claim) : notClaimed(claim.message()))
         .recover(this::handleUnexpected);
   }
 
@@ -180,15 +184,25 @@ final class GenerationJob {
 
   // ---- pipeline steps --------------------------------------------------------------------------
 
-  private Future<ClaimResult> claimGeneration() {
+  /**
+   * The claim, with the question, the history window and the session in the same store request
+   * ({@link ChatStore#claimReply}); the session id of the dispatch lets the store read them beside the
+   * claim.
+   */
+  private Future<ReplyClaim> claimGeneration() {
     long sentAt = System.currentTimeMillis();
     return rt.store()
-        .claimGeneration(messageId, rt.workerId(), rt.settings().leaseMs())
+        .claimReply(messageId, request.sessionId(), rt.workerId(), rt.settings().leaseMs(),
+            rt.contextBuilder().readLimit())
         .onSuccess(claim -> leaseExpiresAtMs = sentAt + rt.settings().leaseMs());
   }
 
-  private Future<GenerationOutcome> generate(ChatMessage claimed) {
+  private Future<GenerationOutcome> generate(ReplyClaim claim) {
+    ChatMessage claimed = claim.message();
     reply = claimed;
+    question = claim.question();
+    history = claim.history();
+    session = claim.session();
     Integer continueOffset = claimed.revisions().continueOffset();
     String stored = claimed.content() == null ? "" : claimed.content();
     prefix = continueOffset == null ? "" : stored.substring(0, Math.min(stored.length(), Math.max(0, continueOffset)));
@@ -218,18 +232,16 @@ final class GenerationJob {
         .recover(this::handleFailure);
   }
 
+  /**
+   * The context from what the claim returned. A retry in this process claims again, and with it reads
+   * the context again (a summary may have been written meanwhile).
+   */
   private Future<BuiltContext> buildContext() {
     long started = System.nanoTime();
-    return rt.conversations()
-        .getMessage(reply.userId(), reply.sessionId(), reply.replyTo())
-        .compose(q -> {
-          question = q;
-          return Future.all(
-              rt.store().loadHistory(reply.sessionId(), q.createdAt(), q.id(), rt.contextBuilder().readLimit()),
-              sessionSummary());
-        })
-        .map(both -> {
-          context = prefilled(rt.contextBuilder().build(both.resultAt(0), question.content(), both.resultAt(1)));
+    SessionSummary summary = rt.contextBuilder().compaction().enabled() && session != null ? session.summary() : null;
+    return Future.succeededFuture(history)
+        .map(h -> {
+          context = prefilled(rt.contextBuilder().build(h, question.content(), summary));
           modelRequest = context.toRequest(rt.systemPrompt());
           rlog.debug("reply {}: context of {} turns ({} messages used, {} dropped, {} not in the summary v{}) built in {} µs",
               messageId, context.turns().size(), context.messagesUsed(), context.messagesDropped(),
@@ -238,14 +250,6 @@ final class GenerationJob {
           return context;
         })
         .compose(ctx -> countInputTokens().map(ctx));
-  }
-
-  /** The session's summary when compaction is on (one read of the session), else null. */
-  private Future<SessionSummary> sessionSummary() {
-    if (!rt.contextBuilder().compaction().enabled()) {
-      return Future.succeededFuture(null);
-    }
-    return rt.conversations().getSession(reply.userId(), reply.sessionId()).map(ChatSession::summary);
   }
 
   /**

@@ -4,33 +4,42 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The JSON body of an {@link Addresses#AI_GENERATE} (or {@link Addresses#aiWorker}) request:
- * {@code {messageId, userId?, retryInProcess?, outcomeAddress?}}.
+ * {@code {messageId, userId?, sessionId?, retryInProcess?, outcomeAddress?}}.
  *
  * @param messageId the pending {@code ai_report} placeholder to generate
  * @param userId the reply's owner when the caller knows it (the local dispatcher does): the worker then
  *     checks {@code worker.max_per_user} before the claim, so no attempt is spent on a job it must
  *     refuse; null when unknown
+ * @param sessionId the reply's session when the caller knows it (the local dispatcher does, from the
+ *     send): the worker's claim then reads the session and its newest history beside the claim, in one
+ *     round trip to the store ({@code ChatStore#claimReply}); null when unknown
  * @param retryInProcess true (default): the worker retries retryable provider failures itself, with
  *     backoff, up to {@code worker.max_attempts}; false: it releases the reply to {@code pending} and
  *     ends with outcome {@code retry} so the caller (Cloud Tasks) retries
  * @param outcomeAddress where the worker sends the {@link GenerationOutcome} when the job ends (also
  *     when it answered {@code busy}); null for none
  */
-public record GenerateRequest(String messageId, String userId, boolean retryInProcess, String outcomeAddress) {
+public record GenerateRequest(
+    String messageId, String userId, String sessionId, boolean retryInProcess, String outcomeAddress) {
 
   public GenerateRequest(String messageId, boolean retryInProcess, String outcomeAddress) {
-    this(messageId, null, retryInProcess, outcomeAddress);
+    this(messageId, null, null, retryInProcess, outcomeAddress);
+  }
+
+  public GenerateRequest(String messageId, String userId, boolean retryInProcess, String outcomeAddress) {
+    this(messageId, userId, null, retryInProcess, outcomeAddress);
   }
 
   public JsonObject toJson() {
     JsonObject o = new JsonObject().put("messageId", messageId).put("retryInProcess", retryInProcess);
     Json.putOpt(o, "userId", userId);
+    Json.putOpt(o, "sessionId", sessionId);
     return Json.putOpt(o, "outcomeAddress", outcomeAddress);
   }
 
   public static GenerateRequest fromJson(JsonObject o) {
-    return new GenerateRequest(o.getString("messageId"), o.getString("userId"), o.getBoolean("retryInProcess", true),
-        o.getString("outcomeAddress"));
+    return new GenerateRequest(o.getString("messageId"), o.getString("userId"), o.getString("sessionId"),
+        o.getBoolean("retryInProcess", true), o.getString("outcomeAddress"));
   }
 
   /**

@@ -372,7 +372,7 @@ final class LocalDispatch implements Dispatch {
   }
 
   private static JsonObject generateRequest(FairQueue.Entry e) {
-    return new GenerateRequest(e.messageId(), e.request.userId(), true, null).toJson();
+    return new GenerateRequest(e.messageId(), e.request.userId(), e.request.sessionId(), true, null).toJson();
   }
 
   /** The outcome of one offer: started, or back first in line. */

@@ -102,8 +102,13 @@ public final class GatewayVerticle extends VerticleBase {
     server.addEventListener(SocketEvents.LEAVE, Object.class,
         (client, data, ack) -> ctx.runOnContext(v -> onLeave(client, data, ack)));
 
+    // Netty reports the bind on its own thread. The rest of start() (registerConsumers) must run on this
+    // verticle's context: a bus consumer runs on the context it is registered from, and one registered
+    // from a Netty thread got a context of its own, so bus events reached SessionRooms on another event
+    // loop than the joins and leaves that mutate the same rooms (a data race: lost buffered events,
+    // HashMap corruption). So the result is handed back to the context first.
     Promise<Void> listening = Promise.promise();
-    server.startAsync().addListener(f -> {
+    server.startAsync().addListener(f -> ctx.runOnContext(v -> {
       if (f.isSuccess()) {
         if (f instanceof ChannelFuture bound) {
           acceptGroup = bound.channel().eventLoop().parent();
@@ -114,7 +119,7 @@ public final class GatewayVerticle extends VerticleBase {
             "Socket.IO gateway cannot listen on " + settings.host() + ":" + settings.port() + ": "
                 + f.cause().getMessage(), f.cause()));
       }
-    });
+    }));
     return listening.future();
   }
 

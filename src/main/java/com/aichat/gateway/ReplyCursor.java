@@ -21,6 +21,11 @@ final class ReplyCursor {
   int attempt;
   /** A resync (progress request) is in flight; deltas wait in {@link #held}. */
   boolean resyncing;
+  /**
+   * Names the resync in flight ({@link #beginResync}): a restart changes it, so the answer of a resync
+   * begun for an earlier attempt is recognised as such ({@link #answers}) and never applied.
+   */
+  private long resyncTicket;
   /** A resync brought nothing new: further deltas are dropped; the final event carries the content. */
   boolean stale;
   final List<DeltaEvent> held = new ArrayList<>();
@@ -69,11 +74,33 @@ final class ReplyCursor {
     restart(newAttempt, 0);
   }
 
-  /** A new generation attempt starts at {@code start}: 0, or the length of the text a continue continues. */
+  /**
+   * A new generation attempt starts at {@code start}: 0, or the length of the text a continue continues.
+   * Nothing of the earlier attempt carries over: the deltas held for its resync are dropped and that
+   * resync's answer will be ignored. They all reached the gateway before this attempt's
+   * {@code message.processing} (a worker publishes its deltas before the next claim is published), so
+   * they belong to an earlier attempt, whether or not they carry one: replayed into this attempt they
+   * would be a gap (the cursor then went stale) and would hold its live deltas until the old resync's
+   * answer came back.
+   */
   void restart(int newAttempt, long start) {
     attempt = newAttempt;
     length = start;
     seq = 0;
     stale = false;
+    resyncing = false;
+    held.clear();
+    resyncTicket++;
+  }
+
+  /** A gap: deltas are held until the resync returned by this call {@link #answers} and ends. */
+  long beginResync() {
+    resyncing = true;
+    return ++resyncTicket;
+  }
+
+  /** Whether {@code ticket}'s resync is still the one in flight (no restart nor newer resync since). */
+  boolean answers(long ticket) {
+    return resyncing && ticket == resyncTicket;
   }
 }

@@ -11,9 +11,11 @@ import com.aichat.contract.QueuedEvent;
 import com.aichat.metrics.Metrics;
 import com.aichat.persistence.Conversations;
 import com.corundumstudio.socketio.SocketIOClient;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -103,6 +105,8 @@ final class SessionRooms {
   private final Vertx vertx;
   private final Conversations store;
   private final SocketSender sender;
+  /** The context all of the state below is confined to ({@link #onOwnerContext}). */
+  private final ContextInternal owner;
   private final Map<String, Map<UUID, Member>> rooms = new HashMap<>();
   private final Map<UUID, Map<String, Member>> memberships = new HashMap<>();
   /** Joins whose ownership check or snapshot is in flight, per socket and session. */
@@ -117,6 +121,21 @@ final class SessionRooms {
     this.vertx = vertx;
     this.store = store;
     this.sender = sender;
+    this.owner = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
+  }
+
+  /**
+   * Every entry point runs on the context this was created on (the gateway verticle's): the rooms,
+   * members, buffers and cursors are plain collections, and the exact join relies on bus events and
+   * joins being handled in one order. A call from another context is a wiring bug; it fails at once
+   * instead of racing.
+   */
+  private void onOwnerContext() {
+    Context current = Vertx.currentContext();
+    if (current == null || ((ContextInternal) current).unwrap() != owner) {
+      throw new IllegalStateException("SessionRooms used off the gateway's context (thread "
+          + Thread.currentThread().getName() + ")");
+    }
   }
 
   /**
@@ -135,6 +154,7 @@ final class SessionRooms {
       String sessionId,
       BooleanSupplier stillBound,
       Consumer<JsonObject> ack) {
+    onOwnerContext();
     JoinTicket ticket = openTicket(sid, sessionId);
     return store
         .getSession(userId, sessionId)
@@ -264,6 +284,7 @@ final class SessionRooms {
   }
 
   void leave(UUID sid, String sessionId) {
+    onOwnerContext();
     overtakeJoins(sid, sessionId);
     Member m = member(sid, sessionId);
     if (m != null) {
@@ -272,6 +293,7 @@ final class SessionRooms {
   }
 
   void leaveAll(UUID sid) {
+    onOwnerContext();
     overtakeJoins(sid, null);
     Map<String, Member> mine = memberships.get(sid);
     if (mine != null) {
@@ -280,6 +302,7 @@ final class SessionRooms {
   }
 
   void dropSession(String sessionId) {
+    onOwnerContext();
     Map<UUID, Member> room = rooms.get(Ids.lowerIfId(sessionId));
     if (room != null) {
       new ArrayList<>(room.values()).forEach(this::removeMember);
@@ -302,6 +325,7 @@ final class SessionRooms {
   }
 
   private void forEachMember(String sessionId, Object event) {
+    onOwnerContext();
     Map<UUID, Member> room = rooms.get(Ids.lowerIfId(sessionId));
     if (room == null) {
       return;
@@ -369,9 +393,9 @@ final class SessionRooms {
       }
       case HOLD -> c.held.add(d);
       case GAP -> {
-        c.resyncing = true;
+        long ticket = c.beginResync();
         c.held.add(d);
-        resync(m, d, c);
+        resync(m, d, c, ticket);
       }
       case DUPLICATE, STALE -> { }
       case FENCED -> {
@@ -384,13 +408,21 @@ final class SessionRooms {
     }
   }
 
-  /** Fills a gap: the text so far from the worker (or the checkpoint), sent as one delta. */
-  private void resync(Member m, DeltaEvent trigger, ReplyCursor c) {
+  /**
+   * Fills a gap: the text so far from the worker (or the checkpoint), sent as one delta. An answer
+   * that comes back after the cursor restarted for a newer attempt ({@code message.processing}) is
+   * dropped: it and the deltas held meanwhile belonged to the earlier attempt, and the restart already
+   * discarded them.
+   */
+  private void resync(Member m, DeltaEvent trigger, ReplyCursor c, long ticket) {
     progress(trigger.messageId())
         .recover(err -> store
             .getMessage(m.userId, m.sessionId, trigger.messageId())
             .map(msg -> new JsonObject().put("seq", 0L).put("text", msg.content()).put("attempt", msg.attempts())))
         .onComplete(ar -> {
+          if (!c.answers(ticket)) {
+            return;
+          }
           c.resyncing = false;
           if (!isMember(m) || m.cursors.get(trigger.messageId()) != c) {
             return;

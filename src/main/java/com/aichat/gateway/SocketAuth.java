@@ -42,6 +42,9 @@ final class SocketAuth {
   /** A socket whose user is known. */
   record Binding(UUID sid, String userId, SocketIOClient client, long expiryTimer) {}
 
+  /** A verified CONNECT that came before netty-socketio added the connection to the namespace. */
+  private record Early(ClientHead head, AuthenticatedUser user, long timer) {}
+
   private final Vertx vertx;
   private final TokenVerifier verifier;
   private final Namespace namespace;
@@ -52,6 +55,7 @@ final class SocketAuth {
   private final Map<UUID, Binding> bindings = new HashMap<>();
   private final Map<UUID, Long> authDeadlines = new HashMap<>();
   private final Map<String, Integer> socketsPerUser = new HashMap<>();
+  private final Map<UUID, Early> early = new HashMap<>();
 
   SocketAuth(
       Vertx vertx,
@@ -74,9 +78,17 @@ final class SocketAuth {
     return bindings.get(sid);
   }
 
-  /** A new engine.io connection: it has {@code auth_timeout_ms} to authenticate. */
+  /**
+   * A new engine.io connection, now in the default namespace: it has {@code auth_timeout_ms} to
+   * authenticate. A CONNECT verified before this point is accepted now.
+   */
   void onEngineConnect(UUID sid) {
     authDeadlines.put(sid, vertx.setTimer(authTimeoutMs, t -> authDeadlinePassed(sid)));
+    Early waiting = early.remove(sid);
+    if (waiting != null) {
+      vertx.cancelTimer(waiting.timer());
+      accept(waiting.head(), waiting.user());
+    }
   }
 
   private void authDeadlinePassed(UUID sid) {
@@ -122,8 +134,25 @@ final class SocketAuth {
 
   private void accept(ClientHead head, AuthenticatedUser user) {
     UUID sid = head.getSessionId();
+    if (!head.isConnected()) {
+      return;
+    }
     SocketIOClient client = head.getChildClient(namespace);
-    if (client == null || !head.isConnected()) {
+    if (client == null) {
+      // netty-socketio adds a connection to the default namespace on the Netty thread that served its
+      // handshake, just after it wrote the open packet. The client answers that packet with its
+      // CONNECT at once, on another connection and thread, so under CPU load the CONNECT can be
+      // verified before the connection is in the namespace; it is accepted once it is
+      // (onEngineConnect), and closed if that does not happen within auth_timeout_ms.
+      Early previous = early.put(sid, new Early(head, user, vertx.setTimer(authTimeoutMs, t -> {
+        if (early.remove(sid) != null) {
+          log.info("socket {} never joined the namespace within {} ms; closing it", sid, authTimeoutMs);
+          sender.forceClose(sid);
+        }
+      })));
+      if (previous != null) {
+        vertx.cancelTimer(previous.timer());
+      }
       return;
     }
     Binding previous = bindings.remove(sid);
@@ -192,6 +221,10 @@ final class SocketAuth {
 
   /** The socket is gone (netty-socketio disconnect): forget everything about it. */
   void onDisconnect(UUID sid) {
+    Early waiting = early.remove(sid);
+    if (waiting != null) {
+      vertx.cancelTimer(waiting.timer());
+    }
     Long deadline = authDeadlines.remove(sid);
     if (deadline != null) {
       vertx.cancelTimer(deadline);

@@ -5,6 +5,7 @@ import com.aichat.contract.ChatMessage;
 import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
+import com.aichat.contract.ChatSession;
 import com.aichat.persistence.binding.BusAddress;
 import com.aichat.persistence.binding.BusProxy;
 import io.vertx.core.Future;
@@ -45,6 +46,17 @@ public interface Generations {
    * left under that session, and answers {@code claimed = false} with a null {@code message}.
    */
   Future<ClaimResult> claimGeneration(String messageId, String workerId, long leaseMillis);
+
+  /**
+   * {@link #claimGeneration} that also returns what the worker needs to build the reply's context
+   * (docs/architecture.md §5): the question ({@code replyTo}), the history window before it as
+   * {@link #loadHistory} reads it ({@code historyLimit} at most, newest first) and the session (its
+   * summary). {@code sessionId}, when the caller knows it (a dispatch carries it), lets the store read
+   * the session and the newest history beside the claim rather than after it; null otherwise. When
+   * nothing was claimed (or the claim ended the reply, as {@link #claimGeneration} describes) the
+   * context fields are null.
+   */
+  Future<ReplyClaim> claimReply(String messageId, String sessionId, String workerId, long leaseMillis, int historyLimit);
 
   /**
    * The history window for a reply, newest first: the session's {@code user} and completed
@@ -89,6 +101,13 @@ public interface Generations {
    * {@code workerId} holds the lease, else {@code CONFLICT}. Publishes {@code message.cancelled}.
    */
   Future<ChatMessage> cancelGeneration(String messageId, String workerId, String partialContent);
+
+  /**
+   * Result of {@link #claimReply}: the claim as {@link ClaimResult}, and when claimed the reply's
+   * question, its history window (newest first) and its session.
+   */
+  record ReplyClaim(
+      boolean claimed, ChatMessage message, ChatMessage question, List<ChatMessage> history, ChatSession session) {}
 
   /** Result of {@link #claimGeneration}. */
   record ClaimResult(boolean claimed, ChatMessage message) {

@@ -240,7 +240,11 @@ class ContinueRecoveryTest {
   @DisplayName("a continue cancelled before any worker generated it (worker.max_per_user busy): the reply is completed again and can be continued again")
   void cancelledPendingContinueRestores(Vertx vertx, @TempDir Path dir, VertxTestContext ctx) {
     String[] ids = new String[3];
-    JsonObject overrides = new JsonObject().put("worker", new JsonObject().put("max_per_user", 1));
+    // One worker instance: worker.max_per_user counts per instance, so with the default two the other
+    // instance takes the continue and only the cancel racing its claim kept it from the provider (a race
+    // the slower claim path used to win: the claim now brings the context in one round trip).
+    JsonObject overrides = new JsonObject().put("worker", new JsonObject().put("max_per_user", 1))
+        .put("verticles", new JsonObject().put("worker", 1));
     start(vertx, dir, overrides)
         .compose(v -> {
           h.fake().script("pend-q", new FakeAnthropicServer.Truncated(List.of("Part one, ", "part two "), 2),

@@ -26,9 +26,15 @@ public final class RestartScenario implements AutoCloseable {
   /**
    * The shape of one run: {@code replies} replies of as many users; the retry streams
    * {@code retryChunks} chunks {@code retryDelayMs} apart; {@code reclaimLeases} is
-   * {@code node.reclaim_leases}.
+   * {@code node.reclaim_leases}; {@code clustered} runs the node as a (one-member) Hazelcast cluster,
+   * where its lease-owner name is its cluster node id, new on every start.
    */
-  public record Options(int replies, int retryChunks, long retryDelayMs, boolean reclaimLeases) {}
+  public record Options(int replies, int retryChunks, long retryDelayMs, boolean reclaimLeases, boolean clustered) {
+
+    public Options(int replies, int retryChunks, long retryDelayMs, boolean reclaimLeases) {
+      this(replies, retryChunks, retryDelayMs, reclaimLeases, false);
+    }
+  }
 
   /** A reply the run sent: its index (script key), session and id, and its user's client. */
   public record Sent(int index, String sessionId, String id, ClusterClient client) {}
@@ -91,7 +97,10 @@ public final class RestartScenario implements AutoCloseable {
     overrides.put("titles", new JsonObject().put("enabled", false));
     overrides.put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000));
     overrides.put("node", new JsonObject().put("reclaim_leases", options.reclaimLeases()));
-    node = harness.node("solo", overrides).standalone();
+    node = harness.node("solo", overrides);
+    if (!options.clustered()) {
+      node.standalone();
+    }
     node.start();
     node.awaitReady(Duration.ofSeconds(60));
   }

@@ -76,4 +76,22 @@ class ReplyCursorTest {
     assertThat(c.attempt).isEqualTo(2);
     assertThat(c.classify(delta(1, 0, "new"))).isEqualTo(ReplyCursor.Verdict.DELIVER);
   }
+
+  @Test
+  @DisplayName("A restart during a resync ends it: the held deltas of the old attempt are dropped and the old resync's answer no longer applies")
+  void restartEndsTheResyncOfTheOldAttempt() {
+    ReplyCursor c = new ReplyCursor(0, 0, 0);
+    assertThat(c.classify(delta(2, 3, "a1 "))).isEqualTo(ReplyCursor.Verdict.GAP);
+    long old = c.beginResync();
+    c.held.add(delta(2, 3, "a1 "));
+    assertThat(c.answers(old)).isTrue();
+    c.restart(2);
+    assertThat(c.answers(old)).isFalse();
+    assertThat(c.held).isEmpty();
+    assertThat(c.classify(delta(1, 0, "b1 "))).isEqualTo(ReplyCursor.Verdict.DELIVER);
+    assertThat(c.classify(delta(2, 9, "b3 "))).isEqualTo(ReplyCursor.Verdict.GAP);
+    long fresh = c.beginResync();
+    assertThat(c.answers(old)).isFalse();
+    assertThat(c.answers(fresh)).isTrue();
+  }
 }

@@ -65,7 +65,7 @@ class ClusterLimitsTest {
   private static int portC;
 
   @BeforeAll
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  @io.vertx.junit5.Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
   static void startCluster(VertxTestContext ctx) {
     client = Vertx.vertx();
     http = WebClient.create(client, new WebClientOptions().setDefaultHost("127.0.0.1").setKeepAlive(false));
@@ -162,7 +162,7 @@ class ClusterLimitsTest {
   }
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @io.vertx.junit5.Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("Requests of one user split across two API nodes: exactly requests_per_minute are admitted cluster-wide, the rest get 429 RATE_LIMITED")
   void rateLimitHoldsAcrossNodes(VertxTestContext ctx) {
     String token = TestTokens.token(client, TestTokens.newUserId());
@@ -187,7 +187,7 @@ class ClusterLimitsTest {
   }
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @io.vertx.junit5.Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
   @DisplayName("A node with limits.scope node counts only its own requests: a user refused cluster-wide is still admitted there up to the limit")
   void nodeScopeStaysLocal(VertxTestContext ctx) {
     String token = TestTokens.token(client, TestTokens.newUserId());

@@ -58,7 +58,12 @@ class DrainTest {
   }
 
   private AppConfig config(Path dir) {
-    JsonObject overrides = GenerationHarness.claudeOverrides(fake)
+    JsonObject overrides = GenerationHarness.claudeOverrides(fake);
+    // the long stream takes 4.5 s unloaded; the harness's 10 s total timeout failed it under CPU load
+    // (tools/stress/run), which is not what this test is about
+    overrides.getJsonObject("claude").put("first_event_timeout_ms", 5000).put("idle_timeout_ms", 5000)
+        .put("total_timeout_ms", 60_000);
+    overrides
         .put("mongo", new JsonObject().put("embedded_backend", "h2"))
         .put("rate_limit", new JsonObject().put("requests_per_minute", 1_000_000))
         .put("shutdown", new JsonObject().put("grace_ms", 1000).put("socket_notice_ms", 300));

@@ -896,6 +896,95 @@ abstract class ChatStoreContractTest {
         })));
   }
 
+  // ---- the short send path (docs/architecture.md §5) ---------------------------------------------
+
+  @Test
+  @DisplayName("claimReply returns the reply, its question, the history window before it and the session: the same as claim, getMessage and loadHistory, with or without the session id")
+  void claimReplyReturnsContext() {
+    String session = store.createSession(userA, null, "ctx").await().id();
+    for (int i = 0; i < 4; i++) {
+      completedTurn(session, "q" + i, "a" + i).await();
+    }
+    SendResult asked = store.sendMessage(userA, session, "the question", null).await();
+    // a later exchange that completed first: newer than the question, so not in its history
+    SendResult later = store.sendMessage(userA, session, "a later question", null).await();
+    store.claimGeneration(later.reply().id(), "w", 30_000).await();
+    store.completeGeneration(later.reply().id(), "w", new Completion("later answer", "m", null, "end_turn", null)).await();
+
+    List<ChatMessage> expected = store.loadHistory(session, asked.userMessage().createdAt(), asked.userMessage().id(), 5)
+        .await();
+    ChatStore.ReplyClaim claim = store.claimReply(asked.reply().id(), session, "w", 30_000, 5).await();
+    assertThat(claim.claimed()).isTrue();
+    assertThat(claim.message().status()).isEqualTo(MessageStatus.PROCESSING);
+    assertThat(claim.message().attempts()).isEqualTo(1);
+    assertThat(claim.question()).isEqualTo(asked.userMessage());
+    assertThat(claim.history()).isEqualTo(expected);
+    assertThat(claim.history()).extracting(ChatMessage::content).containsExactly("a3", "q3", "a2", "q2", "a1");
+    assertThat(claim.session().id()).isEqualTo(session);
+    // claimed already: not again, with its current state and no context
+    ChatStore.ReplyClaim again = store.claimReply(asked.reply().id(), null, "w2", 30_000, 5).await();
+    assertThat(again.claimed()).isFalse();
+    assertThat(again.message().status()).isEqualTo(MessageStatus.PROCESSING);
+    assertThat(again.history()).isNull();
+
+    // with more newer completed messages than the window's slack: read the long way, the same result;
+    // and without the session id (the sweep's dispatch): the reads after the claim, the same result
+    SendResult old = store.sendMessage(userA, session, "an old question", null).await();
+    SendResult older = store.sendMessage(userA, session, "another old question", null).await();
+    for (int i = 0; i < 6; i++) {
+      completedTurn(session, "n" + i, "m" + i).await();
+    }
+    List<ChatMessage> oldExpected = store.loadHistory(session, old.userMessage().createdAt(), old.userMessage().id(), 3)
+        .await();
+    ChatStore.ReplyClaim far = store.claimReply(old.reply().id(), session, "w", 30_000, 3).await();
+    assertThat(far.claimed()).isTrue();
+    assertThat(far.question()).isEqualTo(old.userMessage());
+    assertThat(far.history()).isEqualTo(oldExpected);
+    assertThat(far.history()).extracting(ChatMessage::content).containsExactly("later answer", "a later question", "the question");
+    List<ChatMessage> olderExpected = store.loadHistory(session, older.userMessage().createdAt(),
+        older.userMessage().id(), 3).await();
+    ChatStore.ReplyClaim swept = store.claimReply(older.reply().id(), null, "w", 30_000, 3).await();
+    assertThat(swept.claimed()).isTrue();
+    assertThat(swept.question()).isEqualTo(older.userMessage());
+    assertThat(swept.history()).isEqualTo(olderExpected);
+    assertThat(swept.session().id()).isEqualTo(session);
+  }
+
+  @Test
+  @DisplayName("claimReply of a reply whose session was deleted under it drops it without context, like claimGeneration")
+  void claimReplyDropsOrphan() {
+    SendResult pair = pendingReply().await();
+    direct.removeDocument("chatsessions", new JsonObject().put("_id", oid(pair.reply().sessionId()))).await();
+    ChatStore.ReplyClaim claim = store.claimReply(pair.reply().id(), pair.reply().sessionId(), "w", 30_000, 10).await();
+    assertThat(claim.claimed()).isFalse();
+    assertThat(claim.message()).isNull();
+    assertThat(direct.count("prompthistories", new JsonObject().put("chatSessionId", oid(pair.reply().sessionId())))
+        .await()).isZero();
+  }
+
+  @Test
+  @DisplayName("A send whose first pending slot is taken stores its placeholder in the next free one; one refused by the cap leaves the session and the messages as they were")
+  void sendTakesNextSlotAndRefusalLeavesSession() {
+    String session = store.createSession(userA, null, "slots").await().id();
+    SendResult first = store.sendMessage(userA, session, "one", null, pendingCap(2)).await();
+    SendResult second = store.sendMessage(userA, session, "two", null, pendingCap(2)).await();
+    JsonObject slotOf2 = direct.findOne("prompthistories", new JsonObject().put("_id", oid(second.reply().id())), null)
+        .await();
+    assertThat(slotOf2.getString("pendingSlot")).isEqualTo(userA + ":1");
+    ChatSession before = store.getSession(userA, session).await();
+    assertThat(before.messageCount()).isEqualTo(4);
+    assertThat(failureOf(store.sendMessage(userA, session, "three", null, pendingCap(2))).await())
+        .isEqualTo(ErrorCode.TOO_MANY_PENDING);
+    assertThat(store.getSession(userA, session).await()).isEqualTo(before);
+    assertThat(direct.count("prompthistories", new JsonObject().put("chatSessionId", oid(session))).await()).isEqualTo(4);
+    // the slot the first reply frees is taken by the next send
+    store.requestCancel(userA, session, first.reply().id()).await();
+    SendResult third = store.sendMessage(userA, session, "three", null, pendingCap(2)).await();
+    assertThat(direct.findOne("prompthistories", new JsonObject().put("_id", oid(third.reply().id())), null).await()
+        .getString("pendingSlot")).isEqualTo(userA + ":0");
+    assertThat(store.getSession(userA, session).await().messageCount()).isEqualTo(6);
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   protected Future<SendResult> pendingReply() {

@@ -17,6 +17,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.time.Clock;
@@ -90,12 +92,16 @@ public final class MongoChatStore extends MongoSessionStore {
     if (content == null) {
       return invalid("content is required");
     }
+    if (!isId(userId) || !isId(sessionId)) {
+      return sessionNotFound();
+    }
     SendLimits l = limits == null ? SendLimits.NONE : limits;
-    // A retry is recognised before any limit is looked at: it neither counts nor can be refused.
-    return ownedSession(userId, sessionId)
-        .compose(s -> clientMessageId == null
-            ? Future.<SendResult>succeededFuture(null)
-            : findPair(userId, sessionId, clientMessageId))
+    // A retry is recognised before any limit is looked at: it neither counts nor can be refused. Only
+    // an idempotent send needs the look-up; the ownership check is the session's write below.
+    Future<SendResult> earlier = clientMessageId == null
+        ? Future.succeededFuture(null)
+        : ownedSession(userId, sessionId).compose(s -> findPair(userId, sessionId, clientMessageId));
+    return earlier
         .compose(existing -> existing != null
             ? Future.succeededFuture(existing)
             : admitAndInsert(userId, sessionId, content, clientMessageId, l)
@@ -118,17 +124,26 @@ public final class MongoChatStore extends MongoSessionStore {
   }
 
   /**
-   * A free pending slot (read only), then one unit of the daily quota, then the pair. Whatever stops
-   * the pair from being stored after the unit was taken gives the unit back.
+   * One unit of the daily quota (when there is one), then the pair (with its pending slot). Whatever
+   * stops the pair from being stored after the unit was taken gives the unit back.
    */
   private Future<SendResult> admitAndInsert(
       String userId, String sessionId, String content, String clientMessageId, SendLimits limits) {
-    return admission.freeSlots(userId, limits)
-        .compose(slots -> admission.reserveQuota(userId, limits)
-            .compose(unit -> insertPair(userId, sessionId, content, clientMessageId, slots)
-                .compose(r -> r.created() ? Future.succeededFuture(r) : refundQuietly(unit).map(r))
-                .recover(err -> refundQuietly(unit).compose(v -> Future.<SendResult>failedFuture(err)))));
+    // With a quota as well, the pending cap is looked at first (read only), so a user at both limits is
+    // told TOO_MANY_PENDING, as before, and the quota is not touched.
+    Future<List<String>> capFirst = limits.hasQuota() && limits.maxPendingReplies() > 0
+        ? admission.freeSlots(userId, limits) : Future.succeededFuture(null);
+    return capFirst
+        .compose(free -> admission.reserveQuota(userId, limits)
+            .map(unit -> new Admitted(unit, free == null || free.isEmpty() ? null : free.get(0))))
+        .compose(admitted -> insertPair(userId, sessionId, content, clientMessageId, limits.maxPendingReplies(),
+                admitted.freeSlot())
+            .compose(r -> r.created() ? Future.succeededFuture(r) : refundQuietly(admitted.unit()).map(r))
+            .recover(err -> refundQuietly(admitted.unit()).compose(v -> Future.<SendResult>failedFuture(err))));
   }
+
+  /** A send's unit of the quota, and the first pending slot seen free when it was read first (else null). */
+  private record Admitted(MongoSendAdmission.QuotaUnit unit, String freeSlot) {}
 
   private Future<Void> refundQuietly(MongoSendAdmission.QuotaUnit unit) {
     return admission.refund(unit).recover(err -> {
@@ -151,15 +166,18 @@ public final class MongoChatStore extends MongoSessionStore {
   }
 
   /**
-   * Inserts the user message, then its placeholder (so ObjectId order matches), then bumps the session.
-   * {@code message.created} is published for the question, then for its reply, once both are stored,
-   * so clients that append messages as they arrive see the question before its reply. With
-   * {@code slots} (the pending cap is on) the placeholder takes the first of them still free; when a
-   * concurrent send took them all, the user message is removed again and the send fails
-   * TOO_MANY_PENDING.
+   * The send in two commands (docs/architecture.md §5): one {@code findOneAndUpdate} of the user's
+   * session (the ownership check, and {@code lastMessageAt}, {@code updatedAt}, {@code messageCount}),
+   * then one ordered {@code insert} of the user message and its placeholder (ObjectId order matches).
+   * With a pending cap ({@code cap > 0}) the placeholder takes the user's first slot; when a concurrent
+   * reply holds it (a duplicate key on the placeholder, the question being stored) the free slots are
+   * read and tried in order, and when every one is taken the question is removed again and the send
+   * fails TOO_MANY_PENDING. A send that stores no pair takes its session change back.
+   * {@code message.created} is published for the question, then for its reply, then
+   * {@code session.updated}, once all is stored.
    */
   private Future<SendResult> insertPair(
-      String userId, String sessionId, String content, String clientMessageId, List<String> slots) {
+      String userId, String sessionId, String content, String clientMessageId, int cap, String freeSlot) {
     Instant now = now();
     JsonObject user = messageDoc(newId(), userId, sessionId, USER, COMPLETED, content, now);
     if (clientMessageId != null) {
@@ -167,20 +185,122 @@ public final class MongoChatStore extends MongoSessionStore {
           .put("clientMessageKey", userMessageKey(sessionId, clientMessageId));
     }
     String userMessageId = MongoDocs.id(user.getValue("_id"));
-    return mongo
-        .insert(MESSAGES, user)
-        .compose(x -> insertReply(userId, sessionId, userMessageId, now, clientMessageId, slots, 0)
-            .recover(err -> removeUnanswered(userMessageId, err)))
-        .map(reply -> {
-          ChatMessage question = MongoDocs.message(user);
-          publishMessage(MessageEvent.CREATED, question);
-          publishMessage(MessageEvent.CREATED, reply);
-          return new SendResult(question, reply, true);
-        })
-        .compose(r -> touchSession(userId, sessionId, now).map(r))
+    JsonObject reply = replyDoc(userId, sessionId, userMessageId, now, clientMessageId,
+        cap <= 0 ? null : freeSlot != null ? freeSlot : MongoSendAdmission.slot(userId, 0));
+    JsonObject touch = new JsonObject()
+        .put("$set", new JsonObject().put("lastMessageAt", date(now)).put("updatedAt", date(now)))
+        .put("$inc", new JsonObject().put("messageCount", 2));
+    // the session as it was (to take the change back exactly); the event gets it as it is now
+    java.util.function.Supplier<Future<JsonObject>> touchSession = () -> mongo.findOneAndUpdateWithOptions(
+        SESSIONS, owned(sessionId, userId), touch, new FindOptions(),
+        new io.vertx.ext.mongo.UpdateOptions().setReturningNewDocument(false));
+    Future<SendResult> stored;
+    if (clientMessageId == null) {
+      // the session's write is the ownership check, so it goes first
+      stored = touchSession.get().compose(before -> before == null
+          ? sessionNotFound()
+          : insertBoth(user, reply, userId, sessionId, null, cap)
+              .recover(err -> untouch(before, now).compose(v -> Future.<ChatMessage>failedFuture(err)))
+              .map(m -> created(user, m, before, now)));
+    } else {
+      // ownership was checked with the retry look-up; the pair goes first, so that identical sends
+      // refused by a limit meanwhile find it as soon as possible (refusedUnlessStored)
+      stored = insertBoth(user, reply, userId, sessionId, clientMessageId, cap)
+          .compose(m -> touchSession.get().compose(before -> before != null
+              ? Future.succeededFuture(created(user, m, before, now))
+              : mongo.removeDocuments(MESSAGES, new JsonObject().put("_id", new JsonObject().put("$in",
+                      new JsonArray().add(user.getValue("_id")).add(oid(m.id())))))
+                  .compose(r -> sessionNotFound())));
+    }
+    return stored
         .recover(err -> clientMessageId != null && MongoFailures.isDuplicateKey(err)
             ? findPair(userId, sessionId, clientMessageId).compose(this::requirePair)
             : Future.failedFuture(err));
+  }
+
+  /** Publishes a stored send: the question, its reply, then the session as the send left it. */
+  private SendResult created(JsonObject user, ChatMessage stored, JsonObject before, Instant now) {
+    ChatMessage question = MongoDocs.message(user);
+    publishMessage(MessageEvent.CREATED, question);
+    publishMessage(MessageEvent.CREATED, stored);
+    JsonObject after = before.copy()
+        .put("lastMessageAt", date(now)).put("updatedAt", date(now))
+        .put("messageCount", before.getLong("messageCount", 0L) + 2);
+    publishSession(SessionEvent.UPDATED, MongoDocs.session(after));
+    return new SendResult(question, stored, true);
+  }
+
+  /**
+   * Both documents in one ordered insert. A duplicate key on the placeholder only (its pending slot is
+   * taken) leaves the question stored: the placeholder then goes to a free slot, or the question is
+   * removed again.
+   */
+  private Future<ChatMessage> insertBoth(JsonObject user, JsonObject reply, String userId, String sessionId,
+      String clientMessageId, int cap) {
+    List<BulkOperation> ops = List.of(BulkOperation.createInsert(user), BulkOperation.createInsert(reply));
+    return mongo.bulkWriteWithOptions(MESSAGES, ops, new BulkWriteOptions().setOrdered(true))
+        .map(r -> MongoDocs.message(reply))
+        .recover(err -> {
+          String userMessageId = MongoDocs.id(user.getValue("_id"));
+          if (err instanceof com.mongodb.MongoBulkWriteException bulk
+              && bulk.getWriteErrors().stream().anyMatch(e -> e.getIndex() == 0)) {
+            return Future.failedFuture(err); // the question was not stored (e.g. a concurrent identical send)
+          }
+          if (cap <= 0 || !placeholderOnlyFailed(err)) {
+            return removeUnanswered(userMessageId, err);
+          }
+          Instant createdAt = MongoDocs.instant(user.getValue("createdAt"));
+          return admission.freeSlots(userId, new SendLimits(-1, null, 0, cap))
+              .compose(slots -> insertReply(userId, sessionId, userMessageId, createdAt, clientMessageId, slots, 0))
+              .recover(e -> removeUnanswered(userMessageId, e));
+        });
+  }
+
+  /** True when an ordered insert stored the question and failed on the placeholder with a duplicate key. */
+  private static boolean placeholderOnlyFailed(Throwable err) {
+    return err instanceof com.mongodb.MongoBulkWriteException bulk
+        && bulk.getWriteErrors().size() == 1
+        && bulk.getWriteErrors().get(0).getIndex() == 1
+        && bulk.getWriteErrors().get(0).getCode() == MongoFailures.DUPLICATE_KEY;
+  }
+
+  /**
+   * Takes a send's session change back (it stored no pair): the count always, the times when no later
+   * write changed them meanwhile. Best effort.
+   */
+  private Future<Void> untouch(JsonObject before, Instant at) {
+    JsonObject filter = new JsonObject().put("_id", before.getValue("_id")).put("userId", before.getValue("userId"));
+    JsonObject count = new JsonObject().put("$inc", new JsonObject().put("messageCount", -2));
+    JsonObject times = new JsonObject().put("updatedAt", before.getValue("updatedAt"));
+    JsonObject restore = count.copy().put("$set", times);
+    if (before.getValue("lastMessageAt") != null) {
+      times.put("lastMessageAt", before.getValue("lastMessageAt"));
+    } else {
+      restore.put("$unset", new JsonObject().put("lastMessageAt", ""));
+    }
+    return mongo.updateCollectionWithOptions(SESSIONS, filter.copy().put("updatedAt", date(at)), restore,
+            new io.vertx.ext.mongo.UpdateOptions())
+        .compose(r -> r.getDocMatched() > 0
+            ? Future.succeededFuture()
+            : mongo.updateCollection(SESSIONS, filter, count).mapEmpty())
+        .<Void>mapEmpty()
+        .recover(e -> {
+          log.warn("session {}: not taken back after a failed send: {}", MongoDocs.id(before.getValue("_id")), e.toString());
+          return Future.succeededFuture();
+        });
+  }
+
+  private JsonObject replyDoc(String userId, String sessionId, String userMessageId, Instant createdAt,
+      String clientMessageId, String slot) {
+    JsonObject reply = messageDoc(newId(), userId, sessionId, AI_REPORT, PENDING, "", createdAt)
+        .put("replyTo", oid(userMessageId));
+    if (clientMessageId != null) {
+      reply.put("clientMessageKey", replyKey(sessionId, clientMessageId));
+    }
+    if (slot != null) {
+      reply.put(MongoSendAdmission.PENDING_SLOT, slot);
+    }
+    return reply;
   }
 
   /** The placeholder of a user message could not be stored: remove the question too, keep the error. */
@@ -205,14 +325,8 @@ public final class MongoChatStore extends MongoSessionStore {
     if (slots != null && next >= slots.size()) {
       return MongoSendAdmission.tooManyPending(slots.size());
     }
-    JsonObject reply = messageDoc(newId(), userId, sessionId, AI_REPORT, PENDING, "", createdAt)
-        .put("replyTo", oid(userMessageId));
-    if (clientMessageId != null) {
-      reply.put("clientMessageKey", replyKey(sessionId, clientMessageId));
-    }
-    if (slots != null) {
-      reply.put(MongoSendAdmission.PENDING_SLOT, slots.get(next));
-    }
+    JsonObject reply = replyDoc(userId, sessionId, userMessageId, createdAt, clientMessageId,
+        slots == null ? null : slots.get(next));
     return mongo
         .insert(MESSAGES, reply)
         .map(x -> MongoDocs.message(reply))

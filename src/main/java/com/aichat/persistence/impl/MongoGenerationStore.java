@@ -17,11 +17,14 @@ import com.aichat.persistence.Generations;
 import com.aichat.persistence.Generations.CheckpointResult;
 import com.aichat.persistence.Generations.ClaimResult;
 import com.aichat.persistence.Generations.Completion;
+import com.aichat.persistence.Generations.ReplyClaim;
+import com.aichat.contract.ChatSession;
 import com.aichat.persistence.impl.MongoDocs.SortKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.time.Clock;
 import java.time.Instant;
@@ -109,30 +112,125 @@ public final class MongoGenerationStore extends MongoStoreSupport implements Gen
     if (workerId == null || workerId.isBlank() || leaseMillis <= 0) {
       return invalid("workerId and a positive leaseMillis are required");
     }
-    Instant now = now();
-    JsonObject query =
-        new JsonObject()
-            .put("_id", oid(messageId))
-            .put("messageType", AI_REPORT)
-            .put("$or", new JsonArray()
-                .add(new JsonObject().put("status", PENDING)
-                    .put("notBefore", new JsonObject().put("$exists", false)))
-                .add(new JsonObject().put("status", PENDING)
-                    .put("notBefore", new JsonObject().put("$lte", date(now))))
-                .add(new JsonObject().put("status", PROCESSING)
-                    .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
-    JsonObject update =
-        new JsonObject()
-            .put("$set", new JsonObject()
-                .put("status", PROCESSING)
-                .put("leaseOwner", workerId)
-                .put("leaseUntil", date(now.plusMillis(leaseMillis)))
-                .put("updatedAt", date(now)))
-            .put("$unset", new JsonObject().put("notBefore", ""))
-            .put("$inc", new JsonObject().put("attempts", 1));
+    JsonObject query = claimFilter(messageId, now());
+    JsonObject update = claimUpdate(workerId, leaseMillis);
     return findAndUpdate(MESSAGES, query, update)
         .compose(doc -> doc == null ? notClaimed(messageId) : sessionStillThere(doc, workerId))
         .recover(err -> MongoFailures.classify("claimGeneration", err));
+  }
+
+  /** Completed history read beside the claim beyond the window: room for messages newer than the question. */
+  static final int WINDOW_SLACK = 4;
+
+  /**
+   * {@link com.aichat.persistence.Generations#claimReply}: the claim ({@code findOneAndUpdate}), the session
+   * ({@code findOne}: it still exists, its summary) and the session's newest completed messages
+   * ({@code find}, one index walk of {@code chatSessionId_createdAt_id}), which hold the question and
+   * the history window before it. With {@code sessionId} given the two reads run beside the claim (one
+   * round trip); without, after it. Only when the window does not reach back to the question (more
+   * than {@value #WINDOW_SLACK} completed messages arrived after it, e.g. a regenerate of an old reply)
+   * are the question and the history read the way {@link #loadHistory} reads them.
+   */
+  @Override
+  public Future<ReplyClaim> claimReply(String messageId, String sessionId, String workerId, long leaseMillis, int historyLimit) {
+    if (!isId(messageId)) {
+      return notFound("message not found");
+    }
+    if (workerId == null || workerId.isBlank() || leaseMillis <= 0 || historyLimit < 0) {
+      return invalid("workerId, a positive leaseMillis and a historyLimit are required");
+    }
+    int window = historyLimit + 1 + WINDOW_SLACK;
+    boolean ahead = isId(sessionId);
+    Future<JsonObject> claim = findAndUpdate(MESSAGES, claimFilter(messageId, now()), claimUpdate(workerId, leaseMillis));
+    Future<JsonObject> sessionAhead = ahead
+        ? mongo.findOne(SESSIONS, new JsonObject().put("_id", oid(sessionId)), null) : null;
+    Future<List<JsonObject>> windowAhead = ahead ? newestCompleted(oid(sessionId), null, window) : null;
+    return claim
+        .compose(doc -> {
+          if (doc == null) {
+            return notClaimed(messageId).map(c -> new ReplyClaim(false, c.message(), null, null, null));
+          }
+          Object sid = doc.getValue("chatSessionId");
+          boolean same = ahead && sessionId.equals(MongoDocs.id(sid));
+          Future<JsonObject> session = same ? sessionAhead : mongo.findOne(SESSIONS, new JsonObject().put("_id", sid), null);
+          Future<List<JsonObject>> newest = same ? windowAhead
+              : newestCompleted(sid, MongoDocs.instant(doc.getValue("createdAt")), window);
+          return Future.all(session, newest).compose(both -> withContext(doc, workerId, both.resultAt(0),
+              both.resultAt(1), window, historyLimit));
+        })
+        .recover(err -> MongoFailures.classify("claimReply", err));
+  }
+
+  /** The session's newest completed user and ai_report messages, newest first (created no later than {@code until}). */
+  private Future<List<JsonObject>> newestCompleted(Object sessionOid, Instant until, int n) {
+    JsonObject query = new JsonObject()
+        .put("chatSessionId", sessionOid)
+        .put("messageType", new JsonObject().put("$in", new JsonArray().add(USER).add(AI_REPORT)))
+        .put("status", COMPLETED);
+    if (until != null) {
+      query.put("createdAt", new JsonObject().put("$lte", date(until)));
+    }
+    return mongo.findWithOptions(MESSAGES, query, new FindOptions()
+        .setSort(new JsonObject().put("createdAt", -1).put("_id", -1)).setLimit(Math.max(1, n)));
+  }
+
+  private Future<ReplyClaim> withContext(JsonObject doc, String workerId, JsonObject session,
+      List<JsonObject> newest, int window, int historyLimit) {
+    Object userId = doc.getValue("userId");
+    if (session == null || !MongoDocs.id(userId).equals(MongoDocs.id(session.getValue("userId")))) {
+      return dropOrphan(doc).map(v -> new ReplyClaim(false, null, null, null, null));
+    }
+    return claimed(doc, workerId).compose(c -> {
+      if (!c.claimed()) {
+        return Future.succeededFuture(new ReplyClaim(false, c.message(), null, null, null));
+      }
+      ChatMessage reply = c.message();
+      ChatSession s = MongoDocs.session(session);
+      int at = -1;
+      for (int i = 0; i < newest.size(); i++) {
+        if (MongoDocs.id(newest.get(i).getValue("_id")).equals(reply.replyTo())) {
+          at = i;
+          break;
+        }
+      }
+      boolean complete = at >= 0 && (newest.size() < window || newest.size() - at - 1 >= historyLimit);
+      if (!complete) {
+        // the window does not reach back far enough: the question and the history, read as loadHistory does
+        return ownedMessage(reply.userId(), reply.sessionId(), reply.replyTo())
+            .map(MongoDocs::message)
+            .compose(q -> loadHistory(reply.sessionId(), q.createdAt(), q.id(), historyLimit)
+                .map(h -> new ReplyClaim(true, reply, q, h, s)));
+      }
+      List<ChatMessage> history = newest.subList(at + 1, Math.min(newest.size(), at + 1 + historyLimit)).stream()
+          .map(MongoDocs::message).toList();
+      return Future.succeededFuture(new ReplyClaim(true, reply, MongoDocs.message(newest.get(at)), history, s));
+    });
+  }
+
+  /** A pending reply that is due, or a processing one whose lease expired. */
+  private JsonObject claimFilter(String messageId, Instant now) {
+    return new JsonObject()
+        .put("_id", oid(messageId))
+        .put("messageType", AI_REPORT)
+        .put("$or", new JsonArray()
+            .add(new JsonObject().put("status", PENDING)
+                .put("notBefore", new JsonObject().put("$exists", false)))
+            .add(new JsonObject().put("status", PENDING)
+                .put("notBefore", new JsonObject().put("$lte", date(now))))
+            .add(new JsonObject().put("status", PROCESSING)
+                .put("leaseUntil", new JsonObject().put("$lt", date(now)))));
+  }
+
+  private JsonObject claimUpdate(String workerId, long leaseMillis) {
+    Instant now = now();
+    return new JsonObject()
+        .put("$set", new JsonObject()
+            .put("status", PROCESSING)
+            .put("leaseOwner", workerId)
+            .put("leaseUntil", date(now.plusMillis(leaseMillis)))
+            .put("updatedAt", date(now)))
+        .put("$unset", new JsonObject().put("notBefore", ""))
+        .put("$inc", new JsonObject().put("attempts", 1));
   }
 
   /**
@@ -145,16 +243,19 @@ public final class MongoGenerationStore extends MongoStoreSupport implements Gen
     Object userId = doc.getValue("userId");
     return mongo
         .findOne(SESSIONS, new JsonObject().put("_id", sessionId).put("userId", userId), new JsonObject().put("_id", 1))
-        .compose(session -> {
-          if (session != null) {
-            return claimed(doc, workerId);
-          }
-          log.info("reply {}: its session {} was deleted; dropped without generating",
-              MongoDocs.id(doc.getValue("_id")), MongoDocs.id(sessionId));
-          return mongo
-              .removeDocuments(MESSAGES, new JsonObject().put("chatSessionId", sessionId).put("userId", userId))
-              .map(r -> new ClaimResult(false, null));
-        });
+        .compose(session -> session != null
+            ? claimed(doc, workerId)
+            : dropOrphan(doc).map(v -> new ClaimResult(false, null)));
+  }
+
+  /** Drops a claimed reply whose session was deleted, with whatever else was left under that session. */
+  private Future<Void> dropOrphan(JsonObject doc) {
+    Object sessionId = doc.getValue("chatSessionId");
+    log.info("reply {}: its session {} was deleted; dropped without generating",
+        MongoDocs.id(doc.getValue("_id")), MongoDocs.id(sessionId));
+    return mongo
+        .removeDocuments(MESSAGES, new JsonObject().put("chatSessionId", sessionId).put("userId", doc.getValue("userId")))
+        .mapEmpty();
   }
 
   private Future<ClaimResult> notClaimed(String messageId) {
@@ -234,19 +335,23 @@ public final class MongoGenerationStore extends MongoStoreSupport implements Gen
     putIfPresent(set, "stopReason", completion.stopReason());
     putIfPresent(set, "context", completion.context() == null ? null : completion.context().toJson());
     // Marked in the final write itself: a crash before the ledger increment leaves the mark for recovery.
-    putIfPresent(set, MongoUsageLedger.MARKER, completion.usage() == null ? null : MongoUsageLedger.MARKER_PENDING);
+    putIfPresent(set, MongoUsageLedger.MARKER, completion.usage() == null ? null : MongoUsageLedger.MARKER_DUE);
     if (!isId(messageId)) {
       return notFound("message not found");
     }
     // The session jobs a completed exchange starts are enqueued before the reply's final write (see
-    // MongoSessionJobStore#beforeReplyCompletes) and handed to a worker after it.
-    return mongo
-        .findOne(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("chatSessionId", 1))
-        .compose(doc -> doc == null
-            ? Future.succeededFuture(List.<com.aichat.contract.SessionJobRequest>of())
-            : sessionJobs.beforeReplyCompletes(doc.getValue("chatSessionId")))
+    // MongoSessionJobStore#beforeReplyCompletes) and handed to a worker after it. With no kind enqueued
+    // automatically (titles off) there is nothing to enqueue and no session to look up: the completion
+    // is the final write and the ledger increment (docs/architecture.md §5).
+    Future<List<com.aichat.contract.SessionJobRequest>> before = !sessionJobs.enqueuesOnCompletion()
+        ? Future.succeededFuture(List.of())
+        : mongo.findOne(MESSAGES, leaseFilter(messageId, workerId), new JsonObject().put("chatSessionId", 1))
+            .compose(doc -> doc == null
+                ? Future.succeededFuture(List.<com.aichat.contract.SessionJobRequest>of())
+                : sessionJobs.beforeReplyCompletes(doc.getValue("chatSessionId")));
+    return before
         .compose(jobs -> leaseGuarded(messageId, workerId, finalUpdate(COMPLETED, set), "completed")
-            .compose(m -> ledger.record(m)
+            .compose(m -> ledger.recordBatched(m)
                 .recover(err -> {
                   log.warn("reply {}: usage ledger not updated yet ({}); recovery will add it", messageId,
                       err.toString());

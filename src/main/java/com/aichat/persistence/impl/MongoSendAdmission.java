@@ -164,7 +164,7 @@ final class MongoSendAdmission {
         "you already have " + cap + " replies waiting for the AI; wait for one to finish"));
   }
 
-  private static String slot(String userId, int n) {
+  static String slot(String userId, int n) {
     return userId + ":" + n;
   }
 }

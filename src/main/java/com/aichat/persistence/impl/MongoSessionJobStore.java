@@ -70,6 +70,11 @@ public final class MongoSessionJobStore extends MongoStoreSupport implements Job
    * that cannot be written is logged, and the reply completes regardless. Replies the jobs created,
    * to be sent once the reply's write is done ({@link #send}).
    */
+  /** True when a completing reply may enqueue a job (some kind is enqueued automatically). */
+  boolean enqueuesOnCompletion() {
+    return !autoKinds.isEmpty();
+  }
+
   Future<List<SessionJobRequest>> beforeReplyCompletes(Object sessionOid) {
     String sessionId = MongoDocs.id(sessionOid);
     List<Future<SessionJobRequest>> created = new ArrayList<>();

@@ -28,7 +28,7 @@ public record MongoStores(
    */
   public static MongoStores create(
       Vertx vertx, MongoClient mongo, Clock clock, Set<SessionJobKind> autoJobs, StoreChanges changes) {
-    MongoUsageLedger ledger = new MongoUsageLedger(mongo, clock);
+    MongoUsageLedger ledger = new MongoUsageLedger(vertx, mongo, clock);
     MongoSessionJobStore jobs = new MongoSessionJobStore(vertx, mongo, clock, autoJobs, changes);
     MongoGenerationStore generations = new MongoGenerationStore(vertx, mongo, clock, ledger, jobs, changes);
     return new MongoStores(

@@ -57,6 +57,16 @@ final class MongoUsageLedger {
   /** The reply field that says its ledger increment may still be owed. */
   static final String MARKER = "usageLedger";
   static final String MARKER_PENDING = "pending";
+  /**
+   * The mark a completion writes; {@link #recover} treats it as {@link #MARKER_PENDING}. Distinct so
+   * that the batched unmark ({@link #recordBatched}) removes only the marks completions wrote, never a
+   * mark written again later (by a recovery or by hand).
+   */
+  static final String MARKER_DUE = "due";
+  /** Longest a completed reply keeps its mark after its ledger increment (batched unmark). */
+  static final long UNMARK_DELAY_MS = 1_000;
+  /** Unmarks gathered beyond this many are written at once. */
+  static final int UNMARK_BATCH = 256;
   /** Reply ids kept per ledger document to recognise a re-applied reply. */
   static final int RECENT = 100;
   /** Most ledger rows one read returns (366 days × many models). */
@@ -64,10 +74,76 @@ final class MongoUsageLedger {
 
   private final MongoClient mongo;
   private final Clock clock;
+  /** For the unmark timer; null: every unmark is written at once. */
+  private final io.vertx.core.Vertx vertx;
+  /** Replies whose ledger increment is done and whose mark is still to be removed. */
+  private java.util.List<String> unmarks = new java.util.ArrayList<>();
+  private long unmarkTimer = -1;
 
   MongoUsageLedger(MongoClient mongo, Clock clock) {
+    this(null, mongo, clock);
+  }
+
+  MongoUsageLedger(io.vertx.core.Vertx vertx, MongoClient mongo, Clock clock) {
+    this.vertx = vertx;
     this.mongo = mongo;
     this.clock = clock;
+  }
+
+  /**
+   * As {@link #record}, for a completion's mark ({@link #MARKER_DUE}): the ledger increment now (the
+   * returned future), the unmark gathered with other completions' and written as one
+   * {@code updateMany} within {@link #UNMARK_DELAY_MS} (docs/architecture.md §5). A crash before that
+   * write leaves marks that {@link #recover} finds counted already ({@code recentReplies}), as a crash
+   * between increment and unmark always did.
+   */
+  Future<Void> recordBatched(ChatMessage reply) {
+    Usage u = reply.usage();
+    if (u == null) {
+      return Future.succeededFuture();
+    }
+    if (vertx == null) {
+      return record(reply, MARKER_DUE);
+    }
+    Instant at = reply.updatedAt() == null ? clock.instant() : reply.updatedAt();
+    return apply(reply.userId(), countedKey(reply), reply.model() == null ? "unknown" : reply.model(), u, at)
+        .onSuccess(applied -> queueUnmark(reply.id()))
+        .mapEmpty();
+  }
+
+  private void queueUnmark(String replyId) {
+    unmarks.add(replyId);
+    if (unmarks.size() >= UNMARK_BATCH) {
+      flushUnmarks();
+    } else if (unmarkTimer == -1) {
+      unmarkTimer = vertx.setTimer(UNMARK_DELAY_MS, t -> {
+        unmarkTimer = -1;
+        flushUnmarks();
+      });
+    }
+  }
+
+  /** Writes the gathered unmarks (one {@code updateMany}); never fails (a mark left is recovered). */
+  Future<Void> flushUnmarks() {
+    if (unmarkTimer != -1) {
+      vertx.cancelTimer(unmarkTimer);
+      unmarkTimer = -1;
+    }
+    if (unmarks.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    JsonArray ids = new JsonArray();
+    unmarks.forEach(id -> ids.add(oid(id)));
+    unmarks = new java.util.ArrayList<>();
+    return mongo.updateCollectionWithOptions(MESSAGES,
+            new JsonObject().put("_id", new JsonObject().put("$in", ids)).put(MARKER, MARKER_DUE),
+            new JsonObject().put("$unset", new JsonObject().put(MARKER, "")),
+            new UpdateOptions().setMulti(true))
+        .<Void>mapEmpty()
+        .recover(err -> {
+          log.warn("usage ledger: {} marks not removed now ({}); recovery will", ids.size(), err.toString());
+          return Future.succeededFuture();
+        });
   }
 
   /** Adds a completed reply to the ledger (once), then removes its mark. */
@@ -80,6 +156,11 @@ final class MongoUsageLedger {
   }
 
   Future<Void> record(ChatMessage reply) {
+    return record(reply, null);
+  }
+
+  /** The increment, then the unmark of a reply carrying {@code mark} (either mark when null). */
+  private Future<Void> record(ChatMessage reply, String mark) {
     Usage u = reply.usage();
     if (u == null) {
       return Future.succeededFuture();
@@ -87,7 +168,8 @@ final class MongoUsageLedger {
     Instant at = reply.updatedAt() == null ? clock.instant() : reply.updatedAt();
     return apply(reply.userId(), countedKey(reply), reply.model() == null ? "unknown" : reply.model(), u, at)
         .compose(applied -> mongo.updateCollection(MESSAGES,
-            new JsonObject().put("_id", oid(reply.id())).put(MARKER, MARKER_PENDING),
+            new JsonObject().put("_id", oid(reply.id())).put(MARKER, mark != null ? mark : new JsonObject()
+                .put("$in", new JsonArray().add(MARKER_PENDING).add(MARKER_DUE))),
             new JsonObject().put("$unset", new JsonObject().put(MARKER, ""))))
         .mapEmpty();
   }
@@ -130,10 +212,11 @@ final class MongoUsageLedger {
       return Future.failedFuture(ErrorCode.VALIDATION_FAILED.failure("completedBefore is required"));
     }
     JsonObject query = new JsonObject()
-        .put(MARKER, MARKER_PENDING)
+        .put(MARKER, new JsonObject().put("$in", new JsonArray().add(MARKER_PENDING).add(MARKER_DUE)))
         .put("updatedAt", new JsonObject().put("$lt", date(before)));
-    return mongo
-        .findWithOptions(MESSAGES, query, new FindOptions().setLimit(Math.max(1, limit)))
+    // the unmarks gathered here first: their replies are counted already
+    return (vertx == null ? Future.<Void>succeededFuture() : flushUnmarks())
+        .compose(v -> mongo.findWithOptions(MESSAGES, query, new FindOptions().setLimit(Math.max(1, limit))))
         .compose(docs -> {
           Future<Void> chain = Future.succeededFuture();
           for (JsonObject d : docs) {
