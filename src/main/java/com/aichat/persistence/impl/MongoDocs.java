@@ -5,6 +5,7 @@ import com.aichat.contract.ChatMessage.ContextInfo;
 import com.aichat.contract.ChatMessage.ErrorInfo;
 import com.aichat.contract.ChatMessage.Usage;
 import com.aichat.contract.ChatSession;
+import com.aichat.contract.Json;
 import com.aichat.contract.MessageStatus;
 import com.aichat.contract.MessageType;
 import com.aichat.contract.SessionSummary;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.Base64;
 import org.bson.types.ObjectId;
 
@@ -55,10 +55,10 @@ final class MongoDocs {
       if (d instanceof Number n) {
         return Instant.ofEpochMilli(n.longValue());
       }
-      return d == null ? null : OffsetDateTime.parse(d.toString()).toInstant();
+      return d == null ? null : Json.parseInstant(d.toString());
     }
     if (v instanceof String s) {
-      return OffsetDateTime.parse(s).toInstant();
+      return Json.parseInstant(s);
     }
     return null;
   }
